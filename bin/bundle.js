@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Entry point of the `bundle` command. In a checkout the TypeScript sources run directly (Node
+// ≥ 22.18 strips types); a published package carries the compiled lib/.
+import { existsSync } from "node:fs";
+
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 19)) {
+  process.stderr.write(`error: greenbundle needs Node.js >= 22.19 (this is ${process.version})\nhint: install Node 24 LTS, or run: npx -y -p node@24 -c 'bundle ...'\n`);
+  process.exit(2);
+}
+const src = new URL("../src/cli/main.ts", import.meta.url);
+const entry = existsSync(src) ? src : new URL("../lib/cli/main.js", import.meta.url);
+const { main } = await import(entry.href);
+const controller = new AbortController();
+let interrupted = 0;
+const onSignal = (sig) => {
+  interrupted++;
+  if (interrupted > 1) process.exit(130);
+  process.stderr.write(`\n${sig}: stopping; what finished is kept, and the next run resumes\n`);
+  controller.abort(new Error(sig));
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+const code = await main(process.argv.slice(2), undefined, controller.signal);
+process.exitCode = code;
+// Idle keep-alive sockets or stray timers must not keep a finished command alive.
+setTimeout(() => process.exit(code), 200).unref();

@@ -1,0 +1,7 @@
+// Command name → implementation, imported lazily so `bundle --help` stays fast (STYLE.md habit 12).
+
+import type { CommandImpl } from "../context.ts";
+
+export const IMPLEMENTATIONS: Record<string, () => Promise<CommandImpl>> = {
+  plan: async () => (await import("./plan.ts")).run,
+};

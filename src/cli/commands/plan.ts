@@ -1,0 +1,74 @@
+// bundle plan <recipe> [--platform P] [--json]
+
+import { loadRecipe } from "../../recipe/load.ts";
+import { choosePlatform, makePlan, type Plan } from "../../plan/plan.ts";
+import type { CliContext } from "../context.ts";
+
+export async function run(ctx: CliContext): Promise<number> {
+  const loaded = await loadRecipe(ctx.args[0]!);
+  const platform = choosePlatform(loaded.recipe, ctx.flags.platform as string | undefined);
+  const plan = await makePlan({ loaded, platform });
+  if (ctx.json) ctx.out(JSON.stringify(planToJson(plan), null, 2));
+  else ctx.out(planTable(plan, ctx.tty));
+  return 0;
+}
+
+/** The stable JSON form of a plan (`bundle plan --json`). */
+export function planToJson(plan: Plan) {
+  return {
+    recipe: plan.recipe,
+    platform: plan.platform,
+    bundle: plan.bundleName,
+    lock: plan.lock,
+    artifacts: plan.artifacts.map((a) => ({
+      id: a.id,
+      kind: a.kind,
+      name: a.name,
+      ...(a.version !== undefined ? { version: a.version } : {}),
+      dest: a.dest,
+      urls: a.urls,
+      ...(a.sha256 !== undefined ? { sha256: a.sha256 } : {}),
+      ...(a.size !== undefined ? { size: a.size } : {}),
+      ...(a.commit !== undefined ? { commit: a.commit } : {}),
+      ...(a.origin !== undefined ? { origin: a.origin } : {}),
+      ...(a.filename !== undefined ? { filename: a.filename } : {}),
+      locked: a.locked,
+      source: `${a.source.file}:${a.source.line}:${a.source.col}`,
+    })),
+    summary: {
+      artifacts: plan.artifacts.length,
+      unlocked: plan.artifacts.filter((a) => !a.locked).length,
+      bytes: plan.artifacts.reduce((n, a) => n + (a.size ?? 0), 0),
+    },
+  };
+}
+
+function cut(s: string, n: number): string {
+  return s.length <= n ? s : s.slice(0, n - 1) + "…";
+}
+
+export function planTable(plan: Plan, wide: boolean): string {
+  const rows = plan.artifacts.map((a) => [
+    a.kind,
+    a.version ? `${a.name} ${a.version}` : a.name,
+    a.dest,
+    a.commit ? a.commit.slice(0, 12) : a.sha256 ? a.sha256.slice(0, 12) : "(to lock)",
+    `${a.urls.length}× ${a.urls[0] ?? "-"}`,
+  ]);
+  const head = ["KIND", "NAME", "DESTINATION", "SHA256/COMMIT", "CANDIDATES"];
+  const max = wide ? [9, 40, 50, 14, 90] : [9, 40, 60, 14, 200];
+  const cols = head.map((h, i) => Math.min(max[i]!, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
+  const fmt = (r: string[]) => r.map((c, i) => cut(c, cols[i]!).padEnd(cols[i]!)).join("  ").trimEnd();
+  const unlocked = plan.artifacts.filter((a) => !a.locked).length;
+  const lines = [
+    `${plan.recipe.title} — ${plan.bundleName} (${plan.artifacts.length} artifacts)`,
+    "",
+    fmt(head),
+    ...rows.map(fmt),
+    "",
+    `lock: ${plan.lock.file ?? "(none)"} — ${plan.lock.state}`,
+    ...plan.lock.problems.map((p) => `  ${p}`),
+  ];
+  if (unlocked > 0) lines.push(`${unlocked} artifact(s) have no pinned hash yet: run \`bundle lock ${plan.recipe.file}\` (needs network) before \`bundle build --locked\``);
+  return lines.join("\n");
+}

@@ -1,0 +1,55 @@
+// Atomic file-system helpers (STYLE.md habit 2): write under a temporary name in the same folder,
+// then rename, so nothing half-written is ever where a finished thing is expected.
+
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, rm, writeFile, stat, open } from "node:fs/promises";
+import { dirname, basename, join } from "node:path";
+
+/** A temporary sibling name for `path`: `.<name>.tmp-<pid>-<random>`, same folder so rename is atomic. */
+export function tmpSibling(path: string, tag = "tmp"): string {
+  return join(dirname(path), `.${basename(path)}.${tag}-${process.pid}-${randomBytes(4).toString("hex")}`);
+}
+
+/** Writes a file atomically (temp file, fsync, rename). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tmpSibling(path);
+  try {
+    const fh = await open(tmp, "w", mode ?? 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Replaces directory `dest` by the finished directory `src` (same filesystem). */
+export async function replaceDir(src: string, dest: string): Promise<void> {
+  const old = tmpSibling(dest, "old");
+  let moved = false;
+  try {
+    await rename(dest, old);
+    moved = true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  await rename(src, dest);
+  if (moved) await rm(old, { recursive: true, force: true });
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export { writeFile };

@@ -1,0 +1,78 @@
+// The recipe's requirements file: the full closure, one `name==version [; marker]` per line.
+// Errors carry file:line:column (they are recipe errors, exit 2).
+
+import { readFile } from "node:fs/promises";
+import { BundleError, type Diagnostic } from "../core/errors.ts";
+import { parseRequirement, Pep508Error, type Requirement } from "./pep508.ts";
+
+export interface PinnedRequirement extends Requirement {
+  /** The exact version from `==` (local versions such as 2.1.2+cu121 kept). */
+  version: string;
+  line: number;
+  col: number;
+  file: string;
+  /** The line as written, without comment. */
+  text: string;
+}
+
+/** Parses requirement lines; every line must pin one exact version. */
+export function parsePinnedRequirements(text: string, file: string): { reqs: PinnedRequirement[]; diagnostics: Diagnostic[] } {
+  const reqs: PinnedRequirement[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const seen = new Map<string, number>();
+  text.split(/\r?\n/).forEach((raw, idx) => {
+    const line = idx + 1;
+    const hash = raw.search(/(^|\s)#/);
+    const body = (hash >= 0 ? raw.slice(0, hash) : raw).trimEnd();
+    const col = body.length - body.trimStart().length + 1;
+    const t = body.trim();
+    if (t === "") return;
+    const diag = (message: string, hint: string, c = col) => diagnostics.push({ file, line, col: c, path: "", message, hint });
+    if (t.startsWith("-")) {
+      diag(`pip option "${t.split(/\s/)[0]}" is not supported in a recipe requirements file`, "indexes come from wheels.indexes and wheels.packages in the recipe; list only name==version lines");
+      return;
+    }
+    let req: Requirement;
+    try {
+      req = parseRequirement(t);
+    } catch (e) {
+      const off = e instanceof Pep508Error ? e.offset : 0;
+      diag(`not a valid requirement: ${(e as Error).message}`, "write name==version, e.g. numpy==1.26.2", col + off);
+      return;
+    }
+    const m = /^(===|==)([^,*]+)$/.exec(req.specifier);
+    if (req.url) {
+      diag(`${req.name} uses a direct URL reference`, `declare it as wheels.packages.${req.key}.sdist with a sha256 and pin ${req.name}==<version> here`);
+      return;
+    }
+    if (!m) {
+      diag(`${req.name} is not pinned to one version (${req.specifier || "no version"})`, `write ${req.name}==<exact version>: the file must be the full, exact closure`);
+      return;
+    }
+    const prev = seen.get(req.key);
+    if (prev !== undefined && !req.marker) {
+      diag(`${req.name} is pinned twice (first on line ${prev})`, "keep one line per package (use markers to pin per platform)");
+      return;
+    }
+    seen.set(req.key, line);
+    reqs.push({ ...req, version: m[2]!, line, col, file, text: t });
+  });
+  return { reqs, diagnostics };
+}
+
+export async function readPinnedRequirements(path: string, shownAs: string): Promise<PinnedRequirement[]> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new BundleError("RECIPE", `cannot read requirements file ${shownAs}`, {
+      hint: "wheels.requirements is relative to the recipe that names it",
+      cause: e,
+    });
+  }
+  const { reqs, diagnostics } = parsePinnedRequirements(text, shownAs);
+  if (diagnostics.length > 0) {
+    throw new BundleError("RECIPE", `${shownAs}: ${diagnostics.length} problem(s) in the requirements file`, { diagnostics });
+  }
+  return reqs;
+}

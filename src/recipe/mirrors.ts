@@ -1,0 +1,32 @@
+// mirror://<list>/<path> expansion (DESIGN.md: join <path> to each base URL of <list>, in order;
+// a plain http(s) URL is a list of one).
+
+export type ParsedUrl = { kind: "mirror"; list: string; path: string } | { kind: "direct"; url: string };
+
+export function parseRecipeUrl(u: string): ParsedUrl | undefined {
+  const m = /^mirror:\/\/([^/]*)(?:\/(.*))?$/.exec(u);
+  if (m) return { kind: "mirror", list: m[1]!, path: m[2] ?? "" };
+  if (/^https?:\/\//i.test(u)) return { kind: "direct", url: u };
+  return undefined;
+}
+
+/** Joins a base URL and a relative path with exactly one slash. */
+export function joinUrl(base: string, path: string): string {
+  if (path === "") return base;
+  return `${base.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
+}
+
+/** Candidate URLs for a recipe URL, in mirror order. Unknown lists expand to nothing (validation reports them). */
+export function expandUrl(u: string, mirrors: Record<string, string[]>): string[] {
+  const p = parseRecipeUrl(u);
+  if (!p) return [];
+  if (p.kind === "direct") return [p.url];
+  return (mirrors[p.list] ?? []).map((base) => joinUrl(base, p.path));
+}
+
+/** Base URLs of the named lists, in order, without duplicates. */
+export function expandLists(names: readonly string[], mirrors: Record<string, string[]>): string[] {
+  const out: string[] = [];
+  for (const n of names) for (const b of mirrors[n] ?? []) if (!out.includes(b)) out.push(b);
+  return out;
+}

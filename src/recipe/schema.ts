@@ -1,0 +1,259 @@
+// Recipe format v1: the one schema in code. It validates recipes, generates
+// schema/recipe.schema.json (scripts/gen-schema.ts) and documents every key (`.describe`).
+// Checks that need the whole recipe (mirror names, duplicate destinations, per-platform sections)
+// live in validate.ts.
+
+import { z } from "zod";
+import { PLATFORMS } from "../core/platform.ts";
+
+export const SHA256_RE = /^[0-9a-f]{64}$/;
+export const COMMIT_RE = /^[0-9a-f]{40}$/;
+export const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
+export const VERSION_RE = /^[0-9A-Za-z][0-9A-Za-z._+-]*$/;
+/** The literal that stands for "this hash is pinned by `bundle lock`" (trust on first use, by a maintainer). */
+export const LOCK_PLACEHOLDER = "lock";
+
+/** Why a recipe-relative path is not acceptable, or undefined when it is fine. */
+export function badRelPath(p: string): string | undefined {
+  if (p.length === 0) return "path is empty";
+  if (p.includes("\\")) return "path contains a backslash; use / as separator";
+  if (/^[A-Za-z]:/.test(p)) return "path starts with a drive letter; paths must be relative to the bundle";
+  if (p.startsWith("/")) return "path is absolute; paths must be relative to the bundle";
+  const segs = p.split("/");
+  if (segs.includes("..")) return "path contains '..' and could leave the bundle";
+  if (segs.some((s, i) => s === "" && i !== segs.length - 1)) return "path contains an empty segment ('//')";
+  if (segs.every((s) => s === "." || s === "")) return "path names the bundle root itself";
+  return undefined;
+}
+
+const relPath = (what: string) =>
+  z
+    .string()
+    .describe(`${what} (relative, '/'-separated, may not leave the bundle)`)
+    .meta({ pattern: "^(?![A-Za-z]:)(?!/)(?!.*\\\\)(?!(.*/)?\\.\\.(/|$)).+$" })
+    .superRefine((p, ctx) => {
+      const why = badRelPath(p);
+      if (why) ctx.addIssue({ code: "custom", message: why, params: { hint: "write it like webui/models/x.safetensors" } });
+    });
+
+/** A download URL: `mirror://<list>/<path>`, `https://…` or `http://…`. */
+export const UrlSchema = z
+  .string()
+  .describe("mirror://<list>/<path> (joined to each base URL of that mirror list, in order), https:// or http://")
+  .meta({ pattern: "^(mirror|https?)://" })
+  .superRefine((u, ctx) => {
+    const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(u);
+    if (!m) {
+      ctx.addIssue({ code: "custom", message: `"${u}" is not a URL`, params: { hint: "use mirror://<list>/<path> or https://…" } });
+      return;
+    }
+    const scheme = m[1]!.toLowerCase();
+    if (!["mirror", "https", "http"].includes(scheme)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `URL scheme "${scheme}:" is not allowed`,
+        params: { hint: "only mirror://, https:// and http:// are accepted; integrity comes from the sha256" },
+      });
+    }
+  });
+
+export const Sha256Schema = z
+  .string()
+  .describe(`sha256 of the bytes: 64 lowercase hex digits, or "${LOCK_PLACEHOLDER}" when only \`bundle lock\` can pin it`)
+  .meta({ pattern: `^([0-9a-f]{64}|${LOCK_PLACEHOLDER})$` })
+  .superRefine((s, ctx) => {
+    if (s === LOCK_PLACEHOLDER || SHA256_RE.test(s)) return;
+    const hint = /^[0-9A-F]{64}$/i.test(s)
+      ? "write the hex digits in lowercase"
+      : `a sha256 is 64 hex digits (got ${s.length} characters); write "${LOCK_PLACEHOLDER}" if a maintainer must pin it with \`bundle lock\``;
+    ctx.addIssue({ code: "custom", message: `"${s}" is not a sha256`, params: { hint } });
+  });
+
+export const CommitSchema = z
+  .string()
+  .describe("full 40-hex git commit SHA")
+  .meta({ pattern: "^[0-9a-f]{40}$" })
+  .superRefine((s, ctx) => {
+    if (COMMIT_RE.test(s)) return;
+    const hint = /^[0-9a-f]{4,39}$/i.test(s)
+      ? "abbreviated SHAs are ambiguous; write the full 40-character commit"
+      : "branch and tag names move; pin the full 40-character commit SHA";
+    ctx.addIssue({ code: "custom", message: `"${s}" is not a full commit SHA`, params: { hint } });
+  });
+
+const positiveInt = z.number().int().positive();
+
+/** A file fetched by URL and checked by hash. */
+export const ArtifactSchema = z
+  .strictObject({
+    url: UrlSchema,
+    sha256: Sha256Schema,
+    size: positiveInt.optional().describe("size in bytes (checked before the digest)"),
+  })
+  .describe("a downloadable file: URL through mirror lists + sha256");
+
+const perPlatform = <T extends z.ZodType>(item: T) =>
+  z.strictObject(Object.fromEntries(PLATFORMS.map((p) => [p, item.optional()])) as Record<(typeof PLATFORMS)[number], z.ZodOptional<T>>);
+
+export const PythonSchema = perPlatform(ArtifactSchema)
+  .extend({
+    version: z
+      .string()
+      .regex(/^3\.\d+\.\d+$/, { error: "python.version must look like 3.10.6" })
+      .describe("the embedded interpreter's version, e.g. 3.10.6"),
+    glibc: z
+      .string()
+      .regex(/^2\.\d+$/, { error: "python.glibc must look like 2.28" })
+      .optional()
+      .describe("linux-x64: newest manylinux glibc the target may need (default 2.28)"),
+    paths: z
+      .array(relPath("folder added to the interpreter's search path (win-x64 ._pth)"))
+      .optional()
+      .describe("app folders put on sys.path (written into python3XX._pth on win-x64)"),
+  })
+  .describe("the embedded Python runtime, per platform");
+
+export const GitSchema = perPlatform(ArtifactSchema).describe("portable Git per platform (MinGit zip on win-x64)");
+
+const PackageOverrideSchema = z.strictObject({
+  indexes: z.array(z.string()).optional().describe("mirror lists serving the simple API for this package, in order"),
+  find_links: z
+    .array(z.string())
+    .optional()
+    .describe("mirror lists that are flat file listings (no hashes): bytes from here, hashes from the indexes or the lock"),
+  sdist: UrlSchema.optional().describe("build this package from this source archive instead of a wheel"),
+  sha256: Sha256Schema.optional().describe("sha256 of the sdist archive"),
+  build_requires: z.array(z.string()).optional().describe("exact pins used to build the sdist (e.g. setuptools==69.5.1)"),
+});
+
+export const WheelsSchema = z
+  .strictObject({
+    indexes: z.array(z.string()).min(1).describe("mirror lists serving the simple API (PEP 503 HTML / PEP 691 JSON), in order"),
+    requirements: z.string().optional().describe("requirements file (relative to the recipe): the full closure, every line name==version"),
+    packages: z.record(z.string(), PackageOverrideSchema).optional().describe("per-package overrides"),
+    build_requires: z.array(z.string()).optional().describe("exact pins used to build sdists, unless a package overrides them"),
+    lock: z.string().optional().describe("lock file (relative to the recipe), written by `bundle lock`"),
+  })
+  .describe("pinned wheels installed into the embedded Python");
+
+export const RepoSchema = z.strictObject({
+  path: relPath("where the checkout goes in the bundle"),
+  url: UrlSchema,
+  commit: CommitSchema,
+  origin: z.string().optional().describe("remote URL written as `origin` (default: the first candidate URL)"),
+});
+
+export const ExtensionSchema = z.strictObject({
+  url: UrlSchema,
+  commit: CommitSchema,
+  name: z.string().regex(/^[^/\\]+$/, { error: "an extension name is one folder name" }).optional().describe("folder name (default: the repository name)"),
+  requirements: z.array(z.string()).optional().describe("Python requirements this extension needs (added to the wheel set)"),
+});
+
+export const ExtensionsSchema = z.strictObject({
+  dir: relPath("folder the extensions go into"),
+  items: z.array(ExtensionSchema),
+});
+
+export const FileSchema = z.strictObject({
+  path: relPath("where the file goes in the bundle"),
+  url: UrlSchema.optional().describe("where to download it (with sha256)"),
+  sha256: Sha256Schema.optional(),
+  size: positiveInt.optional().describe("size in bytes"),
+  text: z.string().optional().describe("inline content instead of a URL (small configs, Hugging Face refs/main)"),
+});
+
+const VramRuleSchema = z.strictObject({
+  below_gb: z.number().positive().optional().describe("rule applies when the GPU has less than this many GiB"),
+  args: z.array(z.string()),
+});
+
+export const LauncherSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: "launcher.name must be a plain file name" }).default("launcher"),
+    node: perPlatform(ArtifactSchema).describe("Node base binary for the pkg --sea build, per platform"),
+    cwd: z.string().optional().describe("working folder of the app, relative to the bundle"),
+    command: z.array(z.string()).min(1).describe("the app's command line; placeholders {bundle} {python} {git} {port}"),
+    port: z.number().int().min(1).max(65535).default(7860).describe("first port tried; the first free one from here is used"),
+    ready: z.string().startsWith("/").describe("URL path polled until HTTP 200"),
+    env: z.record(z.string(), z.string()).optional().describe("environment for the app; placeholders allowed"),
+    gpu: z
+      .strictObject({
+        cpu: z.array(z.string()).optional().describe("arguments added when no NVIDIA GPU is found"),
+        vram: z.array(VramRuleSchema).optional().describe("first rule that matches the detected VRAM adds its arguments"),
+      })
+      .optional(),
+    icon: z.string().optional().describe("Windows icon (.ico), relative to the recipe"),
+  })
+  .describe("the launcher executable at the bundle root");
+
+export const VerifySchema = z.strictObject({
+  api: z.enum(["a1111"]).describe("which HTTP API to drive"),
+  txt2img: z
+    .strictObject({
+      prompt: z.string(),
+      negative_prompt: z.string().optional(),
+      steps: positiveInt.default(20),
+      width: positiveInt.default(512),
+      height: positiveInt.default(512),
+      seed: z.number().int().default(42),
+      cfg_scale: z.number().optional(),
+      sampler_name: z.string().optional(),
+    })
+    .describe("the test generation"),
+  timeout: positiveInt.default(900).describe("seconds to wait for readiness and the generation"),
+  allow_changes: z.array(z.string()).default([]).describe("globs of files a first launch may create or change"),
+});
+
+export const PackageSchema = z.strictObject({
+  formats: z.array(z.enum(["zip", "tar.gz", "dir"])).min(1).default(["zip"]),
+  split: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(B|KiB|MiB|GiB|KB|MB|GB)$/, { error: "package.split must be a size such as 2GiB" })
+    .optional()
+    .describe("split the archive into volumes of this size"),
+});
+
+export const RecipeSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    recipe: z.literal(1, { error: "recipe: must be 1 (the only format version)" }).describe("recipe format version"),
+    extends: z.string().optional().describe("another recipe (relative path) this one deep-merges over"),
+    name: z.string().regex(NAME_RE, { error: "name must match [a-z0-9][a-z0-9-]* (it is used in file names)" }),
+    version: z.string().regex(VERSION_RE, { error: "version must be file-name safe, e.g. 1.10.1-r1" }).describe("this bundle's release version"),
+    title: z.string().optional().describe("shown by the launcher"),
+    platforms: z.array(z.enum(PLATFORMS)).min(1).describe("target platforms; the first is the default"),
+    mirrors: z
+      .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { error: "mirror list names are lowercase words" }), z.array(UrlSchema).min(1))
+      .default({})
+      .describe("named, ordered lists of base URLs; tried in order"),
+    python: PythonSchema,
+    git: GitSchema.optional(),
+    wheels: WheelsSchema.optional(),
+    repos: z.array(RepoSchema).default([]),
+    extensions: ExtensionsSchema.optional(),
+    files: z.array(FileSchema).default([]),
+    launcher: LauncherSchema,
+    verify: VerifySchema.optional(),
+    package: PackageSchema.default({ formats: ["zip"] }),
+  })
+  .describe("greenbundle recipe, format v1");
+
+export type Recipe = z.output<typeof RecipeSchema>;
+export type Artifact = z.output<typeof ArtifactSchema>;
+export type RepoSpec = z.output<typeof RepoSchema>;
+export type FileSpec = z.output<typeof FileSchema>;
+export type ExtensionSpec = z.output<typeof ExtensionSchema>;
+export type LauncherSpec = z.output<typeof LauncherSchema>;
+export type VerifySpec = z.output<typeof VerifySchema>;
+export type PackageOverride = z.output<typeof PackageOverrideSchema>;
+
+/** The JSON Schema published for editors (schema/recipe.schema.json). */
+export function recipeJsonSchema(): Record<string, unknown> {
+  const js = z.toJSONSchema(RecipeSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return {
+    $id: "https://greenbundle.dev/schema/recipe-v1.json",
+    title: "greenbundle recipe (format v1)",
+    ...js,
+  };
+}

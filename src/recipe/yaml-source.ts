@@ -1,0 +1,114 @@
+// A parsed YAML file that remembers where every key and value is, so that errors can say
+// file:line:column. Pure apart from reading the file.
+
+import { readFile } from "node:fs/promises";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { BundleError, type Diagnostic, type SourcePos } from "../core/errors.ts";
+
+export type KeyPath = readonly (string | number)[];
+
+export interface YamlSource {
+  /** Path as given by the user (relative paths stay relative, for readable messages). */
+  file: string;
+  doc: Document;
+  lines: LineCounter;
+  /** The plain JS value of the document. */
+  value: unknown;
+}
+
+export function formatPath(path: KeyPath): string {
+  let out = "";
+  for (const seg of path) {
+    if (typeof seg === "number") out += `[${seg}]`;
+    else out += out === "" ? seg : `.${seg}`;
+  }
+  return out;
+}
+
+export async function readYamlSource(file: string, shownAs = file): Promise<YamlSource> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new BundleError(code === "ENOENT" ? "USAGE" : "IO", `cannot read recipe ${shownAs}: ${code ?? String(e)}`, {
+      hint: code === "ENOENT" ? "check the path; recipes usually live in recipes/" : undefined,
+      cause: e,
+    });
+  }
+  return parseYamlSource(text, shownAs);
+}
+
+/** Parses YAML text; syntax errors become diagnostics (exit 2) with the exact position. */
+export function parseYamlSource(text: string, file: string): YamlSource {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const diagnostics: Diagnostic[] = doc.errors.map((e) => {
+      const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+      const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+      return { file, line: pos.line, col: pos.col, path: "", message: `YAML syntax: ${message}`, hint: yamlHint(e.code) };
+    });
+    throw new BundleError("RECIPE", `${file} is not valid YAML`, { diagnostics });
+  }
+  return { file, doc, lines, value: doc.toJS({ maxAliasCount: 100 }) };
+}
+
+function yamlHint(code: string): string {
+  switch (code) {
+    case "DUPLICATE_KEY":
+      return "each key may appear once in a mapping; remove or merge the duplicate";
+    case "TAB_AS_INDENT":
+      return "YAML indentation must use spaces, not tabs";
+    case "BAD_INDENT":
+    case "MISSING_CHAR":
+      return "check the indentation and closing brackets on this line and the one before";
+    default:
+      return "fix the YAML syntax at this position";
+  }
+}
+
+interface Located {
+  keyNode?: Node | undefined;
+  valueNode?: Node | undefined;
+}
+
+/** Finds the key and value nodes at `path`, or undefined when the path is not in the document. */
+export function findNode(src: YamlSource, path: KeyPath): Located | undefined {
+  let node: unknown = src.doc.contents;
+  let keyNode: Node | undefined;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) return undefined;
+      keyNode = pair.key as Node;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === "number") {
+      if (seg < 0 || seg >= node.items.length) return undefined;
+      keyNode = undefined;
+      node = node.items[seg];
+    } else {
+      return undefined;
+    }
+  }
+  return { keyNode, valueNode: (node ?? undefined) as Node | undefined };
+}
+
+/** The position of the value at `path` (or of its key when `preferKey`), if present. */
+export function positionOf(src: YamlSource, path: KeyPath, preferKey = false): SourcePos | undefined {
+  const found = findNode(src, path);
+  if (!found) return undefined;
+  const node = preferKey && found.keyNode ? found.keyNode : (found.valueNode ?? found.keyNode);
+  const offset = node?.range?.[0];
+  if (offset === undefined) {
+    if (found.keyNode?.range) return { file: src.file, ...src.lines.linePos(found.keyNode.range[0]) };
+    return undefined;
+  }
+  return { file: src.file, ...src.lines.linePos(offset) };
+}
+
+/** The scalar's text as written in the file (e.g. "3.10" where the value is the number 3.1). */
+export function rawScalarAt(src: YamlSource, path: KeyPath): string | undefined {
+  const node = findNode(src, path)?.valueNode;
+  return isScalar(node) && typeof node.source === "string" ? node.source : undefined;
+}

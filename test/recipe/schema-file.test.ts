@@ -1,0 +1,17 @@
+// The published JSON Schema is generated from the schema in code and must not be stale.
+import { readFileSync, readdirSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { recipeJsonSchema } from "../../src/recipe/schema.ts";
+
+describe("schema/recipe.schema.json", () => {
+  it("matches the schema in code (run `npm run schema` after changing src/recipe/schema.ts)", () => {
+    const onDisk = JSON.parse(readFileSync("schema/recipe.schema.json", "utf8"));
+    expect(onDisk).toEqual(JSON.parse(JSON.stringify(recipeJsonSchema())));
+  });
+
+  it("is referenced by every recipe's first line for editors", () => {
+    for (const f of readdirSync("recipes").filter((f) => f.endsWith(".yml"))) {
+      expect(readFileSync(`recipes/${f}`, "utf8").split("\n")[0], f).toBe("# yaml-language-server: $schema=../schema/recipe.schema.json");
+    }
+  });
+});

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: "forks",
+    // Integration tests start servers and processes; 2 cores on CI.
+    maxWorkers: 2,
+    reporters: ["default"],
+  },
+});
