@@ -152,7 +152,7 @@ export const ExtensionSchema = z.strictObject({
 
 export const ExtensionsSchema = z.strictObject({
   dir: relPath("folder the extensions go into"),
-  items: z.array(ExtensionSchema),
+  items: z.array(ExtensionSchema).describe("the extensions, each at a pinned commit"),
 });
 
 export const FileSchema = z.strictObject({
@@ -165,12 +165,12 @@ export const FileSchema = z.strictObject({
 
 const VramRuleSchema = z.strictObject({
   below_gb: z.number().positive().optional().describe("rule applies when the GPU has less than this many GiB"),
-  args: z.array(z.string()),
+  args: z.array(z.string()).describe("arguments added to the command line"),
 });
 
 export const LauncherSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: "launcher.name must be a plain file name" }).default("launcher"),
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: "launcher.name must be a plain file name" }).default("launcher").describe("file name of the launcher (launcher.exe on win-x64)"),
     node: perPlatform(ArtifactSchema).describe("Node base binary for the pkg --sea build, per platform"),
     cwd: z.string().optional().describe("working folder of the app, relative to the bundle"),
     command: z.array(z.string()).min(1).describe("the app's command line; placeholders {bundle} {python} {git} {port}"),
@@ -191,12 +191,12 @@ export const VerifySchema = z.strictObject({
   api: z.enum(["a1111"]).describe("which HTTP API to drive"),
   txt2img: z
     .strictObject({
-      prompt: z.string(),
+      prompt: z.string().describe("the test prompt"),
       negative_prompt: z.string().optional(),
-      steps: positiveInt.default(20),
-      width: positiveInt.default(512),
-      height: positiveInt.default(512),
-      seed: z.number().int().default(42),
+      steps: positiveInt.default(20).describe("sampling steps"),
+      width: positiveInt.default(512).describe("image width; the returned PNG must have it"),
+      height: positiveInt.default(512).describe("image height; the returned PNG must have it"),
+      seed: z.number().int().default(42).describe("fixed seed"),
       cfg_scale: z.number().optional(),
       sampler_name: z.string().optional(),
     })
@@ -206,7 +206,7 @@ export const VerifySchema = z.strictObject({
 });
 
 export const PackageSchema = z.strictObject({
-  formats: z.array(z.enum(["zip", "tar.gz", "dir"])).min(1).default(["zip"]),
+  formats: z.array(z.enum(["zip", "tar.gz", "dir"])).min(1).default(["zip"]).describe("archives to produce (dir = the folder only)"),
   split: z
     .string()
     .regex(/^\d+(\.\d+)?\s*(B|KiB|MiB|GiB|KB|MB|GB)$/, { error: "package.split must be a size such as 2GiB" })
@@ -219,7 +219,7 @@ export const RecipeSchema = z
     $schema: z.string().optional(),
     recipe: z.literal(1, { error: "recipe: must be 1 (the only format version)" }).describe("recipe format version"),
     extends: z.string().optional().describe("another recipe (relative path) this one deep-merges over"),
-    name: z.string().regex(NAME_RE, { error: "name must match [a-z0-9][a-z0-9-]* (it is used in file names)" }),
+    name: z.string().regex(NAME_RE, { error: "name must match [a-z0-9][a-z0-9-]* (it is used in file names)" }).describe("bundle name, used in file names: [a-z0-9][a-z0-9-]*"),
     version: z.string().regex(VERSION_RE, { error: "version must be file-name safe, e.g. 1.10.1-r1" }).describe("this bundle's release version"),
     title: z.string().optional().describe("shown by the launcher"),
     platforms: z.array(z.enum(PLATFORMS)).min(1).describe("target platforms; the first is the default"),
@@ -230,12 +230,12 @@ export const RecipeSchema = z
     python: PythonSchema,
     git: GitSchema.optional(),
     wheels: WheelsSchema.optional(),
-    repos: z.array(RepoSchema).default([]),
-    extensions: ExtensionsSchema.optional(),
-    files: z.array(FileSchema).default([]),
+    repos: z.array(RepoSchema).default([]).describe("git repositories placed as real checkouts at pinned commits"),
+    extensions: ExtensionsSchema.optional().describe("app extensions: repositories placed under one folder; their Python needs join the wheel set"),
+    files: z.array(FileSchema).default([]).describe("checkpoints, VAEs, tokenizer files, configs: anything fetched by URL (or given inline)"),
     launcher: LauncherSchema,
-    verify: VerifySchema.optional(),
-    package: PackageSchema.default({ formats: ["zip"] }),
+    verify: VerifySchema.optional().describe("how `bundle verify` drives the app after booting it offline"),
+    package: PackageSchema.default({ formats: ["zip"] }).describe("release archive formats"),
   })
   .describe("greenbundle recipe, format v1");
 
