@@ -1,0 +1,124 @@
+// A real checkout of a cached commit, with a `.git` folder written so that two builds produce the
+// same bytes (DESIGN.md "Reproducible"): the objects come as one pack made single-threaded from
+// the bare cache, refs and config are written as plain files, there are no reflogs, FETCH_HEAD,
+// ORIG_HEAD, hook samples or description, and the index is the one `git read-tree` writes (no
+// stat data). git then re-hashes files on its first `status`, which is what makes an unzipped
+// copy on another machine look clean.
+//
+// HEAD is on a branch (named after the remote's default branch, else "master") that tracks
+// `origin`: A1111 reads `repo.active_branch` for every extension and reports a traceback for a
+// detached HEAD, and `git pull` needs a branch to update later.
+
+import { mkdir, readdir, rmdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { BundleError } from "../core/errors.ts";
+import type { Platform } from "../core/platform.ts";
+import { git } from "./run.ts";
+
+export interface CheckoutOptions {
+  /** Bare cache repository that has the commit. */
+  bare: string;
+  commit: string;
+  /** Absolute folder to create (must not exist, or be empty). */
+  dest: string;
+  /** URL written as `origin`. */
+  origin: string;
+  branch?: string;
+  platform: Platform;
+  /** Folders of other repositories nested inside this one, relative to `dest` (written to info/exclude). */
+  nested?: string[];
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_BRANCH = "master";
+
+/** The fixed `.git/config` of a placed checkout. Windows gets what Git for Windows would write for NTFS. */
+export function checkoutConfig(origin: string, branch: string, platform: Platform): string {
+  const win = platform === "win-x64";
+  const q = (s: string) => s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+  return [
+    "[core]",
+    "\trepositoryformatversion = 0",
+    `\tfilemode = ${win ? "false" : "true"}`,
+    "\tbare = false",
+    "\tlogallrefupdates = true",
+    ...(win ? ["\tsymlinks = false", "\tignorecase = true"] : []),
+    `[remote "origin"]`,
+    `\turl = ${q(origin)}`,
+    "\tfetch = +refs/heads/*:refs/remotes/origin/*",
+    `[branch "${q(branch)}"]`,
+    "\tremote = origin",
+    `\tmerge = refs/heads/${branch}`,
+    "",
+  ].join("\n");
+}
+
+async function ensureEmptyDir(dest: string): Promise<void> {
+  await mkdir(dest, { recursive: true });
+  const entries = await readdir(dest);
+  if (entries.length > 0) {
+    throw new BundleError("GIT", `cannot place a repository at ${dest}: the folder already has files (${entries.slice(0, 3).join(", ")})`, {
+      hint: "two repositories (or a repository and a file) share this path; give each its own folder in the recipe",
+    });
+  }
+}
+
+export async function placeCheckout(o: CheckoutOptions): Promise<void> {
+  const branch = o.branch || DEFAULT_BRANCH;
+  await ensureEmptyDir(o.dest);
+  const dotgit = join(o.dest, ".git");
+  await mkdir(join(dotgit, "objects", "pack"), { recursive: true });
+  await mkdir(join(dotgit, "refs", "heads"), { recursive: true });
+  await writeFile(join(dotgit, "HEAD"), `ref: refs/heads/${branch}\n`);
+  await writeFile(join(dotgit, "config"), checkoutConfig(o.origin, branch, o.platform));
+  await mkdir(join(dotgit, "refs", "heads", ...branch.split("/").slice(0, -1)), { recursive: true });
+  await writeFile(join(dotgit, "refs", "heads", ...branch.split("/")), `${o.commit}\n`);
+  // Only the pinned commit's objects are there; its parents are cut off like in a --depth 1 clone.
+  await writeFile(join(dotgit, "shallow"), `${o.commit}\n`);
+  if (o.nested?.length) {
+    await mkdir(join(dotgit, "info"), { recursive: true });
+    const lines = [...o.nested].sort().map((p) => `/${p}/`);
+    await writeFile(join(dotgit, "info", "exclude"), `# repositories placed inside this one by greenbundle\n${lines.join("\n")}\n`);
+  }
+  const sig = o.signal ? { signal: o.signal } : {};
+  await copyObjects(o.bare, o.dest, o.commit, o.signal);
+  const wt = { cwd: o.dest, isolated: true, env: { GIT_DIR: dotgit, GIT_WORK_TREE: o.dest }, ...sig };
+  await git(["read-tree", o.commit], wt);
+  await git(["checkout-index", "--all", "--force"], wt);
+  // Rewrite the index without stat data (mtimes, inodes of this machine), as read-tree writes it.
+  await git(["read-tree", o.commit], wt);
+  const head = (await git(["rev-parse", "HEAD"], wt)).stdout.trim();
+  if (head !== o.commit) throw new BundleError("GIT", `checkout at ${o.dest} has HEAD ${head}, expected ${o.commit}`);
+  await removeEmptyDirs(dotgit);
+}
+
+/** One deterministic pack (single thread) of the commit, its tree and blobs, indexed into `dest`. */
+async function copyObjects(bare: string, dest: string, commit: string, signal: AbortSignal | undefined): Promise<void> {
+  const { execa } = await import("execa");
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", LC_ALL: "C" };
+  delete env.GIT_DIR;
+  delete env.GIT_WORK_TREE;
+  const sig = signal ? { cancelSignal: signal } : {};
+  const pack = execa("git", ["-c", "pack.threads=1", "pack-objects", "--revs", "--no-reuse-object", "--stdout", "-q"], { cwd: bare, env, extendEnv: false, input: `${commit}\n`, ...sig });
+  const index = execa("git", ["-c", "pack.threads=1", "index-pack", "--stdin"], { cwd: dest, env: { ...env, GIT_DIR: join(dest, ".git") }, extendEnv: false, ...sig });
+  try {
+    await pack.pipe(index);
+  } catch (e) {
+    const stderr = String((e as { stderr?: unknown }).stderr ?? "");
+    throw new BundleError("GIT", `cannot copy commit ${commit} from the cache (${bare}) into ${dest}: ${stderr.trim() || String(e)}`, {
+      hint: "the cache entry may be damaged: delete that folder and build again",
+      cause: e,
+    });
+  }
+}
+
+async function removeEmptyDirs(dir: string): Promise<boolean> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  let empty = true;
+  for (const e of entries) {
+    if (e.isDirectory() && (await removeEmptyDirs(join(dir, e.name)))) continue;
+    empty = false;
+  }
+  if (empty) await rmdir(dir);
+  return empty;
+}

@@ -1,0 +1,77 @@
+// The plan's repositories and extensions: fetch every pinned commit into the bare cache (a few at
+// a time), then place each as a real checkout, outer repositories first so that nested ones
+// (webui/repositories/*, webui/extensions/*) land inside them without being swallowed: the outer
+// checkout's info/exclude lists them, so its `git status` stays clean and `git add -A` there
+// never records them.
+
+import { join } from "node:path";
+import { BundleError, isBundleError } from "../core/errors.ts";
+import type { Platform } from "../core/platform.ts";
+import { ensureCommit, type EnsureOptions, type FetchedRepo, type RepoRequest } from "./cache.ts";
+import { placeCheckout } from "./checkout.ts";
+
+export interface RepoFetchOptions extends EnsureOptions {
+  /** Repositories fetched at the same time (default 4). */
+  jobs?: number;
+}
+
+/** Fetches every request; when some fail, one error lists them all. */
+export async function fetchRepos(reqs: RepoRequest[], opts: RepoFetchOptions): Promise<Map<string, FetchedRepo>> {
+  const out = new Map<string, FetchedRepo>();
+  const failures: BundleError[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < reqs.length) {
+      const req = reqs[next++]!;
+      try {
+        out.set(req.id, await ensureCommit(req, opts));
+      } catch (e) {
+        if (!isBundleError(e) || e.code === "INTERRUPTED") throw e;
+        failures.push(e);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs ?? 4, reqs.length)) }, worker));
+  if (failures.length === 1) throw failures[0]!;
+  if (failures.length > 1) {
+    throw new BundleError("GIT", `${failures.length} repositories could not be fetched:\n${failures.map((f) => f.message).join("\n")}`, {
+      hint: failures[0]!.hint,
+      details: { failures: failures.map((f) => f.details) },
+    });
+  }
+  return out;
+}
+
+export interface RepoToPlace {
+  /** '/'-separated folder relative to the bundle root. */
+  dest: string;
+  commit: string;
+  origin: string;
+  fetched: FetchedRepo;
+}
+
+/** Parents before children: fewer path segments first, then by name. */
+export function placementOrder<T extends { dest: string }>(items: T[]): T[] {
+  const depth = (p: string) => p.split("/").length;
+  return [...items].sort((a, b) => depth(a.dest) - depth(b.dest) || (a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
+}
+
+/** Folders of `items` inside `dest`, relative to it. */
+export function nestedIn(dest: string, items: { dest: string }[]): string[] {
+  return items.filter((i) => i.dest.startsWith(`${dest}/`)).map((i) => i.dest.slice(dest.length + 1));
+}
+
+export async function placeRepos(items: RepoToPlace[], root: string, platform: Platform, signal?: AbortSignal): Promise<void> {
+  for (const r of placementOrder(items)) {
+    await placeCheckout({
+      bare: r.fetched.bare,
+      commit: r.commit,
+      dest: join(root, ...r.dest.split("/")),
+      origin: r.origin,
+      ...(r.fetched.branch ? { branch: r.fetched.branch } : {}),
+      platform,
+      nested: nestedIn(r.dest, items),
+      ...(signal ? { signal } : {}),
+    });
+  }
+}
