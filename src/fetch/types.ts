@@ -1,6 +1,7 @@
 // The fetch engine's public contract. Every later stage gets its bytes through these types.
 
 import type { Emit } from "../core/events.ts";
+import type { FetchSession } from "./session.ts";
 
 /** One file to bring into the cache. */
 export interface FetchRequest {
@@ -12,6 +13,8 @@ export interface FetchRequest {
   sha256: string;
   /** Expected size in bytes, when known (checked before the digest). */
   size?: number;
+  /** An extra index key recorded for the blob (e.g. "artifact:<recipe>:<id>"); `url:<url>` is always recorded. */
+  key?: string;
 }
 
 /** A file that is in the cache, verified. */
@@ -33,7 +36,7 @@ export interface FetchOptions {
   offline?: boolean;
   /** Downloads at the same time (default 8). */
   jobs?: number;
-  /** Connections per host at the same time (default 6). */
+  /** Connections per host at the same time (default 8: enough for one segmented download at full speed). */
   perHost?: number;
   /** Files larger than this are downloaded in parallel segments (default 64 MiB). */
   segmentThreshold?: number;
@@ -44,4 +47,10 @@ export interface FetchOptions {
   emit?: Emit;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /** Backoff between rounds (p-retry): first delay, cap, growth factor (defaults 1 s, 30 s, 2). */
+  backoff?: { minMs?: number; maxMs?: number; factor?: number };
+  /** Header and body-idle timeouts in ms (defaults 60 s each). */
+  timeouts?: { headersMs?: number; bodyMs?: number };
+  /** Run-wide state (demoted mirrors, per-host limits, proxy dispatcher); the process's own by default. */
+  session?: FetchSession;
 }

@@ -1,0 +1,200 @@
+// The content-addressed store (cacache/pnpm style, STYLE.md): blobs named by their sha256, a key
+// index beside them, a tmp area on the same filesystem. A blob appears only by rename after its
+// bytes were hashed and matched; blobs are read-only (0444) so that hardlinked copies in bundles
+// cannot be edited in place by accident.
+
+import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { chmod, mkdir, readFile, rename, rm, stat, unlink, utimes } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { BundleError } from "../core/errors.ts";
+import { writeFileAtomic } from "../core/fs.ts";
+import { MeterStream, type Actual } from "../integrity/sha256.ts";
+import { acquireLock, type HeldLock, type LockOptions } from "./lock.ts";
+import { blobMetaRel, blobRel, keyRel, lockRel, partialRel, segmentsRel, TMP_DIR } from "./layout.ts";
+
+/** What the index knows about a blob. The record file's mtime is the blob's last use. */
+export interface BlobRecord {
+  sha256: string;
+  size: number;
+  /** The URL its bytes came from, when downloaded. */
+  url?: string;
+  /** The digest it was made from (a wheel built from an sdist): kept by gc as long as that one is. */
+  from?: string;
+  /** When it entered the cache (ms since epoch). */
+  added: number;
+}
+
+export interface KeyRecord {
+  key: string;
+  sha256: string;
+}
+
+export interface StoreMeta {
+  key?: string | undefined;
+  url?: string | undefined;
+  from?: string | undefined;
+}
+
+function errno(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+export class Cache {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+  }
+
+  blobPath(sha256: string): string {
+    return join(this.dir, blobRel(sha256));
+  }
+  partialPath(sha256: string): string {
+    return join(this.dir, partialRel(sha256));
+  }
+  segmentsPath(sha256: string): string {
+    return join(this.dir, segmentsRel(sha256));
+  }
+  private metaPath(sha256: string): string {
+    return join(this.dir, blobMetaRel(sha256));
+  }
+
+  /** A fresh temporary path inside the cache (same filesystem as the blobs). */
+  async tmpFile(tag = "tmp"): Promise<string> {
+    const dir = join(this.dir, TMP_DIR);
+    await mkdir(dir, { recursive: true });
+    return join(dir, `${tag}-${process.pid}-${randomBytes(6).toString("hex")}`);
+  }
+
+  /** Size of the blob, or undefined when it is not in the cache. */
+  async blobSize(sha256: string): Promise<number | undefined> {
+    try {
+      const s = await stat(this.blobPath(sha256));
+      return s.isFile() ? s.size : undefined;
+    } catch (e) {
+      if (errno(e) === "ENOENT" || errno(e) === "ENOTDIR") return undefined;
+      throw new BundleError("CACHE", `cannot read the cache at ${this.dir}`, { cause: e });
+    }
+  }
+
+  /** Whether the blob is present (with this size, when given). A hit counts as a use. */
+  async has(sha256: string, size?: number): Promise<boolean> {
+    const got = await this.blobSize(sha256);
+    if (got === undefined || (size !== undefined && got !== size)) return false;
+    await this.touch(sha256, got);
+    return true;
+  }
+
+  async meta(sha256: string): Promise<BlobRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(this.metaPath(sha256), "utf8")) as BlobRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Marks the blob as used now (its record's mtime): one utimes, so that gc --older-than is cheap. */
+  async touch(sha256: string, size?: number): Promise<void> {
+    const now = new Date();
+    try {
+      await utimes(this.metaPath(sha256), now, now);
+    } catch (e) {
+      if (errno(e) !== "ENOENT") return;
+      const s = size ?? (await this.blobSize(sha256));
+      if (s !== undefined) await this.writeMeta({ sha256, size: s, added: Date.now() }).catch(() => {});
+    }
+  }
+
+  private async writeMeta(rec: BlobRecord): Promise<void> {
+    await writeFileAtomic(this.metaPath(rec.sha256), JSON.stringify(rec) + "\n");
+  }
+
+  /**
+   * Moves a verified file into the store. The caller has hashed it (`actual`); this only renames.
+   * When the blob already exists (another process finished first) the existing one is kept and
+   * the file is removed: blobs were verified before they were committed.
+   */
+  async commit(file: string, actual: Actual, meta: StoreMeta = {}): Promise<string> {
+    const dest = this.blobPath(actual.sha256);
+    await chmod(file, 0o444);
+    if ((await this.blobSize(actual.sha256)) === actual.size) {
+      await unlink(file).catch(() => {});
+    } else {
+      await mkdir(dirname(dest), { recursive: true });
+      try {
+        await rename(file, dest);
+      } catch (e) {
+        // Windows will not rename onto a read-only file: someone committed it meanwhile.
+        if ((await this.blobSize(actual.sha256)) !== actual.size) throw new BundleError("CACHE", `cannot store ${dest}`, { cause: e });
+        await unlink(file).catch(() => {});
+      }
+    }
+    const old = await this.meta(actual.sha256);
+    const rec: BlobRecord = {
+      sha256: actual.sha256,
+      size: actual.size,
+      ...((old?.url ?? meta.url) ? { url: old?.url ?? meta.url } : {}),
+      ...((old?.from ?? meta.from) ? { from: old?.from ?? meta.from } : {}),
+      added: old?.added ?? Date.now(),
+    };
+    await this.writeMeta(rec);
+    if (meta.key) await this.record(meta.key, actual.sha256);
+    return dest;
+  }
+
+  /**
+   * Stores a file another stage produced (a wheel built from an sdist) by its hash. The file is
+   * copied (hashed while copying), so the caller keeps its own.
+   */
+  async importFile(path: string, meta: StoreMeta = {}): Promise<{ sha256: string; size: number; path: string }> {
+    const tmp = await this.tmpFile("import");
+    const meter = new MeterStream();
+    try {
+      await pipeline(createReadStream(path), meter, createWriteStream(tmp));
+      const actual = { sha256: meter.digest(), size: meter.bytes };
+      const dest = await this.commit(tmp, actual, meta);
+      return { ...actual, path: dest };
+    } catch (e) {
+      await rm(tmp, { force: true });
+      if (e instanceof BundleError) throw e;
+      throw new BundleError("IO", `cannot import ${path} into the cache at ${this.dir}`, { cause: e });
+    }
+  }
+
+  /** The digest recorded for `key`, if its blob is still in the cache. */
+  async lookup(key: string): Promise<string | undefined> {
+    try {
+      const rec = JSON.parse(await readFile(join(this.dir, keyRel(key)), "utf8")) as KeyRecord;
+      if (rec.key !== key) return undefined; // a hash collision on the file name: never trust it
+      return (await this.blobSize(rec.sha256)) === undefined ? undefined : rec.sha256;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async record(key: string, sha256: string): Promise<void> {
+    const rec: KeyRecord = { key, sha256: sha256.toLowerCase() };
+    await writeFileAtomic(join(this.dir, keyRel(key)), JSON.stringify(rec) + "\n");
+  }
+
+  /** Takes the per-digest lock (see lock.ts). */
+  async lock(sha256: string, opts: LockOptions = {}): Promise<HeldLock | "done"> {
+    return acquireLock(join(this.dir, lockRel(sha256)), opts);
+  }
+
+  /** Removes a blob and its record (keys pointing at it simply stop resolving). */
+  async remove(sha256: string): Promise<void> {
+    const p = this.blobPath(sha256);
+    await chmod(p, 0o644).catch(() => {}); // Windows refuses to delete read-only files
+    await rm(p, { force: true });
+    await rm(this.metaPath(sha256), { force: true });
+  }
+
+  /** Drops a partial download and its segment state. */
+  async dropPartial(sha256: string): Promise<void> {
+    await rm(this.partialPath(sha256), { force: true });
+    await rm(this.segmentsPath(sha256), { force: true });
+  }
+}

@@ -1,0 +1,107 @@
+// One pinned artifact into the cache: cache hit → done; otherwise take the digest's lock (another
+// process may be fetching it: wait, then use its blob), try the mirrors, commit the verified
+// partial by rename, record which URL served it.
+
+import { rm, stat } from "node:fs/promises";
+import { keys } from "../cache/layout.ts";
+import { BundleError } from "../core/errors.ts";
+import { isSha256, type Actual } from "../integrity/sha256.ts";
+import type { RunCtx } from "./context.ts";
+import { linkedSize } from "./hf.ts";
+import { tryMirrors } from "./mirrors.ts";
+import { AttemptError } from "./outcome.ts";
+import { segmentedDownload } from "./segmented.ts";
+import { streamDownload, type Target } from "./stream.ts";
+import type { Fetched, FetchRequest } from "./types.ts";
+
+export function label(req: FetchRequest): string {
+  return `${req.id} (sha256 ${req.sha256.slice(0, 12)}…)`;
+}
+
+/** The cached blob for `req`, if present (a use is recorded). */
+export async function cachedHit(req: FetchRequest, ctx: RunCtx): Promise<Fetched | undefined> {
+  const sha256 = req.sha256.toLowerCase();
+  if (!(await ctx.cache.has(sha256, req.size))) return undefined;
+  const size = req.size ?? (await ctx.cache.blobSize(sha256))!;
+  const url = (await ctx.cache.meta(sha256))?.url ?? req.urls[0] ?? "";
+  if (req.key) await ctx.cache.record(req.key, sha256);
+  ctx.emit({ type: "download:done", id: req.id, url, bytes: size, cached: true });
+  return { id: req.id, path: ctx.cache.blobPath(sha256), sha256, size, url, cached: true };
+}
+
+export async function fetchPinned(req: FetchRequest, ctx: RunCtx): Promise<Fetched> {
+  if (!isSha256(req.sha256.toLowerCase())) {
+    throw new BundleError("INTEGRITY", `${req.id}: "${req.sha256}" is not a sha256 digest`, { hint: "a sha256 is 64 hexadecimal characters; run `bundle lock` to pin it" });
+  }
+  const hit = await cachedHit(req, ctx);
+  if (hit) return hit;
+  const flight = `${ctx.cache.dir}\0${req.sha256.toLowerCase()}`;
+  let p = ctx.session.inflight.get(flight);
+  if (!p) {
+    p = download(req, ctx).finally(() => ctx.session.inflight.delete(flight));
+    ctx.session.inflight.set(flight, p);
+    return p;
+  }
+  const f = await p;
+  ctx.emit({ type: "download:done", id: req.id, url: f.url, bytes: f.size, cached: true });
+  return { ...f, id: req.id, cached: true };
+}
+
+async function download(req: FetchRequest, ctx: RunCtx): Promise<Fetched> {
+  const sha256 = req.sha256.toLowerCase();
+  const lock = await ctx.cache.lock(sha256, {
+    signal: ctx.signal,
+    isDone: () => ctx.cache.has(sha256, req.size),
+    onWait: (h) => ctx.emit({ type: "info", message: `${req.id}: another greenbundle process${h ? ` (pid ${h.pid})` : ""} is downloading it; waiting` }),
+  });
+  if (lock === "done") return (await cachedHit(req, ctx))!;
+  try {
+    const again = await cachedHit(req, ctx);
+    if (again) return again;
+    const { value: actual, url } = await tryMirrors(req.id, label(req), req.urls, ctx, (u) => downloadVia(u, req, ctx));
+    const path = await ctx.cache.commit(ctx.cache.partialPath(sha256), actual, { url, key: req.key });
+    await rm(ctx.cache.segmentsPath(sha256), { force: true });
+    await ctx.cache.record(keys.url(url), sha256);
+    ctx.emit({ type: "download:done", id: req.id, url, bytes: actual.size, cached: false });
+    return { id: req.id, path, sha256, size: actual.size, url, cached: false };
+  } catch (e) {
+    ctx.emit({ type: "download:failed", id: req.id, reason: e instanceof Error ? e.message.split("\n")[0]! : String(e) });
+    throw e;
+  } finally {
+    await lock.release();
+  }
+}
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+/** Downloads from one URL into the digest's partial file: segmented when large, one stream otherwise. */
+async function downloadVia(url: string, req: FetchRequest, ctx: RunCtx): Promise<Actual> {
+  const sha256 = req.sha256.toLowerCase();
+  const size = req.size ?? (await linkedSize(url, sha256, ctx));
+  const t: Target = { id: req.id, sha256, size, partial: ctx.cache.partialPath(sha256) };
+  const state = ctx.cache.segmentsPath(sha256);
+  const segmentable = ctx.segments > 1;
+  if (size !== undefined && size > 0 && ((segmentable && size > ctx.segmentThreshold) || (await exists(state)))) {
+    return segmentsOrStream(url, { ...t, size }, state, ctx);
+  }
+  const r = await streamDownload(url, t, ctx, segmentable);
+  if (r.kind === "done") return r.actual;
+  return segmentsOrStream(url, { ...t, size: r.size }, state, ctx);
+}
+
+async function segmentsOrStream(url: string, t: Target & { size: number }, state: string, ctx: RunCtx): Promise<Actual> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await segmentedDownload(url, { ...t, state }, ctx);
+    } catch (e) {
+      if (!(e instanceof AttemptError) || (e.kind !== "range" && e.kind !== "restart")) throw e;
+      await rm(t.partial, { force: true });
+      await rm(state, { force: true });
+      if (e.kind === "restart" && tries === 0) continue;
+      // The server does not do ranges: one connection, from zero.
+      const r = await streamDownload(url, t, ctx, false);
+      if (r.kind === "done") return r.actual;
+      throw new AttemptError("transient", url, "unexpected switch to segments");
+    }
+  }
+}

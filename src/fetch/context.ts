@@ -1,0 +1,62 @@
+// Normalised options for one fetch call, and the throttled progress reporter.
+
+import { Cache } from "../cache/store.ts";
+import { silent, type Emit } from "../core/events.ts";
+import { DEFAULT_TIMEOUTS, type Timeouts } from "./http.ts";
+import { defaultSession, type FetchSession } from "./session.ts";
+import type { FetchOptions } from "./types.ts";
+
+export interface RunCtx {
+  cache: Cache;
+  session: FetchSession;
+  emit: Emit;
+  signal: AbortSignal | undefined;
+  env: NodeJS.ProcessEnv;
+  offline: boolean;
+  jobs: number;
+  perHost: number;
+  segmentThreshold: number;
+  segments: number;
+  rounds: number;
+  backoff: { minMs: number; maxMs: number; factor: number };
+  timeouts: Timeouts;
+}
+
+export const DEFAULTS = {
+  jobs: 8,
+  perHost: 8,
+  segmentThreshold: 64 << 20,
+  segments: 8,
+  rounds: 3,
+};
+
+const pos = (v: number | undefined, d: number) => (v !== undefined && Number.isFinite(v) && v >= 1 ? Math.floor(v) : d);
+
+export function runCtx(opts: FetchOptions): RunCtx {
+  return {
+    cache: new Cache(opts.cacheDir),
+    session: opts.session ?? defaultSession,
+    emit: opts.emit ?? silent,
+    signal: opts.signal,
+    env: opts.env ?? process.env,
+    offline: opts.offline ?? false,
+    jobs: pos(opts.jobs, DEFAULTS.jobs),
+    perHost: pos(opts.perHost, DEFAULTS.perHost),
+    segmentThreshold: opts.segmentThreshold ?? DEFAULTS.segmentThreshold,
+    segments: pos(opts.segments, DEFAULTS.segments),
+    rounds: pos(opts.rounds, DEFAULTS.rounds),
+    backoff: { minMs: opts.backoff?.minMs ?? 1000, maxMs: opts.backoff?.maxMs ?? 30_000, factor: opts.backoff?.factor ?? 2 },
+    timeouts: { headersMs: opts.timeouts?.headersMs ?? DEFAULT_TIMEOUTS.headersMs, bodyMs: opts.timeouts?.bodyMs ?? DEFAULT_TIMEOUTS.bodyMs },
+  };
+}
+
+/** Emits download:progress at most every `everyMs` per download (a 1 GiB file arrives in ~16k chunks). */
+export function progressReporter(emit: Emit, id: string, total: number | undefined, everyMs = 200): (bytes: number, force?: boolean) => void {
+  let last = 0;
+  return (bytes, force = false) => {
+    const now = Date.now();
+    if (!force && now - last < everyMs) return;
+    last = now;
+    emit({ type: "download:progress", id, bytes, ...(total !== undefined ? { total } : {}) });
+  };
+}

@@ -1,0 +1,211 @@
+// Segmented download of one large file: several ranged connections write into one preallocated
+// partial file, resumable per piece through a small sidecar (<partial>.segments.json), hashed in
+// order while the rest is still arriving (issue 3 §4: how aria2c users beat per-connection caps).
+// All connections use the same URL: the final digest then proves that mirror's bytes, and a
+// mismatch is attributable (mixing mirrors inside one file would make it ambiguous). Another
+// mirror can continue the same pieces in a later attempt.
+
+import { constants } from "node:fs";
+import { open, readFile, rm, stat, type FileHandle } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { writeFileAtomic } from "../core/fs.ts";
+import { integrityProblem, newHash, type Actual } from "../integrity/sha256.ts";
+import { progressReporter, type RunCtx } from "./context.ts";
+import { dropBody, header, openUrl } from "./http.ts";
+import { AttemptError, isAbort, statusError, toAttemptError } from "./outcome.ts";
+import { claim, contiguousEnd, doneBytes, fromState, initialPieces, pieceSizeFor, steal, toState, type Piece } from "./pieces.ts";
+import { parseContentRange, type Target } from "./stream.ts";
+
+const MIN_STEAL = 1 << 20;
+const HASH_STEP = 1 << 20;
+const READ_BUF = 4 << 20;
+/** Consecutive failures of one piece without progress before the attempt gives up on this URL. */
+const PIECE_RETRIES = 4;
+const SAVE_EVERY_MS = 1000;
+
+export interface SegmentTarget extends Target {
+  size: number;
+  /** Path of the sidecar state file. */
+  state: string;
+  /** Override of the piece size (tests). */
+  pieceSize?: number | undefined;
+}
+
+async function loadPieces(t: SegmentTarget, pieceSize: number): Promise<Piece[]> {
+  let raw: string | undefined;
+  try {
+    raw = await readFile(t.state, "utf8");
+  } catch {
+    raw = undefined;
+  }
+  if (raw !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      parsed = undefined;
+    }
+    const pieces = fromState(parsed, t.sha256, t.size);
+    if (pieces) return pieces;
+    await rm(t.partial, { force: true }); // unknown state: the partial's holes cannot be told apart
+    return initialPieces(t.size, pieceSize, 0);
+  }
+  // No sidecar: any partial is a sequential prefix from a single-connection download.
+  let prefix = 0;
+  try {
+    prefix = Math.min((await stat(t.partial)).size, t.size);
+  } catch {
+    prefix = 0;
+  }
+  return initialPieces(t.size, pieceSize, prefix);
+}
+
+/** Hashes the finished prefix of the file, in order, one read at a time. */
+function inOrderHasher(fh: FileHandle, pieces: Piece[], signal: AbortSignal) {
+  const hash = newHash();
+  const buf = Buffer.allocUnsafe(READ_BUF);
+  let hashed = 0;
+  let running: Promise<void> | undefined;
+  let again = false;
+  const run = async (final: boolean) => {
+    do {
+      again = false;
+      const end = contiguousEnd(pieces);
+      while (end - hashed >= (final ? 1 : HASH_STEP)) {
+        signal.throwIfAborted();
+        const n = Math.min(buf.length, end - hashed);
+        const { bytesRead } = await fh.read(buf, 0, n, hashed);
+        if (bytesRead <= 0) throw new Error(`short read at ${hashed}`);
+        hash.update(buf.subarray(0, bytesRead));
+        hashed += bytesRead;
+      }
+    } while (again);
+  };
+  const pump = (final = false): Promise<void> => {
+    if (running) {
+      again = true;
+      return running.then(() => (final ? pump(true) : undefined));
+    }
+    running = run(final).finally(() => (running = undefined));
+    return running;
+  };
+  return { pump, digest: () => ({ sha256: hash.digest("hex"), size: hashed }) };
+}
+
+export async function segmentedDownload(url: string, t: SegmentTarget, ctx: RunCtx): Promise<Actual> {
+  const pieces = await loadPieces(t, t.pieceSize ?? pieceSizeFor(t.size, ctx.segments));
+  const resumedFrom = doneBytes(pieces);
+  let saving: Promise<void> = Promise.resolve();
+  const save = () => (saving = saving.catch(() => {}).then(() => writeFileAtomic(t.state, JSON.stringify(toState(t.sha256, t.size, pieces)))));
+  await save(); // before the file grows holes: a partial without a sidecar is always a plain prefix
+  const fh = await open(t.partial, constants.O_RDWR | constants.O_CREAT, 0o644);
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(ctx.signal?.reason);
+  ctx.signal?.addEventListener("abort", onAbort, { once: true });
+  const timer = setInterval(() => void save().catch(() => {}), SAVE_EVERY_MS);
+  timer.unref();
+  try {
+    if ((await fh.stat()).size !== t.size) await fh.truncate(t.size);
+    const hasher = inOrderHasher(fh, pieces, stop.signal);
+    ctx.emit({ type: "download:start", id: t.id, url, total: t.size, ...(resumedFrom > 0 ? { resumeFrom: resumedFrom } : {}) });
+    const report = progressReporter(ctx.emit, t.id, t.size);
+    let done = resumedFrom;
+    let failure: unknown;
+    const onBytes = (n: number) => {
+      done += n;
+      report(done);
+      void hasher.pump().catch(() => {});
+    };
+    const worker = async (w: number) => {
+      const release = await ctx.session.hosts.acquire(url, ctx.perHost, stop.signal);
+      try {
+        for (;;) {
+          const piece = claim(pieces, w) ?? steal(pieces, w, MIN_STEAL);
+          if (!piece) return;
+          await fetchPiece(url, piece, t, ctx, fh, stop.signal, onBytes);
+          piece.owner = undefined;
+        }
+      } catch (e) {
+        failure ??= e;
+        stop.abort(e);
+      } finally {
+        release();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, ctx.segments) }, (_, w) => worker(w)));
+    if (failure !== undefined) throw failure;
+    await hasher.pump(true);
+    report(done, true);
+    const actual = hasher.digest();
+    const problem = integrityProblem({ sha256: t.sha256, size: t.size }, actual);
+    if (problem) {
+      await fh.close().catch(() => {});
+      await rm(t.partial, { force: true });
+      await rm(t.state, { force: true });
+      if (resumedFrom > 0) throw new AttemptError("restart", url, `the resumed download did not match (${problem}); starting over`);
+      throw new AttemptError("integrity", url, problem);
+    }
+    return actual;
+  } catch (e) {
+    if (isAbort(e, ctx.signal)) throw e;
+    throw toAttemptError(e, url);
+  } finally {
+    clearInterval(timer);
+    ctx.signal?.removeEventListener("abort", onAbort);
+    await fh.close().catch(() => {});
+    await saving.catch(() => {});
+    if (await stat(t.partial).then(() => true, () => false)) await save().catch(() => {});
+  }
+}
+
+/** Fetches one piece, continuing from where a reset connection stopped. */
+async function fetchPiece(url: string, piece: Piece, t: SegmentTarget, ctx: RunCtx, fh: FileHandle, signal: AbortSignal, onBytes: (n: number) => void): Promise<void> {
+  let failures = 0;
+  while (piece.pos < piece.end) {
+    const before = piece.pos;
+    try {
+      await requestPiece(url, piece, t, ctx, fh, signal, onBytes);
+    } catch (e) {
+      if (isAbort(e, signal)) throw e;
+      const a = toAttemptError(e, url);
+      if (a.kind !== "transient") throw a;
+      failures = piece.pos > before ? 1 : failures + 1;
+      if (failures > PIECE_RETRIES) throw a;
+      await sleep(Math.min(ctx.backoff.minMs * 2 ** (failures - 1), 5000), undefined, { signal });
+    }
+  }
+}
+
+async function requestPiece(url: string, piece: Piece, t: SegmentTarget, ctx: RunCtx, fh: FileHandle, signal: AbortSignal, onBytes: (n: number) => void): Promise<void> {
+  const from = piece.pos;
+  const res = await openUrl(url, { session: ctx.session, env: ctx.env, signal, timeouts: ctx.timeouts, headers: { range: `bytes=${from}-${piece.end - 1}` } });
+  if (res.status !== 206) {
+    dropBody(res.body);
+    if (res.status === 200) throw new AttemptError("range", url, "the server ignores Range");
+    throw statusError(url, res.status);
+  }
+  const cr = parseContentRange(header(res.headers, "content-range"));
+  if (!cr || cr.start !== from || (cr.total !== undefined && cr.total !== t.size)) {
+    dropBody(res.body);
+    throw new AttemptError(cr && cr.total !== undefined && cr.total !== t.size ? "integrity" : "range", url, `unexpected Content-Range "${header(res.headers, "content-range") ?? ""}" for bytes=${from}-${piece.end - 1}`);
+  }
+  let pos = from;
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      const room = piece.end - pos; // the end moves down when another connection takes the tail
+      if (room <= 0) break;
+      const buf = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      piece.writing = pos + buf.length;
+      await fh.write(buf, 0, buf.length, pos);
+      pos += buf.length;
+      piece.pos = pos;
+      piece.writing = undefined;
+      onBytes(buf.length);
+      if (pos >= piece.end) break;
+    }
+  } catch (e) {
+    piece.writing = undefined;
+    throw toAttemptError(e, url, pos - from);
+  }
+  if (pos < piece.end) throw new AttemptError("transient", url, `connection closed after ${pos - from} of ${piece.end - from} bytes`);
+}

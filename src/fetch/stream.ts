@@ -1,0 +1,136 @@
+// A single-connection download of one URL into the digest's partial file, hashed while written,
+// resumed with Range when a partial exists (rustup's rules: re-hash the partial first, expect 206
+// with a matching Content-Range, start over when the server ignores Range; keep the partial only
+// on network failure).
+
+import { createWriteStream } from "node:fs";
+import { rm, stat } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import { hashRange, integrityProblem, MeterStream, newHash, type Actual } from "../integrity/sha256.ts";
+import { dropBody, header, openUrl, type Opened } from "./http.ts";
+import { AttemptError, isAbort, statusError, toAttemptError } from "./outcome.ts";
+import { progressReporter, type RunCtx } from "./context.ts";
+
+/** The file being downloaded. */
+export interface Target {
+  id: string;
+  sha256: string;
+  size: number | undefined;
+  partial: string;
+}
+
+export type StreamResult = { kind: "done"; actual: Actual } | { kind: "segment"; size: number };
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Parses `Content-Range: bytes a-b/total` (total may be `*`). */
+export function parseContentRange(v: string | undefined): { start: number; end: number; total: number | undefined } | undefined {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(v?.trim() ?? "");
+  if (!m) return undefined;
+  return { start: Number(m[1]), end: Number(m[2]), total: m[3] === "*" ? undefined : Number(m[3]) };
+}
+
+function contentLength(res: Opened): number | undefined {
+  const v = header(res.headers, "content-length");
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+async function discard(res: Opened): Promise<void> {
+  dropBody(res.body);
+}
+
+/**
+ * Downloads `url` into `t.partial`. Returns "segment" instead when the size was unknown and the
+ * response shows a large file on a server that takes Range (the caller switches to segments).
+ */
+export async function streamDownload(url: string, t: Target, ctx: RunCtx, allowSwitch: boolean): Promise<StreamResult> {
+  try {
+    return await streamOnce(url, t, ctx, true, allowSwitch);
+  } catch (e) {
+    // The partial could not be continued or did not add up: its bytes may come from another
+    // mirror, so this URL is not to blame. Start over from zero on the same URL, once.
+    if (e instanceof AttemptError && e.kind === "restart") return streamOnce(url, t, ctx, false, allowSwitch);
+    throw e;
+  }
+}
+
+async function streamOnce(url: string, t: Target, ctx: RunCtx, resume: boolean, allowSwitch: boolean): Promise<StreamResult> {
+  if (!resume) await rm(t.partial, { force: true });
+  let have = await fileSize(t.partial);
+  if (t.size !== undefined && have > t.size) {
+    await rm(t.partial, { force: true });
+    have = 0;
+  }
+  let hash = newHash();
+  if (have > 0) have = await hashRange(t.partial, hash, 0, have, ctx.signal);
+  if (have > 0 && have === t.size) {
+    // Finished before the last run could store it (killed between the last byte and the rename).
+    const actual = { sha256: hash.digest("hex"), size: have };
+    if (integrityProblem({ sha256: t.sha256, size: t.size }, actual)) throw new AttemptError("restart", url, "the partial download did not match; starting over");
+    return { kind: "done", actual };
+  }
+  const release = await ctx.session.hosts.acquire(url, ctx.perHost, ctx.signal);
+  try {
+    const res = await openUrl(url, { session: ctx.session, env: ctx.env, signal: ctx.signal, timeouts: ctx.timeouts, headers: have > 0 ? { range: `bytes=${have}-` } : {} });
+    let start = have;
+    if (res.status === 200) {
+      if (have > 0) {
+        // The server ignored Range: the body is the whole file, so start over from zero.
+        start = 0;
+        hash = newHash();
+      }
+    } else if (res.status === 206 && have > 0) {
+      const cr = parseContentRange(header(res.headers, "content-range"));
+      if (!cr || cr.start !== have || (t.size !== undefined && cr.total !== undefined && cr.total !== t.size)) {
+        await discard(res);
+        throw new AttemptError("restart", url, `unexpected Content-Range "${header(res.headers, "content-range") ?? ""}" for bytes=${have}-`);
+      }
+    } else {
+      await discard(res);
+      if (res.status === 416 && have > 0) throw new AttemptError("restart", url, "HTTP 416 for the rest of a partial download");
+      throw statusError(url, res.status);
+    }
+    const len = contentLength(res);
+    const total = len === undefined ? undefined : start + len;
+    if (t.size !== undefined && total !== undefined && total !== t.size) {
+      await discard(res);
+      throw new AttemptError("integrity", url, `size mismatch: expected ${t.size} bytes, the server announces ${total}`);
+    }
+    if (allowSwitch && start === 0 && t.size === undefined && total !== undefined && total > ctx.segmentThreshold && header(res.headers, "accept-ranges") === "bytes") {
+      await discard(res);
+      return { kind: "segment", size: total };
+    }
+    ctx.emit({ type: "download:start", id: t.id, url, ...(total !== undefined ? { total } : {}), ...(start > 0 ? { resumeFrom: start } : {}) });
+    const report = progressReporter(ctx.emit, t.id, total);
+    const meter = new MeterStream({ hash, start, limit: t.size ?? total, onBytes: (n) => report(n) });
+    try {
+      await pipeline(res.body, meter, createWriteStream(t.partial, { flags: start > 0 ? "a" : "w" }));
+    } catch (e) {
+      if (isAbort(e, ctx.signal)) throw e;
+      const a = toAttemptError(e, url, meter.bytes);
+      if (a.kind === "integrity") await rm(t.partial, { force: true });
+      throw a;
+    }
+    report(meter.bytes, true);
+    if (total !== undefined && meter.bytes < total) throw new AttemptError("transient", url, `truncated body: ${meter.bytes} of ${total} bytes`);
+    const actual = { sha256: meter.digest(), size: meter.bytes };
+    const problem = integrityProblem({ sha256: t.sha256, size: t.size }, actual);
+    if (problem) {
+      await rm(t.partial, { force: true });
+      if (start > 0) throw new AttemptError("restart", url, `the resumed download did not match (${problem}); starting over`);
+      throw new AttemptError("integrity", url, problem);
+    }
+    return { kind: "done", actual };
+  } catch (e) {
+    if (isAbort(e, ctx.signal)) throw e;
+    throw toAttemptError(e, url);
+  } finally {
+    release();
+  }
+}
