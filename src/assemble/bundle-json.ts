@@ -30,6 +30,8 @@ export interface ManifestEntry {
   sha256: string;
   /** True for files that must keep the executable bit on Linux. */
   exec?: boolean;
+  /** Symbolic links: the link text; size and sha256 are then those of the file it resolves to. */
+  link?: string;
 }
 
 /** The launcher's configuration, resolved from the recipe's `launcher` block. */
@@ -73,4 +75,100 @@ export interface BundleJson {
   };
   /** Every file of the bundle except bundle.json itself, sorted by path. */
   files: ManifestEntry[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer. Reproducible (DESIGN.md): keys in a fixed order, components and files sorted, no build
+// time and no absolute build paths — two builds of the same inputs write the same bytes.
+
+/** Where the bundled git lands on platforms that carry one (MinGit layout). */
+export const BUNDLED_GIT: Partial<Record<Platform, string>> = { "win-x64": "git/cmd/git.exe" };
+
+export interface LauncherInputs {
+  recipe: {
+    title?: string | undefined;
+    name: string;
+    version: string;
+    mirrors: Record<string, string[]>;
+    wheels?: { indexes: string[] } | undefined;
+    launcher: {
+      name: string;
+      cwd?: string | undefined;
+      command: string[];
+      port: number;
+      ready: string;
+      env?: Record<string, string> | undefined;
+      gpu?: { cpu?: string[] | undefined; vram?: { below_gb?: number | undefined; args: string[] }[] | undefined } | undefined;
+    };
+  };
+  platform: Platform;
+  /** Interpreter relative to the bundle root (the target's python path). */
+  python: string;
+  /** Whether the bundle carries a portable git. */
+  hasGit: boolean;
+  /** Folders of every placed repository and extension. */
+  repos: string[];
+}
+
+export function resolveLauncherConfig(i: LauncherInputs): LauncherConfig {
+  const l = i.recipe.launcher;
+  const firstIndex = i.recipe.wheels?.indexes[0];
+  const pipIndexUrl = firstIndex ? i.recipe.mirrors[firstIndex]?.[0] : undefined;
+  return {
+    name: l.name,
+    title: i.recipe.title ?? i.recipe.name,
+    version: i.recipe.version,
+    cwd: l.cwd ?? "",
+    command: [...l.command],
+    port: l.port,
+    ready: l.ready,
+    env: sortedRecord(l.env ?? {}),
+    gpu: {
+      cpu: [...(l.gpu?.cpu ?? [])],
+      vram: (l.gpu?.vram ?? []).map((v) => (v.below_gb !== undefined ? { below_gb: v.below_gb, args: [...v.args] } : { args: [...v.args] })),
+    },
+    python: i.python,
+    git: i.hasGit ? (BUNDLED_GIT[i.platform] ?? null) : null,
+    repos: [...i.repos].sort(),
+    ...(pipIndexUrl ? { pipIndexUrl } : {}),
+  };
+}
+
+function sortedRecord<T>(r: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]!]));
+}
+
+const KIND_ORDER: ComponentKind[] = ["python", "git", "node", "launcher", "wheel", "repo", "extension", "file"];
+
+/** Components in a stable order: by kind, then destination, then name. */
+export function sortComponents(cs: readonly Component[]): Component[] {
+  const key = (c: Component) => [KIND_ORDER.indexOf(c.kind), c.dest, c.name] as const;
+  return [...cs].sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)];
+    return ka[0] - kb[0] || (ka[1] < kb[1] ? -1 : ka[1] > kb[1] ? 1 : 0) || (ka[2] < kb[2] ? -1 : ka[2] > kb[2] ? 1 : 0);
+  });
+}
+
+/** A component with its keys in the documented order and undefined fields left out. */
+function orderedComponent(c: Component): Component {
+  const out: Record<string, unknown> = { kind: c.kind, name: c.name };
+  for (const k of ["version", "commit", "url", "sha256", "size", "license"] as const) if (c[k] !== undefined) out[k] = c[k];
+  out.dest = c.dest;
+  return out as unknown as Component;
+}
+
+export function serializeBundleJson(b: BundleJson): string {
+  const doc = {
+    format: b.format,
+    name: b.name,
+    version: b.version,
+    title: b.title,
+    platform: b.platform,
+    builder: b.builder,
+    components: sortComponents(b.components).map(orderedComponent),
+    launcher: b.launcher,
+    ...(b.verify ? { verify: b.verify } : {}),
+    files: [...b.files].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0)),
+  };
+  return JSON.stringify(doc, null, 2) + "\n";
 }

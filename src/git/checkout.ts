@@ -25,8 +25,11 @@ export interface CheckoutOptions {
   origin: string;
   branch?: string;
   platform: Platform;
-  /** Folders of other repositories nested inside this one, relative to `dest` (written to info/exclude). */
-  nested?: string[];
+  /**
+   * What the builder places inside this checkout besides its own files — nested repositories
+   * (`/repositories/x/`) and recipe files (`/models/x.safetensors`) — as info/exclude patterns.
+   */
+  exclude?: string[];
   signal?: AbortSignal;
 }
 
@@ -75,10 +78,10 @@ export async function placeCheckout(o: CheckoutOptions): Promise<void> {
   await writeFile(join(dotgit, "refs", "heads", ...branch.split("/")), `${o.commit}\n`);
   // Only the pinned commit's objects are there; its parents are cut off like in a --depth 1 clone.
   await writeFile(join(dotgit, "shallow"), `${o.commit}\n`);
-  if (o.nested?.length) {
+  if (o.exclude?.length) {
     await mkdir(join(dotgit, "info"), { recursive: true });
-    const lines = [...o.nested].sort().map((p) => `/${p}/`);
-    await writeFile(join(dotgit, "info", "exclude"), `# repositories placed inside this one by greenbundle\n${lines.join("\n")}\n`);
+    const lines = [...new Set(o.exclude)].sort();
+    await writeFile(join(dotgit, "info", "exclude"), `# placed inside this repository by greenbundle (other repositories, recipe files)\n${lines.join("\n")}\n`);
   }
   const sig = o.signal ? { signal: o.signal } : {};
   await copyObjects(o.bare, o.dest, o.commit, o.signal);

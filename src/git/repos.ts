@@ -56,12 +56,16 @@ export function placementOrder<T extends { dest: string }>(items: T[]): T[] {
   return [...items].sort((a, b) => depth(a.dest) - depth(b.dest) || (a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
 }
 
-/** Folders of `items` inside `dest`, relative to it. */
-export function nestedIn(dest: string, items: { dest: string }[]): string[] {
-  return items.filter((i) => i.dest.startsWith(`${dest}/`)).map((i) => i.dest.slice(dest.length + 1));
+/** info/exclude patterns for what lands inside `dest`: nested repositories (folders) and files. */
+export function excludesFor(dest: string, repos: { dest: string }[], files: readonly string[] = []): string[] {
+  const inside = (p: string) => p.startsWith(`${dest}/`);
+  // gitignore syntax: glob characters and backslashes are escaped so each line matches one path.
+  const rel = (p: string) => p.slice(dest.length + 1).replace(/([*?[\\])/g, "\\$1");
+  return [...repos.filter((r) => inside(r.dest)).map((r) => `/${rel(r.dest)}/`), ...files.filter(inside).map((f) => `/${rel(f)}`)];
 }
 
-export async function placeRepos(items: RepoToPlace[], root: string, platform: Platform, signal?: AbortSignal): Promise<void> {
+/** Places every repository; `files` are recipe files that will be put inside them afterwards. */
+export async function placeRepos(items: RepoToPlace[], root: string, platform: Platform, signal?: AbortSignal, files: readonly string[] = []): Promise<void> {
   for (const r of placementOrder(items)) {
     await placeCheckout({
       bare: r.fetched.bare,
@@ -70,7 +74,7 @@ export async function placeRepos(items: RepoToPlace[], root: string, platform: P
       origin: r.origin,
       ...(r.fetched.branch ? { branch: r.fetched.branch } : {}),
       platform,
-      nested: nestedIn(r.dest, items),
+      exclude: excludesFor(r.dest, items, files),
       ...(signal ? { signal } : {}),
     });
   }

@@ -1,0 +1,204 @@
+// `bundle build` (DESIGN.md "Pipeline", issue 5 §8): recipe → plan → everything into the cache →
+// assemble `dist/.<bundle>.partial-<pid>/` (Python tree, portable Git, repositories, files,
+// launcher, notices, README, bundle.json) → portability lint → rename to `dist/<bundle>/` →
+// pack. An interrupted build leaves no `dist/<bundle>/` half-made: the partial folder is removed
+// on the way out, or by the next build when the process was killed.
+
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { BundleError, isBundleError } from "../core/errors.ts";
+import { silent, type Emit } from "../core/events.ts";
+import { replaceDir } from "../core/fs.ts";
+import { PLATFORM_FACTS } from "../core/platform.ts";
+import { choosePlatform, makePlan, type Plan } from "../plan/plan.ts";
+import type { LockFile } from "../python/lockfile.ts";
+import { loadRecipe, type LoadedRecipe } from "../recipe/load.ts";
+import { BUNDLE_FORMAT, BUNDLE_JSON, resolveLauncherConfig, serializeBundleJson, type BundleJson, type Component } from "./bundle-json.ts";
+import { collectComponents, withLicenses } from "./components.ts";
+import { cleanStale, partialDir } from "./dist.ts";
+import type { UnmetNeed } from "./extensions.ts";
+import { gather, type Gathered } from "./gather.ts";
+import { formatFinding, lintPaths, type LintFinding } from "./lint.ts";
+import { buildManifest, walkTree } from "./manifest.ts";
+import { loadLauncher, loadPack, loadPythonTree } from "./optional.ts";
+import type { LinkStrategy } from "./place.ts";
+import { checkExtensionNeeds, placeAllFiles, placeAllRepos, placePortableGit, repoArtifacts, sourceDate, writeNotices, writeReadme } from "./steps.ts";
+
+export type BuildFormat = "zip" | "tar.gz" | "dir";
+
+export interface BuildOptions {
+  recipe: string;
+  platform?: string;
+  cacheDir: string;
+  outDir: string;
+  offline?: boolean;
+  /** Overrides the recipe's package.formats. */
+  format?: BuildFormat;
+  locked?: boolean;
+  jobs?: number;
+  /** Build the launcher (default true; tests of assembly alone turn it off). */
+  launcher?: boolean;
+  /** A pre-read lock (tests); otherwise the recipe's wheels.lock is read. */
+  lock?: LockFile | null;
+  /** Version written as builder.version in bundle.json. */
+  builderVersion: string;
+  emit?: Emit;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface BuildResult {
+  bundleName: string;
+  bundleDir: string;
+  archives: { path: string; sha256: string; size: number }[];
+  bundleJson: BundleJson;
+  downloaded: number;
+  linkStrategy?: LinkStrategy;
+  placed: Record<LinkStrategy, number>;
+  unmet: UnmetNeed[];
+  lint: LintFinding[];
+  warnings: string[];
+}
+
+export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
+  const warnings: string[] = [];
+  const outer = o.emit ?? silent;
+  const emit: Emit = (e) => {
+    if (e.type === "warning") warnings.push(e.message);
+    outer(e);
+  };
+  const loaded = await loadRecipe(o.recipe);
+  const platform = choosePlatform(loaded.recipe, o.platform);
+  const plan = await makePlan({ loaded, platform, ...(o.lock !== undefined ? { lock: o.lock } : {}) });
+  const formats = o.format ? [o.format] : loaded.recipe.package.formats;
+  const signal = o.signal ? { signal: o.signal } : {};
+  const gathered = await gather(plan, { cacheDir: o.cacheDir, emit, ...signal, ...(o.offline ? { offline: true } : {}), ...(o.locked ? { locked: true } : {}), ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.env ? { env: o.env } : {}) });
+
+  const outDir = resolve(o.outDir);
+  await mkdir(outDir, { recursive: true });
+  await cleanStale(outDir, emit);
+  const partial = partialDir(outDir, plan.bundleName);
+  const work = `${partial}.work`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial);
+  let renamed = false;
+  try {
+    const a = await assemble(partial, work, plan, loaded, gathered, o, emit);
+    const bundleDir = join(outDir, plan.bundleName);
+    await replaceDir(partial, bundleDir);
+    renamed = true;
+    emit({ type: "stage", stage: "assemble", status: "done", detail: bundleDir });
+    const archives = await packAll(bundleDir, outDir, formats, plan, loaded.recipe.package.split, gathered, o, emit);
+    return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings };
+  } catch (e) {
+    if (o.signal?.aborted && !(isBundleError(e) && e.code === "INTERRUPTED")) {
+      throw new BundleError("INTERRUPTED", `build of ${plan.bundleName} interrupted; nothing was left in ${outDir}`, { cause: e });
+    }
+    throw e;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+    if (!renamed) await rm(partial, { recursive: true, force: true });
+  }
+}
+
+async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRecipe, g: Gathered, o: BuildOptions, emit: Emit) {
+  const signal = o.signal ? { signal: o.signal } : {};
+  const stage = async <T>(name: string, fn: () => Promise<T>, detail?: string): Promise<T> => {
+    o.signal?.throwIfAborted();
+    emit({ type: "stage", stage: name, status: "start", ...(detail ? { detail } : {}) });
+    const r = await fn();
+    emit({ type: "stage", stage: name, status: "done" });
+    return r;
+  };
+  const buildPythonTree = await loadPythonTree();
+  const python: Component[] = [];
+  if (buildPythonTree) {
+    await stage("python", async () => python.push(...(await buildPythonTree({ plan, root, fetched: g.files, cacheDir: o.cacheDir, emit, ...signal, recipe: loaded.recipe })).components));
+  } else emit({ type: "warning", message: "the Python stage is not available in this build of greenbundle: python/ was left out" });
+  const gitArchive = g.files.get("git");
+  if (gitArchive) await stage("git", () => placePortableGit(root, gitArchive, plan, o.signal));
+  await stage("repos", () => placeAllRepos(root, plan, g.repos, o.signal), `${repoArtifacts(plan).length} repositories`);
+  const files = await stage("files", () => placeAllFiles(root, plan, g.files, emit));
+  const unmet = await checkExtensionNeeds(root, plan, emit);
+  const launcher = await stage("launcher", () => buildLauncherStep(root, work, plan, loaded, g, o, emit));
+
+  const launcherName = loaded.recipe.launcher.name + PLATFORM_FACTS[plan.platform].exe;
+  let components = collectComponents({ plan, files: g.files, repos: g.repos, python, ...(launcher ? { launcher: { name: launcherName, ...launcher } } : {}) });
+  const licenses = await stage("notices", () => writeNotices(root, plan, components));
+  components = withLicenses(components, licenses);
+  await writeReadme(root, plan, loaded.recipe.launcher.name);
+
+  const entries = await walkTree(root);
+  const lint = lintPaths(entries, plan.platform);
+  for (const f of lint.filter((x) => x.severity === "warning")) emit({ type: "warning", message: `portability: ${formatFinding(f)}` });
+  const errors = lint.filter((x) => x.severity === "error");
+  if (errors.length) {
+    const shown = errors.slice(0, 50).map((f) => `  ${formatFinding(f)}`);
+    if (errors.length > 50) shown.push(`  … and ${errors.length - 50} more`);
+    throw new BundleError("BUILD", `${plan.bundleName} cannot be unzipped intact on Windows (${errors.length} problem(s)):\n${shown.join("\n")}`, {
+      hint: "rename or move these files (recipe paths), or drop them from the recipe",
+      details: { lint: errors },
+    });
+  }
+  const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: plan.platform !== "win-x64", ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
+  const bundleJson: BundleJson = {
+    format: BUNDLE_FORMAT,
+    name: plan.recipe.name,
+    version: plan.recipe.version,
+    title: plan.recipe.title,
+    platform: plan.platform,
+    builder: { name: "greenbundle", version: o.builderVersion },
+    components,
+    launcher: resolveLauncherConfig({ recipe: loaded.recipe, platform: plan.platform, python: plan.target.python, hasGit: Boolean(gitArchive), repos: repoArtifacts(plan).map((a) => a.dest) }),
+    ...(loaded.recipe.verify ? { verify: loaded.recipe.verify } : {}),
+    files: manifest,
+  };
+  await writeFile(join(root, BUNDLE_JSON), serializeBundleJson(bundleJson));
+  return { bundleJson, unmet, lint, strategy: files.strategy, counts: files.counts };
+}
+
+async function buildLauncherStep(root: string, work: string, plan: Plan, loaded: LoadedRecipe, g: Gathered, o: BuildOptions, emit: Emit) {
+  if (o.launcher === false) return undefined;
+  const node = g.files.get("node");
+  const nodeArtifact = plan.artifacts.find((a) => a.id === "node");
+  const buildLauncher = await loadLauncher();
+  if (!buildLauncher || !node || !nodeArtifact?.version) {
+    emit({ type: "warning", message: `the launcher was not built (${!buildLauncher ? "the launcher stage is not available in this build of greenbundle" : "no Node version in launcher.node's URL"})` });
+    return undefined;
+  }
+  const icon = loaded.recipe.launcher.icon ? loaded.resolveFile(["launcher", "icon"], loaded.recipe.launcher.icon) : undefined;
+  await mkdir(work, { recursive: true });
+  return buildLauncher({
+    platform: plan.platform,
+    nodeArchive: node.path,
+    nodeVersion: nodeArtifact.version,
+    out: join(root, loaded.recipe.launcher.name + PLATFORM_FACTS[plan.platform].exe),
+    meta: { title: plan.recipe.title, version: plan.recipe.version, name: plan.recipe.name, ...(icon ? { icon } : {}) },
+    workDir: work,
+    emit,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+}
+
+async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[], plan: Plan, split: string | undefined, g: Gathered, o: BuildOptions, emit: Emit) {
+  const wanted = formats.filter((f): f is "zip" | "tar.gz" => f !== "dir");
+  if (!wanted.length) return [];
+  const pack = await loadPack();
+  if (!pack) {
+    emit({ type: "warning", message: `no archive was written (the packing stage is not available in this build of greenbundle); the bundle folder is ${bundleDir}` });
+    return [];
+  }
+  emit({ type: "stage", stage: "pack", status: "start", detail: wanted.join(", ") });
+  const mtime = await sourceDate(o.env ?? process.env, g.repos);
+  const archives: { path: string; sha256: string; size: number }[] = [];
+  const written: string[] = [];
+  for (const format of wanted) {
+    const out = join(outDir, `${plan.bundleName}.${format}`);
+    const r = await pack.packBundle({ dir: bundleDir, out, format, mtime, ...(split ? { split } : {}), emit, ...(o.signal ? { signal: o.signal } : {}) });
+    archives.push({ path: out, sha256: r.sha256, size: r.size });
+    written.push(...(r.files.length ? r.files : [out]));
+  }
+  await pack.writeSha256Sums(outDir, written);
+  emit({ type: "stage", stage: "pack", status: "done" });
+  return archives;
+}

@@ -1,0 +1,43 @@
+// The output folder (DESIGN.md "Nothing half-done is ever left where a finished thing is
+// expected"): a bundle is assembled in `dist/.<bundle>.partial-<pid>/` (same filesystem, so the
+// final rename is atomic) and renamed to `dist/<bundle>/` only when complete. Leftovers of builds
+// that were killed (their pid is gone) are removed by the next build.
+
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Emit } from "../core/events.ts";
+
+export function partialDir(outDir: string, bundleName: string, pid = process.pid): string {
+  return join(outDir, `.${bundleName}.partial-${pid}`);
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The pid that owns a temporary name in dist/, or undefined when the name is not ours. */
+export function ownerPid(name: string): number | undefined {
+  // .<bundle>.partial-<pid>[.work] from this module, .<name>.old-<pid>-<rand> / .tmp-<pid>-<rand> from core/fs
+  const m = /^\..+\.(?:partial-(\d+)(?:\..*)?|(?:old|tmp)-(\d+)-[0-9a-f]+)$/.exec(name);
+  const pid = m ? Number(m[1] ?? m[2]) : NaN;
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Removes temporary folders and files in `outDir` whose build process is no longer running. */
+export async function cleanStale(outDir: string, emit: Emit): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(outDir).catch(() => [] as string[])) {
+    const pid = ownerPid(name);
+    if (pid === undefined || alive(pid)) continue;
+    await rm(join(outDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  if (removed.length) emit({ type: "info", message: `removed ${removed.length} leftover(s) of interrupted builds in ${outDir}: ${removed.join(", ")}` });
+  return removed;
+}

@@ -1,0 +1,67 @@
+// The stages other modules provide (Python tree, launcher, packing), loaded lazily (STYLE.md
+// habit 12). Their contracts are written down here as types so that build.ts is checked against
+// them.
+
+import type { Emit } from "../core/events.ts";
+import type { Platform } from "../core/platform.ts";
+import type { Fetched } from "../fetch/types.ts";
+import type { Plan } from "../plan/plan.ts";
+import type { Recipe } from "../recipe/schema.ts";
+import type { Component } from "./bundle-json.ts";
+
+export interface PythonTreeArgs {
+  plan: Plan;
+  root: string;
+  fetched: Map<string, Fetched>;
+  cacheDir: string;
+  emit: Emit;
+  signal?: AbortSignal;
+  recipe: Recipe;
+}
+export type BuildPythonTree = (a: PythonTreeArgs) => Promise<{ components: Component[] }>;
+
+export interface LauncherArgs {
+  platform: Platform;
+  nodeArchive: string;
+  nodeVersion: string;
+  out: string;
+  meta: { title: string; version: string; name: string; icon?: string };
+  workDir: string;
+  emit: Emit;
+  signal?: AbortSignal;
+}
+export type BuildLauncher = (a: LauncherArgs) => Promise<{ size: number; sha256: string }>;
+
+export interface PackArgs {
+  dir: string;
+  out: string;
+  format: "zip" | "tar.gz";
+  mtime: Date;
+  split?: string;
+  emit: Emit;
+  signal?: AbortSignal;
+}
+export type PackBundle = (a: PackArgs) => Promise<{ files: string[]; sha256: string; size: number }>;
+export type WriteSha256Sums = (distDir: string, archives: string[]) => Promise<unknown>;
+
+async function firstExport<T>(candidates: string[], name: string): Promise<T | undefined> {
+  for (const spec of candidates) {
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(new URL(spec, import.meta.url).href)) as Record<string, unknown>;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String((e as Error).message).includes(spec.replace(/^\.\.\//, ""))) continue;
+      throw e;
+    }
+    if (typeof mod[name] === "function") return mod[name] as T;
+  }
+  return undefined;
+}
+
+export const loadPythonTree = () => firstExport<BuildPythonTree>(["../python/tree.ts", "../python/build.ts", "../python/index.ts"], "buildPythonTree");
+export const loadLauncher = () => firstExport<BuildLauncher>(["../launcher/build.ts", "../launcher/index.ts"], "buildLauncher");
+export const loadPack = async () => {
+  const pack = await firstExport<PackBundle>(["../pack/pack.ts", "../pack/index.ts", "../pack/zip.ts"], "packBundle");
+  const sums = await firstExport<WriteSha256Sums>(["../pack/sums.ts", "../pack/pack.ts", "../pack/index.ts"], "writeSha256Sums");
+  return pack && sums ? { packBundle: pack, writeSha256Sums: sums } : undefined;
+};

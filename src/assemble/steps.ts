@@ -1,0 +1,140 @@
+// The assembly steps of `bundle build`, each writing into the bundle folder under construction:
+// portable Git, repositories and extensions, files, then the texts (notices, README). The Python
+// tree and the launcher come from their own modules (optional.ts).
+
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { BundleError } from "../core/errors.ts";
+import type { Emit } from "../core/events.ts";
+import { PLATFORM_FACTS } from "../core/platform.ts";
+import type { Fetched } from "../fetch/types.ts";
+import type { FetchedRepo } from "../git/cache.ts";
+import { placeRepos } from "../git/repos.ts";
+import { git } from "../git/run.ts";
+import { extractArchive } from "../pack/extract.ts";
+import type { Plan, PlanArtifact } from "../plan/plan.ts";
+import { BUNDLED_GIT, type Component } from "./bundle-json.ts";
+import { declaredNeeds, describeUnmet, unmetNeeds, type UnmetNeed } from "./extensions.ts";
+import { pythonNotice, renderNotices, repoNotice, treeNotice, wheelNotices, type NoticeSection } from "./notices.ts";
+import { placeBlob, placeText, probeLinkStrategy, type LinkStrategy } from "./place.ts";
+import { loadTemplate, forPlatform, renderTemplate } from "./templates.ts";
+
+export const NOTICES_FILE = "THIRD-PARTY-NOTICES.txt";
+export const README_FILE = "README.txt";
+
+const abs = (root: string, rel: string) => join(root, ...rel.split("/"));
+
+/** MinGit into `git/` (win-x64): the bundle's own git, since Windows has none (issue 5 §4). */
+export async function placePortableGit(root: string, archive: Fetched, plan: Plan, signal?: AbortSignal): Promise<void> {
+  await extractArchive(archive.path, join(root, "git"), { links: "refuse", ...(signal ? { signal } : {}) });
+  const exe = BUNDLED_GIT[plan.platform];
+  if (exe && !(await stat(abs(root, exe)).catch(() => undefined))?.isFile()) {
+    throw new BundleError("BUILD", `the git archive ${archive.url} has no ${exe.slice(4)}: it is not a MinGit zip`, {
+      hint: "git.win-x64 must be a MinGit-<version>-64-bit.zip from git-for-windows",
+    });
+  }
+}
+
+export function repoArtifacts(plan: Plan): PlanArtifact[] {
+  return plan.artifacts.filter((a) => a.kind === "repo" || a.kind === "extension");
+}
+
+export async function placeAllRepos(root: string, plan: Plan, repos: Map<string, FetchedRepo>, signal?: AbortSignal): Promise<void> {
+  const items = repoArtifacts(plan).map((a) => ({ dest: a.dest, commit: a.commit!, origin: a.origin ?? a.urls[0]!, fetched: repos.get(a.id)! }));
+  const files = plan.artifacts.filter((a) => a.kind === "file").map((a) => a.dest);
+  await placeRepos(items, root, plan.platform, signal, files);
+}
+
+export interface PlacedFiles {
+  strategy: LinkStrategy | undefined;
+  counts: Record<LinkStrategy, number>;
+  /** Digests known without reading the placed files again (for the manifest). */
+  known: Map<string, { sha256: string; size: number }>;
+}
+
+export async function placeAllFiles(root: string, plan: Plan, files: Map<string, Fetched>, emit: Emit): Promise<PlacedFiles> {
+  const counts: Record<LinkStrategy, number> = { hardlink: 0, reflink: 0, copy: 0 };
+  const known = new Map<string, { sha256: string; size: number }>();
+  const list = plan.artifacts.filter((a) => a.kind === "file");
+  const sample = list.map((a) => files.get(a.id)).find(Boolean);
+  const strategy = sample ? await probeLinkStrategy(sample.path, root) : undefined;
+  for (const a of list) {
+    const dest = abs(root, a.dest);
+    if (a.text !== undefined) {
+      await placeText(a.text, dest);
+      continue;
+    }
+    const f = files.get(a.id)!;
+    counts[await placeBlob(f.path, dest, strategy!)]++;
+    known.set(a.dest, { sha256: f.sha256, size: f.size });
+  }
+  if (strategy) emit({ type: "info", message: `files placed: ${counts.hardlink} hardlinked, ${counts.reflink} reflinked, ${counts.copy} copied from the cache` });
+  return { strategy, counts, known };
+}
+
+/** Reports what extensions would pip-install at first launch because the wheel set lacks it. */
+export async function checkExtensionNeeds(root: string, plan: Plan, emit: Emit): Promise<UnmetNeed[]> {
+  const wheels = new Map(plan.artifacts.filter((a) => a.kind === "wheel" || a.kind === "sdist").map((a) => [a.name, a.version ?? ""]));
+  const out: UnmetNeed[] = [];
+  for (const a of plan.artifacts.filter((x) => x.kind === "extension")) {
+    const unmet = unmetNeeds(a.name, await declaredNeeds(abs(root, a.dest), plan.target.markers), wheels);
+    if (!unmet.length) continue;
+    out.push(...unmet);
+    emit({
+      type: "warning",
+      message: `extension ${a.name} declares packages the bundle does not have; A1111 would try to pip-install them at first launch (needs network):\n${unmet.map((u) => `  ${describeUnmet(u)}`).join("\n")}`,
+      hint: "add them to wheels.requirements (or the extension's `requirements:` in the recipe) and run `bundle lock`",
+    });
+  }
+  return out;
+}
+
+/** THIRD-PARTY-NOTICES.txt; returns the licences recognised, by "<kind>:<dest>" and "wheel:<name>". */
+export async function writeNotices(root: string, plan: Plan, components: Component[], extra: NoticeSection[] = []): Promise<Map<string, string>> {
+  const licenses = new Map<string, string>();
+  const sections: NoticeSection[] = [];
+  const note = (key: string, s: NoticeSection) => {
+    sections.push(s);
+    if (s.license) licenses.set(key, s.license);
+  };
+  const py = components.find((c) => c.kind === "python");
+  note("python:python", await pythonNotice(root, plan.target.pythonVersion, `Python ${plan.target.pythonVersion}`, py?.url));
+  const g = components.find((c) => c.kind === "git");
+  if (g) note("git:git", await treeNotice(root, "git", `Git for Windows (MinGit)${g.version ? ` ${g.version}` : ""}`, g.url));
+  for (const s of extra) note(`extra:${s.heading}`, s);
+  const wheels = await wheelNotices(abs(root, plan.target.scheme.purelib), plan.target.scheme.purelib);
+  for (const [name, s] of wheels) note(`wheel:${name}`, s);
+  for (const c of components.filter((x) => x.kind === "repo" || x.kind === "extension")) {
+    note(`${c.kind}:${c.dest}`, await repoNotice(root, c.dest, `${c.kind === "repo" ? "repository" : "extension"} ${c.dest} @ ${c.commit}`, c.url));
+  }
+  const header = renderTemplate(await loadTemplate(NOTICES_FILE), { title: plan.recipe.title, version: plan.recipe.version, platform: plan.platform }, plan.platform);
+  await placeText(forPlatform(renderNotices(header, sections), plan.platform), join(root, NOTICES_FILE));
+  return licenses;
+}
+
+export async function writeReadme(root: string, plan: Plan, launcherName: string): Promise<void> {
+  const values = {
+    title: plan.recipe.title,
+    version: plan.recipe.version,
+    platform: plan.platform,
+    launcher: launcherName + PLATFORM_FACTS[plan.platform].exe,
+    bundle: plan.bundleName,
+  };
+  await placeText(forPlatform(renderTemplate(await loadTemplate(README_FILE), values, plan.platform), plan.platform), join(root, README_FILE));
+}
+
+/**
+ * The archive timestamp (issue 6: SOURCE_DATE_EPOCH, else derived from the recipe): the newest
+ * committer date of the pinned repositories, so it depends only on the recipe; 2000-01-01 when
+ * there are none.
+ */
+export async function sourceDate(env: NodeJS.ProcessEnv, repos: Map<string, FetchedRepo>): Promise<Date> {
+  const fromEnv = env.SOURCE_DATE_EPOCH;
+  if (fromEnv && /^\d+$/.test(fromEnv)) return new Date(Number(fromEnv) * 1000);
+  let newest = 0;
+  for (const r of repos.values()) {
+    const out = await git(["show", "-s", "--format=%ct", r.commit], { cwd: r.bare, isolated: true, reject: false });
+    newest = Math.max(newest, Number.parseInt(out.stdout.trim(), 10) || 0);
+  }
+  return new Date(newest > 0 ? newest * 1000 : Date.UTC(2000, 0, 1));
+}

@@ -1,0 +1,47 @@
+// Text files from templates/ rendered for one bundle (issue 5 §5). The syntax is deliberately
+// tiny: `{{name}}` is replaced by a value, and a line starting with `[<platform>]` is kept (without
+// the tag) only for that platform. Windows bundles get CRLF line ends and a UTF-8 BOM, so that
+// every version of Notepad shows the Chinese text correctly.
+
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Platform } from "../core/platform.ts";
+
+export const TEMPLATES_DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
+
+export function renderTemplate(template: string, values: Record<string, string>, platform: Platform): string {
+  const lines: string[] = [];
+  for (const line of template.split(/\r?\n/)) {
+    const tag = /^\[([a-z0-9-]+)\]/.exec(line);
+    if (tag && tag[1] !== platform) continue;
+    const body = tag ? line.slice(tag[0].length) : line;
+    lines.push(body.replace(/\{\{(\w+)\}\}/g, (m, k: string) => values[k] ?? m));
+  }
+  return lines.join("\n");
+}
+
+/** Line ends and encoding marks for a text file a user opens on the target platform. */
+export function forPlatform(text: string, platform: Platform): string {
+  const lf = text.replace(/\r\n/g, "\n");
+  return platform === "win-x64" ? "\ufeff" + lf.replace(/\n/g, "\r\n") : lf;
+}
+
+export async function loadTemplate(name: string): Promise<string> {
+  return readFile(join(TEMPLATES_DIR, name), "utf8");
+}
+
+export interface ReadmeValues {
+  title: string;
+  version: string;
+  platform: Platform;
+  /** The launcher's file name in the bundle root (launcher.exe / launcher). */
+  launcher: string;
+  /** The bundle folder name (<name>-<version>-<platform>). */
+  bundle: string;
+}
+
+export async function renderReadme(v: ReadmeValues): Promise<string> {
+  const text = renderTemplate(await loadTemplate("README.txt"), { ...v }, v.platform);
+  return forPlatform(text, v.platform);
+}

@@ -1,0 +1,60 @@
+// bundle build <recipe> [--platform P] [--cache DIR] [--out DIR] [--offline] [--format zip|tar.gz|dir] [--locked] [--jobs N]
+// Fetch, assemble, build the launcher and pack (DESIGN.md "Command line"); the work is in
+// src/assemble/build.ts, this prints the outcome.
+
+import { resolve } from "node:path";
+import { buildBundle, type BuildFormat, type BuildResult } from "../../assemble/build.ts";
+import { cacheDirFrom } from "../../cache/index.ts";
+import { intFlag } from "../args.ts";
+import type { CliContext } from "../context.ts";
+import { greenbundleVersion } from "../main.ts";
+import { fmtBytes } from "../render.ts";
+
+export async function run(ctx: CliContext): Promise<number> {
+  const result = await buildBundle({
+    recipe: ctx.args[0]!,
+    ...(typeof ctx.flags.platform === "string" ? { platform: ctx.flags.platform } : {}),
+    cacheDir: cacheDirFrom(ctx.flags, ctx.env, ctx.cwd),
+    outDir: resolve(ctx.cwd, typeof ctx.flags.out === "string" ? ctx.flags.out : "dist"),
+    offline: ctx.flags.offline === true,
+    ...(typeof ctx.flags.format === "string" ? { format: ctx.flags.format as BuildFormat } : {}),
+    locked: ctx.flags.locked === true,
+    jobs: intFlag(ctx.flags, "jobs", 8),
+    builderVersion: greenbundleVersion(),
+    emit: ctx.emit,
+    signal: ctx.signal,
+    env: ctx.env,
+  });
+  ctx.out(ctx.json ? JSON.stringify(resultJson(result), null, 2) : summary(result));
+  return 0;
+}
+
+export function resultJson(r: BuildResult) {
+  return {
+    bundle: r.bundleName,
+    dir: r.bundleDir,
+    archives: r.archives,
+    downloaded: r.downloaded,
+    files: r.bundleJson.files.length,
+    bytes: r.bundleJson.files.reduce((n, f) => n + f.size, 0),
+    components: r.bundleJson.components.length,
+    placed: r.placed,
+    linkStrategy: r.linkStrategy ?? null,
+    extensionNeeds: r.unmet,
+    lint: r.lint,
+    warnings: r.warnings,
+  };
+}
+
+function summary(r: BuildResult): string {
+  const bytes = r.bundleJson.files.reduce((n, f) => n + f.size, 0);
+  const lines = [
+    `built ${r.bundleName}: ${r.bundleJson.files.length} files, ${fmtBytes(bytes)}, ${r.bundleJson.components.length} components`,
+    `  folder:  ${r.bundleDir}`,
+    ...r.archives.map((a) => `  archive: ${a.path} (${fmtBytes(a.size)}, sha256 ${a.sha256})`),
+    `  ${r.downloaded ? `${r.downloaded} download(s)` : "everything came from the cache"}; files ${r.placed.hardlink} hardlinked, ${r.placed.reflink} reflinked, ${r.placed.copy} copied`,
+  ];
+  if (r.unmet.length) lines.push(`  ${r.unmet.length} package(s) named by extensions are not in the wheel set (see the warnings above)`);
+  if (r.warnings.length) lines.push(`  ${r.warnings.length} warning(s)`);
+  return lines.join("\n");
+}
