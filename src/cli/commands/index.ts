@@ -4,4 +4,5 @@ import type { CommandImpl } from "../context.ts";
 
 export const IMPLEMENTATIONS: Record<string, () => Promise<CommandImpl>> = {
   plan: async () => (await import("./plan.ts")).run,
+  build: async () => (await import("./build.ts")).run,
 };
