@@ -13,3 +13,4 @@ export function cacheDirFrom(flags: Record<string, string | boolean | undefined>
   if (fromEnv) return resolve(cwd, fromEnv);
   return resolve(cwd, "cache");
 }
+export { listEntries, verifyCache, planGc, gcCache, type Entry, type GcResult, type GcRule, type VerifyResult } from "./maintenance.ts";

@@ -50,6 +50,8 @@ export interface ServerStats {
   /** Body bytes sent per path. */
   bytes: Record<string, number>;
   totalBytes: number;
+  /** Responses whose body is still being sent (wait for 0 before counting what a next run sends). */
+  active: number;
   reset(): void;
 }
 
@@ -100,6 +102,7 @@ export async function startFileServer(opts: FileServerOptions = {}): Promise<Fil
     requests: [],
     bytes: {},
     totalBytes: 0,
+    active: 0,
     reset() {
       this.requests.length = 0;
       this.bytes = {};
@@ -134,8 +137,8 @@ export async function startFileServer(opts: FileServerOptions = {}): Promise<Fil
     const fault = hop === undefined ? faultFor(path, info) : faults.get(path);
     if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault?.redirect && !direct) {
-      const left = hop === undefined ? fault.redirect.hops - 1 : hop - 1;
-      const to = left >= 0 ? `${HOP}${left}${path}` : (fault.redirect.to ?? `${DIRECT}${path}`);
+      const left = (hop ?? fault.redirect.hops) - 1; // redirects still to come after this one
+      const to = left > 0 ? `${HOP}${left}${path}` : (fault.redirect.to ?? `${DIRECT}${path}`);
       log(302);
       res.writeHead(302, { location: to, "content-length": 0 }).end();
       return;
@@ -174,7 +177,12 @@ export async function startFileServer(opts: FileServerOptions = {}): Promise<Fil
     if (range) headers["content-range"] = `bytes ${start}-${end - 1}/${size}`;
     log(status);
     res.writeHead(status, { ...headers, "content-length": end - start });
-    await sendBody(res, body, start, end, path, fault);
+    stats.active++;
+    try {
+      await sendBody(res, body, start, end, path, fault);
+    } finally {
+      stats.active--;
+    }
   };
 
   const sendBody = async (res: ServerResponse, body: FileBody, start: number, end: number, path: string, fault: Fault | undefined) => {
@@ -192,6 +200,7 @@ export async function startFileServer(opts: FileServerOptions = {}): Promise<Fil
         return;
       }
       await Promise.all([own?.take(n), total?.take(n)]);
+      if (res.destroyed) return;
       let chunk = Buffer.isBuffer(body) ? body.subarray(pos, pos + n) : body.generate(pos, n);
       if (fault?.corrupt) {
         chunk = Buffer.from(chunk);

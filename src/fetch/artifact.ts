@@ -2,7 +2,8 @@
 // process may be fetching it: wait, then use its blob), try the mirrors, commit the verified
 // partial by rename, record which URL served it.
 
-import { rm, stat } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
+import { dirname } from "node:path";
 import { keys } from "../cache/layout.ts";
 import { BundleError } from "../core/errors.ts";
 import { isSha256, type Actual } from "../integrity/sha256.ts";
@@ -58,6 +59,7 @@ async function download(req: FetchRequest, ctx: RunCtx): Promise<Fetched> {
   try {
     const again = await cachedHit(req, ctx);
     if (again) return again;
+    await mkdir(dirname(ctx.cache.partialPath(sha256)), { recursive: true });
     const { value: actual, url } = await tryMirrors(req.id, label(req), req.urls, ctx, (u) => downloadVia(u, req, ctx));
     const path = await ctx.cache.commit(ctx.cache.partialPath(sha256), actual, { url, key: req.key });
     await rm(ctx.cache.segmentsPath(sha256), { force: true });

@@ -5,4 +5,7 @@ import type { CommandImpl } from "../context.ts";
 export const IMPLEMENTATIONS: Record<string, () => Promise<CommandImpl>> = {
   plan: async () => (await import("./plan.ts")).run,
   build: async () => (await import("./build.ts")).run,
+  fetch: async () => (await import("./fetch.ts")).run,
+  cache: async () => (await import("./cache.ts")).run,
+  verify: async () => (await import("./verify.ts")).run,
 };

@@ -1,0 +1,27 @@
+// Which plan artifacts are files to fetch (pure). Repositories and extensions (commits) belong to
+// the git stage; files given inline (`text:`) need no fetching; artifacts without a known sha256
+// (an unlocked wheel, a recipe hash written as "lock") cannot be fetched verified and are
+// returned apart, so that the caller can fetch everything else first and then say what to lock.
+
+import type { Plan, PlanArtifact } from "../plan/plan.ts";
+import type { FetchRequest } from "./types.ts";
+
+export interface PlanRequests {
+  requests: FetchRequest[];
+  /** Artifacts that need `bundle lock` before they can be fetched. */
+  unlocked: PlanArtifact[];
+}
+
+export function planRequests(plan: Plan): PlanRequests {
+  const requests: FetchRequest[] = [];
+  const unlocked: PlanArtifact[] = [];
+  for (const a of plan.artifacts) {
+    if (a.commit !== undefined || a.text !== undefined || a.urls.length === 0) continue;
+    if (!a.sha256) {
+      unlocked.push(a);
+      continue;
+    }
+    requests.push({ id: a.id, urls: a.urls, sha256: a.sha256, ...(a.size !== undefined ? { size: a.size } : {}) });
+  }
+  return { requests, unlocked };
+}
