@@ -1,0 +1,53 @@
+// bundle verify <archive-or-folder> [--gpu auto|require|off] [--timeout S] [--report DIR] [--keep]
+
+import { resolve } from "node:path";
+import { BundleError } from "../../core/errors.ts";
+import { hostPlatform } from "../../core/platform.ts";
+import { summarize } from "../../verify/report.ts";
+import { verifyBundle, type GpuMode, type VerifyOutcome } from "../../verify/verify.ts";
+import type { CliContext } from "../context.ts";
+import { greenbundleVersion } from "../main.ts";
+
+export async function run(ctx: CliContext): Promise<number> {
+  const outcome = await runVerify(ctx, ctx.args[0]!);
+  if (!outcome.ok) throw failure(outcome);
+  return 0;
+}
+
+/** Verifies and prints the summary; the caller decides what a failure means (`bundle demo` shares this). */
+export async function runVerify(ctx: CliContext, input: string): Promise<VerifyOutcome> {
+  const f = ctx.flags;
+  const timeout = f.timeout === undefined ? undefined : Number(f.timeout);
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+    throw new BundleError("USAGE", `--timeout ${String(f.timeout)} is not a number of seconds`, { hint: "e.g. --timeout 600" });
+  }
+  const outcome = await verifyBundle({
+    input: resolve(ctx.cwd, input),
+    gpu: ((f.gpu as string | undefined) ?? "auto") as GpuMode,
+    ...(timeout !== undefined ? { timeoutS: timeout } : {}),
+    ...(typeof f.report === "string" ? { reportDir: resolve(ctx.cwd, f.report) } : {}),
+    keep: f.keep === true,
+    // the CLI is where the host is looked at (STYLE.md habit 1)
+    hostPlatform: hostPlatform(),
+    allowNetns: process.platform === "linux",
+    cwd: ctx.cwd,
+    env: ctx.env,
+    toolVersion: greenbundleVersion(),
+    emit: ctx.emit,
+    signal: ctx.signal,
+  });
+  if (ctx.json) ctx.out(JSON.stringify({ ok: outcome.ok, reportDir: outcome.reportDir, report: outcome.report }, null, 2));
+  else {
+    const kept = outcome.report.copy.kept ? [`kept:   ${outcome.copy}`] : [];
+    ctx.out([summarize(outcome.report), "", `report: ${outcome.reportDir}/report.html`, ...kept].join("\n"));
+  }
+  return outcome;
+}
+
+export function failure(o: VerifyOutcome): BundleError {
+  const failed = o.report.checks.filter((c) => c.status === "fail");
+  return new BundleError("VERIFY", `verification failed: ${failed.map((c) => c.title).join(", ")}`, {
+    hint: `read ${o.reportDir}/report.html (and app.log next to it)`,
+    details: { reportDir: o.reportDir, failed: o.report.failed },
+  });
+}

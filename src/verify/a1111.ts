@@ -1,0 +1,99 @@
+// The AUTOMATIC1111 HTTP API as far as verify needs it (DESIGN.md recipe `verify.api: a1111`;
+// FACTS-a1111.md "HTTP API"): readiness on /sdapi/v1/sd-models, POST /sdapi/v1/txt2img, GPU
+// memory figures from /sdapi/v1/memory, and POST /sdapi/v1/server-stop when the command line
+// enables it with --api-server-stop. Pure: builds the driver's steps and reads the answers.
+
+import type { BundleJson } from "../assemble/bundle-json.ts";
+import type { DriverStep } from "./driver-job.ts";
+
+export interface ApiPlan {
+  ready: string;
+  steps: DriverStep[];
+  stop?: { method: "POST"; path: string };
+  /** The request body of the test generation (as sent). */
+  request: Record<string, unknown>;
+}
+
+export function a1111Plan(bj: BundleJson, files: { txt2img: string; memory: string }, timeoutMs: number): ApiPlan {
+  const request = { ...(bj.verify?.txt2img ?? { prompt: "a cute cat", steps: 20, width: 512, height: 512, seed: 42 }) };
+  const stop = bj.launcher.command.includes("--api-server-stop") ? { method: "POST" as const, path: "/sdapi/v1/server-stop" } : undefined;
+  return {
+    ready: bj.launcher.ready || "/sdapi/v1/sd-models",
+    request,
+    steps: [
+      { name: "txt2img", method: "POST", path: "/sdapi/v1/txt2img", body: request, timeoutMs, save: files.txt2img },
+      // after the generation, so that the peak figures show whether the GPU did the work
+      { name: "memory", method: "GET", path: "/sdapi/v1/memory", timeoutMs: 30_000, save: files.memory, optional: true },
+    ],
+    ...(stop ? { stop } : {}),
+  };
+}
+
+export interface Txt2imgAnswer {
+  png: Buffer;
+  /** The `info` string parsed (seed actually used, sampler, model hash…), when it is JSON. */
+  info?: Record<string, unknown>;
+}
+
+/** Reads the txt2img answer; returns the reason when it is not `{images: [base64 PNG], …}`. */
+export function readTxt2img(body: Buffer): Txt2imgAnswer | { error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString("utf8"));
+  } catch {
+    return { error: `txt2img did not answer JSON (${body.length} bytes starting ${JSON.stringify(body.toString("utf8", 0, 80))})` };
+  }
+  const images = (json as { images?: unknown }).images;
+  if (!Array.isArray(images) || images.length === 0 || typeof images[0] !== "string") return { error: "txt2img answered without images[0]" };
+  const b64 = (images[0] as string).replace(/^data:image\/png;base64,/, "");
+  if (!/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(b64)) return { error: "images[0] is not base64" };
+  const png = Buffer.from(b64, "base64");
+  const rawInfo = (json as { info?: unknown }).info;
+  let info: Record<string, unknown> | undefined;
+  if (typeof rawInfo === "string") {
+    try {
+      info = JSON.parse(rawInfo) as Record<string, unknown>;
+    } catch {
+      /* A1111 always sends JSON here; another app may not — the image is what counts */
+    }
+  }
+  return { png, ...(info ? { info } : {}) };
+}
+
+export interface MemoryFacts {
+  /** True when CUDA figures show allocations (the GPU did work), false when CUDA is unavailable. */
+  used: boolean;
+  detail: string;
+  /** Selected figures in GiB. */
+  figures: Record<string, number>;
+}
+
+const GIB = 1024 ** 3;
+const gib = (n: unknown) => (typeof n === "number" ? Math.round((n / GIB) * 100) / 100 : undefined);
+
+/** Interprets /sdapi/v1/memory: `cuda` holds system/active/allocated/reserved, or `{error}`. */
+export function readMemory(body: Buffer): MemoryFacts {
+  let json: { cuda?: Record<string, unknown> };
+  try {
+    json = JSON.parse(body.toString("utf8")) as typeof json;
+  } catch {
+    return { used: false, detail: "/sdapi/v1/memory did not answer JSON", figures: {} };
+  }
+  const cuda = json.cuda ?? {};
+  if ("error" in cuda) return { used: false, detail: `CUDA: ${String(cuda.error)}`, figures: {} };
+  const pick = (k: string, sub: string) => (cuda[k] as Record<string, unknown> | undefined)?.[sub];
+  const figures: Record<string, number> = {};
+  for (const [name, k, sub] of [
+    ["totalGiB", "system", "total"],
+    ["freeGiB", "system", "free"],
+    ["allocatedPeakGiB", "allocated", "peak"],
+    ["activePeakGiB", "active", "peak"],
+    ["reservedPeakGiB", "reserved", "peak"],
+  ] as const) {
+    const v = gib(pick(k, sub));
+    if (v !== undefined) figures[name] = v;
+  }
+  const peak = Math.max(Number(pick("allocated", "peak") ?? 0), Number(pick("active", "peak") ?? 0));
+  const used = peak > 0;
+  return { used, detail: used ? `CUDA peak allocation ${gib(peak)} GiB of ${figures.totalGiB ?? "?"} GiB` : "CUDA is available but nothing was allocated", figures };
+}

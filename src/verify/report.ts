@@ -1,0 +1,79 @@
+// The verify report (issue 7 item 9): report.json for machines and release notes, report.html for
+// people (self-contained: the image is a data: URL), the image itself and the app's log. Written
+// into a temporary folder and renamed into place, so a report folder is always one whole run.
+
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { replaceDir, tmpSibling } from "../core/fs.ts";
+import type { ClassifiedChanges } from "./changes.ts";
+import type { ImageStats } from "./image-check.ts";
+import type { TorchFacts } from "./gpu.ts";
+import type { NetAttempt } from "./netguard.ts";
+import { renderReportHtml } from "./report-html.ts";
+
+export const REPORT_FORMAT = 1;
+
+export type CheckStatus = "pass" | "fail" | "warn" | "skip";
+
+export type CheckId = "source" | "extract" | "bundle" | "manifest" | "isolation" | "ready" | "offline" | "generate" | "image" | "gpu" | "stop" | "leftovers" | "changes";
+
+export interface Check {
+  id: CheckId;
+  title: string;
+  status: CheckStatus;
+  /** One sentence: what was found. */
+  detail: string;
+  /** Lines that back the detail up (files, processes, addresses, log lines). */
+  items?: string[];
+}
+
+export interface VerifyReport {
+  format: typeof REPORT_FORMAT;
+  ok: boolean;
+  tool: { name: "greenbundle"; version: string };
+  bundle: { name: string; version: string; platform: string; title: string } | null;
+  source: { path: string; kind: "zip" | "tar.gz" | "folder"; bytes?: number; sha256?: string };
+  copy: { path: string; kept: boolean };
+  offline: { method: "netns" | "proxy" | "none"; detail: string; attempts: NetAttempt[] };
+  /** Seconds, to the millisecond; null when the step did not run. */
+  timings: { extract: number | null; manifest: number | null; ready: number | null; generate: number | null; stop: number | null; total: number };
+  gpu: { mode: "auto" | "require" | "off"; torch: TorchFacts | null; memory: Record<string, number> | null; used: boolean | null; detail: string };
+  request: Record<string, unknown> | null;
+  image: { file: string; bytes: number; sha256: string; width: number; height: number; stats: ImageStats | null; info?: Record<string, unknown> } | null;
+  changes: { violations: number; pycache: number; allowed: number; other: number; lists: ClassifiedChanges } | null;
+  log: { file: string; lines: number; tail: string[] } | null;
+  checks: Check[];
+  /** Ids of failed checks, in order. */
+  failed: CheckId[];
+}
+
+export interface ReportFiles {
+  png?: Buffer;
+  log?: string;
+}
+
+/** Writes report.json, report.html, image.png and app.log into `dir` (replaced as a whole). */
+export async function writeReport(dir: string, report: VerifyReport, files: ReportFiles): Promise<void> {
+  await mkdir(dirname(dir), { recursive: true });
+  const tmp = tmpSibling(dir);
+  await mkdir(tmp);
+  await writeFile(join(tmp, "report.json"), JSON.stringify(report, null, 2) + "\n");
+  await writeFile(join(tmp, "report.html"), renderReportHtml(report, files.png));
+  if (files.png) await writeFile(join(tmp, "image.png"), files.png);
+  if (files.log !== undefined) await writeFile(join(tmp, "app.log"), files.log);
+  await replaceDir(tmp, dir);
+}
+
+/** The plain-text summary the CLI prints: one line per check, failures with their items. */
+export function summarize(report: VerifyReport, maxItems = 12): string {
+  const mark: Record<CheckStatus, string> = { pass: "PASS", fail: "FAIL", warn: "WARN", skip: "SKIP" };
+  const lines: string[] = [];
+  for (const c of report.checks) {
+    lines.push(`${mark[c.status]}  ${c.title}: ${c.detail}`);
+    if ((c.status === "fail" || c.status === "warn") && c.items?.length) {
+      for (const item of c.items.slice(0, maxItems)) lines.push(`        ${item}`);
+      if (c.items.length > maxItems) lines.push(`        … ${c.items.length - maxItems} more in report.json`);
+    }
+  }
+  return lines.join("\n");
+}

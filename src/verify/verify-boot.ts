@@ -1,0 +1,129 @@
+// The boot half of a verify run: isolation, GPU facts, the driver, and the checks made from what
+// it saw; then the tree comparison. verify.ts runs these after the manifest passed.
+
+import { readFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { PLATFORM_FACTS } from "../core/platform.ts";
+import { a1111Plan, readMemory, readTxt2img, type MemoryFacts } from "./a1111.ts";
+import { boot } from "./boot.ts";
+import { classifyChanges, type ProtectedArea } from "./changes.ts";
+import { changesCheck, check, gpuCheck, imageCheck, isolationCheck, leftoversCheck, offlineCheck, readyCheck, stopCheck } from "./checks.ts";
+import type { DriverResult } from "./driver-job.ts";
+import { hasTorch, probeTorch } from "./gpu.ts";
+import { probeIsolation } from "./isolation.ts";
+import type { Run } from "./run.ts";
+import { diffTrees, snapshotTree } from "./tree.ts";
+import type { BundleJson } from "../assemble/bundle-json.ts";
+
+/** How long the app gets to exit after server-stop or SIGINT before verify escalates. */
+export const STOP_GRACE_MS = 20_000;
+/** Lines of the app's output shown when it never became ready (issue 7 item 4). */
+export const TAIL_LINES = 50;
+
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
+export function logTail(log: string, n = TAIL_LINES): { lines: number; tail: string[] } {
+  const lines = log.replace(ANSI, "").replace(/\r\n?/g, "\n").split("\n");
+  while (lines.length > 0 && lines.at(-1)!.trim() === "") lines.pop();
+  return { lines: lines.length, tail: lines.slice(-n) };
+}
+
+export async function bootAndCheck(run: Run): Promise<void> {
+  const { opts, bj, root } = run as Required<Pick<Run, "bj" | "root">> & Run;
+  const r = run.report;
+  const iso = (run.iso = await probeIsolation({ env: opts.env, allowNetns: opts.allowNetns }));
+  r.offline = { method: iso.method, detail: iso.detail, attempts: [] };
+  r.checks.push(isolationCheck(iso));
+  if (opts.gpu !== "off" && hasTorch(bj)) run.torch = await probeTorch(root, bj, iso, opts.env);
+  const timeoutMs = (opts.timeoutS ?? bj.verify?.timeout ?? 900) * 1000;
+  const dir = join(run.work!, "driver");
+  const files = { txt2img: join(dir, "txt2img.json"), memory: join(dir, "memory.json") };
+  const plan = a1111Plan(bj, files, timeoutMs);
+  r.request = plan.request;
+  const out = await boot({
+    job: {
+      launcher: join(root, bj.launcher.name + PLATFORM_FACTS[bj.platform].exe),
+      args: ["--no-browser"],
+      cwd: root,
+      env: {},
+      ready: { path: plan.ready, timeoutMs },
+      steps: plan.steps,
+      stop: { ...(plan.stop ? { http: plan.stop } : {}), graceMs: STOP_GRACE_MS },
+      guard: iso.method === "proxy" ? "proxy" : iso.sink ? "sink" : "none",
+    },
+    iso,
+    dir,
+    env: opts.env,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const res = out.result;
+  run.log = out.log;
+  const tail = logTail(out.log);
+  r.log = { file: "app.log", ...tail };
+  r.offline.attempts = res.attempts;
+  if (res.error) res.readyError = `the verify driver failed: ${res.error}`;
+  r.timings.ready = res.readyMs === null ? null : res.readyMs / 1000;
+  r.timings.stop = res.stop.method === "none" ? null : res.stop.ms / 1000;
+  r.checks.push(readyCheck(res, plan.ready, tail.tail), offlineCheck(iso, res.attempts, out.log));
+  await generationChecks(run, res, files);
+  const memStep = res.steps.find((s) => s.name === "memory");
+  const memory: MemoryFacts | null = memStep?.ok ? readMemory(await readFile(files.memory)) : null;
+  const g = gpuCheck(opts.gpu, run.torch, memory);
+  r.gpu = { mode: opts.gpu, torch: run.torch, memory: memory?.figures ?? null, used: g.used, detail: g.detail };
+  r.checks.push(g.check, stopCheck(res.stop), leftoversCheck(res));
+}
+
+async function generationChecks(run: Run, res: DriverResult, files: { txt2img: string }): Promise<void> {
+  const r = run.report;
+  const step = res.steps.find((s) => s.name === "txt2img");
+  if (res.readyMs === null) return; // generate and image are reported as skipped
+  if (!step || !step.ok) {
+    r.checks.push(check("generate", "fail", `POST /sdapi/v1/txt2img failed: ${step?.error ?? "not run"}`));
+    return;
+  }
+  r.timings.generate = step.ms / 1000;
+  const answer = readTxt2img(await readFile(files.txt2img));
+  if ("error" in answer) {
+    r.checks.push(check("generate", "fail", answer.error));
+    return;
+  }
+  r.checks.push(check("generate", "pass", `POST /sdapi/v1/txt2img answered in ${r.timings.generate.toFixed(2)} s with a ${answer.png.length}-byte image`));
+  const img = imageCheck(answer.png, r.request ?? {});
+  run.png = answer.png;
+  r.image = {
+    file: "image.png",
+    bytes: answer.png.length,
+    sha256: createHash("sha256").update(answer.png).digest("hex"),
+    width: img.width ?? 0,
+    height: img.height ?? 0,
+    stats: img.stats ?? null,
+    ...(answer.info ? { info: answer.info } : {}),
+  };
+  r.checks.push(img.check);
+}
+
+/** Where a first launch must not write: the Python runtime, its site-packages, every bundled repository. */
+export function protectedAreas(bj: BundleJson): { areas: ProtectedArea[]; repos: string[] } {
+  const areas: ProtectedArea[] = [];
+  const runtime = bj.components.find((c) => c.kind === "python")?.dest ?? bj.launcher.python.split("/")[0]!;
+  areas.push({ path: runtime, label: "the Python runtime" });
+  const sp = new Set<string>();
+  for (const f of bj.files) {
+    const m = /^(.*?\/site-packages)\//.exec(f.path);
+    if (m) sp.add(m[1]!);
+  }
+  for (const p of sp) areas.push({ path: p, label: "site-packages" });
+  const repos = [...new Set([...bj.launcher.repos, ...bj.components.filter((c) => c.kind === "repo" || c.kind === "extension").map((c) => c.dest)])].sort();
+  for (const p of repos) areas.push({ path: p, label: `repository ${p}` });
+  return { areas, repos };
+}
+
+export async function changes(run: Run): Promise<void> {
+  const { bj, before, root } = run as Required<Pick<Run, "bj" | "before" | "root">> & Run;
+  const after = await snapshotTree(root, { previous: before, ...(run.opts.signal ? { signal: run.opts.signal } : {}) });
+  const { areas, repos } = protectedAreas(bj);
+  const c = classifyChanges(diffTrees(before, after), { protected: areas, repos, shipped: new Set(bj.files.map((f) => f.path)), allow: bj.verify?.allow_changes ?? [] });
+  run.report.changes = { violations: c.violations.length, pycache: c.pycache.length, allowed: c.allowed.length, other: c.other.length, lists: c };
+  run.report.checks.push(changesCheck(c));
+}

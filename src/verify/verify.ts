@@ -1,0 +1,151 @@
+// `bundle verify <archive-or-folder>` (DESIGN.md "What is verified"; issue 7): unpack into an
+// awkward path, check the manifest, boot through the bundle's own launcher with the network cut
+// off, generate a test image through the app's API, check it, stop the app, compare the tree,
+// and write the report. Every stage adds checks; a stage that leaves nothing to boot halts the
+// run and the rest are reported as skipped. The report is written whatever happened.
+
+import { readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { BUNDLE_JSON, type BundleJson } from "../assemble/bundle-json.ts";
+import { BundleError, describeError } from "../core/errors.ts";
+import { silent } from "../core/events.ts";
+import { CHECK_ORDER, check } from "./checks.ts";
+import { checkManifest, describeManifestProblem } from "./manifest.ts";
+import { REPORT_FORMAT, writeReport, type Check, type VerifyReport } from "./report.ts";
+import { Halt, since, type Run, type VerifyOptions } from "./run.ts";
+import { inspectSource, makeWorkDir, unpackSource, type SourceInfo } from "./source.ts";
+import { snapshotTree } from "./tree.ts";
+import { bootAndCheck, changes } from "./verify-boot.ts";
+
+export interface VerifyOutcome {
+  ok: boolean;
+  report: VerifyReport;
+  reportDir: string;
+  /** The bundle copy that was booted (removed unless `keep`). */
+  copy: string;
+}
+
+export async function verifyBundle(opts: VerifyOptions): Promise<VerifyOutcome> {
+  const t0 = performance.now();
+  const emit = opts.emit ?? silent;
+  const src = await inspectSource(opts.input); // a missing input is a usage error, not a report
+  const run: Run = { opts, emit, report: emptyReport(src, opts), torch: null };
+  try {
+    await stage(run, "unpack", () => unpack(run, src));
+    await stage(run, "manifest", () => manifest(run));
+    await stage(run, "boot", () => bootAndCheck(run));
+    await stage(run, "changes", () => changes(run));
+  } catch (e) {
+    if (!(e instanceof Halt)) throw e;
+  } finally {
+    if (run.work && !opts.keep) await rm(run.work, { recursive: true, force: true }).catch(() => undefined);
+  }
+  const r = run.report;
+  for (const id of CHECK_ORDER) if (!r.checks.some((c) => c.id === id)) r.checks.push(check(id, "skip", `not run: ${firstFailure(r.checks)}`));
+  r.checks.sort((a, b) => CHECK_ORDER.indexOf(a.id) - CHECK_ORDER.indexOf(b.id));
+  r.failed = r.checks.filter((c) => c.status === "fail").map((c) => c.id);
+  r.ok = r.failed.length === 0;
+  r.timings.total = since(t0);
+  const reportDir = opts.reportDir ?? join(opts.cwd, "dist", `verify-${r.bundle ? `${r.bundle.name}-${r.bundle.version}-${r.bundle.platform}` : basename(src.path).replace(/\.(zip|tar\.gz|tgz)$/i, "")}`);
+  await writeReport(reportDir, r, { ...(run.png ? { png: run.png } : {}), ...(run.log !== undefined ? { log: run.log } : {}) });
+  return { ok: r.ok, report: r, reportDir, copy: r.copy.path };
+}
+
+function firstFailure(checks: Check[]): string {
+  const f = checks.find((c) => c.status === "fail");
+  return f ? `${f.title} failed` : "an earlier step stopped the run";
+}
+
+async function stage(run: Run, name: string, fn: () => Promise<void>): Promise<void> {
+  run.opts.signal?.throwIfAborted();
+  run.emit({ type: "stage", stage: `verify: ${name}`, status: "start" });
+  await fn();
+  run.emit({ type: "stage", stage: `verify: ${name}`, status: "done" });
+}
+
+function emptyReport(src: SourceInfo, opts: VerifyOptions): VerifyReport {
+  return {
+    format: REPORT_FORMAT,
+    ok: false,
+    tool: { name: "greenbundle", version: opts.toolVersion },
+    bundle: null,
+    source: { path: src.path, kind: src.kind, ...(src.bytes !== undefined ? { bytes: src.bytes } : {}), ...(src.sha256 ? { sha256: src.sha256 } : {}) },
+    copy: { path: "", kept: Boolean(opts.keep) },
+    offline: { method: "none", detail: "not booted", attempts: [] },
+    timings: { extract: null, manifest: null, ready: null, generate: null, stop: null, total: 0 },
+    gpu: { mode: opts.gpu, torch: null, memory: null, used: null, detail: "not checked" },
+    request: null,
+    image: null,
+    changes: null,
+    log: null,
+    checks: [],
+    failed: [],
+  };
+}
+
+function sourceCheck(src: SourceInfo): Check {
+  if (src.kind === "folder") return check("source", "skip", "a folder was given: no archive to check (it is copied, never booted in place)");
+  const v = src.sums?.verdict;
+  const what = `${src.kind}, ${src.bytes} bytes, sha256 ${src.sha256}`;
+  if (!v) return check("source", "pass", `${what} (no SHA256SUMS next to it); entry CRCs are checked while unpacking`);
+  if (v.state === "match") return check("source", "pass", `${what} matches ${src.sums!.file}; entry CRCs are checked while unpacking`);
+  if (v.state === "mismatch") return check("source", "fail", `sha256 ${src.sha256} differs from ${v.expected} in ${src.sums!.file}: the archive is damaged or not the released one`);
+  return check("source", "fail", `${src.sums!.file} does not list ${basename(src.path)}`, v.listed);
+}
+
+async function unpack(run: Run, src: SourceInfo): Promise<void> {
+  const r = run.report;
+  r.checks.push(sourceCheck(src));
+  run.work = await makeWorkDir(run.opts.tmpRoot ?? tmpdir());
+  r.copy.path = run.work;
+  const t = performance.now();
+  try {
+    const u = await unpackSource(src, run.work, run.opts.signal);
+    run.root = u.root;
+    r.copy.path = u.root;
+    r.timings.extract = since(t);
+    const what = src.kind === "folder" ? "copied" : `unpacked ${u.files} files (${(u.bytes / 2 ** 20).toFixed(1)} MiB)`;
+    r.checks.push(check("extract", "pass", `${what} in ${r.timings.extract.toFixed(2)} s into ${u.root}`));
+  } catch (e) {
+    if (e instanceof BundleError && e.code === "USAGE") throw e;
+    r.checks.push(check("extract", "fail", describeError(e)));
+    throw new Halt();
+  }
+  await readBundleJson(run);
+}
+
+async function readBundleJson(run: Run): Promise<void> {
+  const r = run.report;
+  let bj: BundleJson;
+  try {
+    bj = JSON.parse(await readFile(join(run.root!, BUNDLE_JSON), "utf8")) as BundleJson;
+    if (bj.format !== 1 || !Array.isArray(bj.files) || !bj.launcher) throw new Error(`unknown bundle.json format ${String(bj.format)}`);
+  } catch (e) {
+    r.checks.push(check("bundle", "fail", `${BUNDLE_JSON} is unreadable: ${describeError(e)}`));
+    throw new Halt();
+  }
+  run.bj = bj;
+  r.bundle = { name: bj.name, version: bj.version, platform: bj.platform, title: bj.title };
+  if (run.opts.hostPlatform !== bj.platform) {
+    r.checks.push(check("bundle", "fail", `the bundle is for ${bj.platform}; this machine is ${run.opts.hostPlatform ?? "another platform"}, so it cannot boot it`));
+    throw new Halt();
+  }
+  const api = bj.verify?.api ?? "a1111";
+  r.checks.push(check("bundle", "pass", `${bj.name} ${bj.version} for ${bj.platform}, ${bj.components.length} components, ${bj.files.length} files; API ${api}${bj.verify ? "" : " (no verify block: defaults used)"}`));
+}
+
+async function manifest(run: Run): Promise<void> {
+  const t = performance.now();
+  run.before = await snapshotTree(run.root!, run.opts.signal ? { signal: run.opts.signal } : {});
+  const m = checkManifest(run.bj!.files, run.before, { checkExec: run.bj!.platform !== "win-x64" });
+  run.report.timings.manifest = since(t);
+  if (m.ok) {
+    run.report.checks.push(check("manifest", "pass", `all ${m.files} files present with the size and sha256 in bundle.json (${(m.bytes / 2 ** 20).toFixed(1)} MiB hashed in ${run.report.timings.manifest.toFixed(2)} s)`));
+    return;
+  }
+  run.report.checks.push(check("manifest", "fail", `${m.problems.length} file(s) differ from bundle.json: a partial unzip, a quarantined file or a broken build`, m.problems.map(describeManifestProblem)));
+  throw new Halt();
+}
+
+export type { GpuMode, VerifyOptions } from "./run.ts";

@@ -1,0 +1,131 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { verifyBundle, type VerifyOptions } from "../../src/verify/verify.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { hasUnshare, makeFakeBundle } from "./fake-bundle.ts";
+
+const netns = hasUnshare();
+let dir: string;
+let bundle: string;
+
+beforeAll(async () => {
+  dir = await tempDir("gb-verify-");
+  bundle = await makeFakeBundle(dir);
+});
+
+function opts(input: string, over: Partial<VerifyOptions> = {}, env: Record<string, string> = {}): VerifyOptions {
+  return { input, gpu: "auto", hostPlatform: "linux-x64", allowNetns: true, cwd: dir, env: { ...process.env, ...env }, toolVersion: "test", tmpRoot: dir, reportDir: join(dir, "reports", Math.random().toString(36).slice(2)), ...over };
+}
+
+const status = (r: Awaited<ReturnType<typeof verifyBundle>>) => Object.fromEntries(r.report.checks.map((c) => [c.id, c.status]));
+
+describe("bundle verify on a hand-made bundle", () => {
+  it("boots a copy in a path with spaces and CJK characters, generates, checks and reports", async () => {
+    const r = await verifyBundle(opts(bundle));
+    expect(r.report.checks.filter((c) => c.status === "fail")).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.copy).toMatch(/greenbundle verify .*\/整合包 测试\/fake-1\.0\.0-linux-x64$/);
+    expect(r.report.image).toMatchObject({ width: 96, height: 64 });
+    expect(r.report.timings.ready).toBeGreaterThan(0);
+    expect(r.report.gpu).toMatchObject({ used: false, torch: null });
+    expect(r.report.changes!.allowed).toBeGreaterThan(0); // the launcher's log, allowed by logs/**
+    const json = JSON.parse(await readFile(join(r.reportDir, "report.json"), "utf8"));
+    expect(json.ok).toBe(true);
+    const html = await readFile(join(r.reportDir, "report.html"), "utf8");
+    expect(html).toContain("data:image/png;base64,");
+    expect(html).toContain("Verified: every check passed.");
+    expect(await readFile(join(r.reportDir, "image.png"))).toHaveLength(r.report.image!.bytes);
+    expect(await readFile(join(r.reportDir, "app.log"), "utf8")).toContain("Running on local URL");
+  });
+
+  it.skipIf(!netns)("cuts the network with a namespace and stops through server-stop, leaving nothing behind", async () => {
+    const r = await verifyBundle(opts(bundle));
+    expect(r.report.offline.method).toBe("netns");
+    const c = Object.fromEntries(r.report.checks.map((x) => [x.id, x.detail]));
+    expect(c.stop).toMatch(/^POST server-stop/);
+    expect(c.leftovers).toMatch(/no process left in the PID namespace; port \d+ closed/);
+  });
+
+  it("falls back to refusing proxies where no namespace can be made, and says so", async () => {
+    const r = await verifyBundle(opts(bundle, { allowNetns: false }));
+    expect(r.ok).toBe(true);
+    expect(status(r).isolation).toBe("warn");
+    expect(r.report.offline.detail).toMatch(/could NOT be cut off/);
+  });
+
+  it("unpacks a zip, checks it against SHA256SUMS and fails when the sum differs", async () => {
+    const zip = join(dir, "fake-1.0.0-linux-x64.zip");
+    execFileSync("zip", ["-qry", zip, "fake-1.0.0-linux-x64"], { cwd: dir });
+    const sum = createHash("sha256").update(await readFile(zip)).digest("hex");
+    await writeFile(join(dir, "SHA256SUMS"), `${sum}  fake-1.0.0-linux-x64.zip\n`);
+    const good = await verifyBundle(opts(zip));
+    expect(status(good)).toMatchObject({ source: "pass", extract: "pass", manifest: "pass" });
+    expect(good.report.timings.extract).toBeGreaterThan(0);
+    await writeFile(join(dir, "SHA256SUMS"), `${"0".repeat(64)}  fake-1.0.0-linux-x64.zip\n`);
+    const bad = await verifyBundle(opts(zip));
+    expect(bad.ok).toBe(false);
+    expect(bad.report.failed).toEqual(["source"]);
+    await rm(join(dir, "SHA256SUMS"));
+  });
+
+  it("does not boot a bundle whose files differ from its manifest", async () => {
+    const broken = await makeFakeBundle(await tempDir("gb-verify-broken-"));
+    await rm(join(broken, "app/painter.py"));
+    const r = await verifyBundle(opts(broken));
+    expect(r.report.failed).toEqual(["manifest"]);
+    expect(r.report.checks.find((c) => c.id === "manifest")!.items).toEqual(["app/painter.py: missing"]);
+    expect(status(r).ready).toBe("skip");
+  });
+
+  it("fails an all-black image", async () => {
+    const r = await verifyBundle(opts(bundle, {}, { GREENBUNDLE_DEMO_VARIANT: "black" }));
+    expect(r.report.failed).toEqual(["image"]);
+    expect(r.report.checks.find((c) => c.id === "image")!.detail).toMatch(/all black/);
+  });
+
+  it("fails a first launch that writes into site-packages, naming the file", async () => {
+    const r = await verifyBundle(opts(bundle, {}, { GREENBUNDLE_DEMO_VARIANT: "site-packages" }));
+    expect(r.report.failed).toEqual(["changes"]);
+    expect(r.report.checks.find((c) => c.id === "changes")!.items).toEqual(["added python/lib/python3.11/site-packages/demo_downloaded_at_first_launch.py (site-packages)"]);
+  });
+
+  it("fails an app that never becomes ready within the timeout, with its last log lines", async () => {
+    const r = await verifyBundle(opts(bundle, { timeoutS: 3 }, { GREENBUNDLE_DEMO_VARIANT: "never-ready" }));
+    expect(r.report.failed).toEqual(["ready"]);
+    const ready = r.report.checks.find((c) => c.id === "ready")!;
+    expect(ready.detail).toMatch(/not ready within 3 s \(GET \/sdapi\/v1\/sd-models: HTTP 503\)/);
+    expect(ready.items!.join("\n")).toContain("still loading the model");
+    expect(ready.items!.length).toBeLessThanOrEqual(51);
+    expect(status(r)).toMatchObject({ generate: "skip", image: "skip", stop: "pass", leftovers: "pass" });
+  });
+
+  for (const allowNetns of netns ? [true, false] : [false]) {
+    it(`fails a first launch that reaches for the network as an offline violation (${allowNetns ? "namespace" : "proxy fallback"})`, async () => {
+      const r = await verifyBundle(opts(bundle, { allowNetns }, { GREENBUNDLE_DEMO_VARIANT: "network" }));
+      expect(r.report.failed).toEqual(["offline"]);
+      const offline = r.report.checks.find((c) => c.id === "offline")!;
+      expect(offline.detail).toMatch(/^offline violation: the app reached for the network \((connection to 203\.0\.113\.1:80|request through the proxy to http:\/\/203\.0\.113\.1\/demo\/latest-version)\)/);
+    });
+  }
+
+  it("fails a launcher that leaves a process behind, and kills it", async () => {
+    const r = await verifyBundle(opts(bundle, {}, { FAKE_LAUNCHER_LEAK: "1" }));
+    expect(r.report.failed).toEqual(["leftovers"]);
+    expect(r.report.checks.find((c) => c.id === "leftovers")!.items!.join("\n")).toMatch(/sleep 300/);
+  });
+
+  it("fails --gpu require when the GPU did not generate the image", async () => {
+    const r = await verifyBundle(opts(bundle, { gpu: "require" }));
+    expect(r.report.failed).toEqual(["gpu"]);
+    expect(r.report.checks.find((c) => c.id === "gpu")!.detail).toMatch(/--gpu require: the GPU was not used.*no torch.*CUDA: unavailable/);
+  });
+
+  it("refuses to boot a bundle built for another platform", async () => {
+    const r = await verifyBundle(opts(bundle, { hostPlatform: "win-x64" }));
+    expect(r.report.failed).toEqual(["bundle"]);
+    expect(r.report.checks.find((c) => c.id === "bundle")!.detail).toMatch(/for linux-x64; this machine is win-x64/);
+  });
+});
