@@ -1,0 +1,43 @@
+// The launcher's command line (issue 6, launcher item 4): --help, --version, --check,
+// --no-browser, --port N, and `--` to pass the rest to the app. Pure, so it is unit-tested.
+
+export interface LauncherArgs {
+  help: boolean;
+  version: boolean;
+  check: boolean;
+  noBrowser: boolean;
+  port?: number;
+  appArgs: string[];
+}
+
+export type ParsedArgs = { ok: true; args: LauncherArgs } | { ok: false; error: string };
+
+function parsePort(s: string | undefined): number | undefined {
+  if (s === undefined || !/^\d{1,5}$/.test(s)) return undefined;
+  const n = Number(s);
+  return n >= 1 && n <= 65535 ? n : undefined;
+}
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const args: LauncherArgs = { help: false, version: false, check: false, noBrowser: false, appArgs: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") {
+      args.appArgs = argv.slice(i + 1);
+      break;
+    }
+    if (a === "--help" || a === "-h" || a === "/?") args.help = true;
+    else if (a === "--version" || a === "-v") args.version = true;
+    else if (a === "--check") args.check = true;
+    else if (a === "--no-browser") args.noBrowser = true;
+    else if (a === "--port" || a.startsWith("--port=")) {
+      const value = a === "--port" ? argv[++i] : a.slice("--port=".length);
+      const port = parsePort(value);
+      if (port === undefined) return { ok: false, error: `--port needs a number from 1 to 65535, got ${value === undefined ? "nothing" : JSON.stringify(value)}` };
+      args.port = port;
+    } else {
+      return { ok: false, error: `unknown option ${JSON.stringify(a)} (arguments for the app go after --)` };
+    }
+  }
+  return { ok: true, args };
+}

@@ -1,0 +1,120 @@
+// Launcher messages in English and 简体中文 (issue 6, launcher item 4). The language follows the
+// system locale: LC_ALL / LC_MESSAGES / LANG on Unix, and on Windows (where those are rarely set)
+// the ICU default locale, which Node derives from the user's display language.
+
+export type Lang = "en" | "zh";
+
+/** Picks zh when the locale is Chinese (zh, zh_CN, zh-Hans-CN, ...), en otherwise. */
+export function detectLang(env: Record<string, string | undefined>, intlLocale: string | undefined): Lang {
+  // POSIX precedence: LC_ALL overrides LC_MESSAGES, which overrides LANG.
+  const posix = env.LC_ALL || env.LC_MESSAGES || env.LANG;
+  const override = env.GREENBUNDLE_LANG;
+  const locale = override || (posix && posix !== "C" && posix !== "POSIX" ? posix : intlLocale) || "";
+  return /^zh\b|^zh[-_]/i.test(locale) ? "zh" : "en";
+}
+
+type Msg = (p: Record<string, string | number>) => string;
+type Table = Record<string, { en: Msg; zh: Msg }>;
+
+const T = {
+  usage: {
+    en: (p) =>
+      `${p.title} ${p.version}\n\nUsage: ${p.exe} [options] [-- app arguments]\n\n` +
+      `Options:\n  --no-browser   do not open the web browser when the app is ready\n` +
+      `  --port N       first port to try (default ${p.port}; the next free one is used)\n` +
+      `  --check        check every file (sha256) and the environment, print a report, exit\n` +
+      `  --version      print the bundle and launcher versions\n  --help         this text\n` +
+      `  -- ARGS        everything after -- is passed to the app\n\nLogs: ${p.logs}`,
+    zh: (p) =>
+      `${p.title} ${p.version}\n\n用法：${p.exe} [选项] [-- 程序参数]\n\n` +
+      `选项：\n  --no-browser   程序就绪后不自动打开浏览器\n` +
+      `  --port N       起始端口（默认 ${p.port}，被占用时自动顺延）\n` +
+      `  --check        校验全部文件（sha256）并检查运行环境，输出报告后退出\n` +
+      `  --version      显示整合包和启动器版本\n  --help         显示本帮助\n` +
+      `  -- 参数        -- 之后的参数原样传给程序\n\n日志目录：${p.logs}`,
+  },
+  badArgs: { en: (p) => `${p.error}. Run with --help for the options.`, zh: (p) => `${p.error}。使用 --help 查看可用选项。` },
+  starting: { en: (p) => `Starting ${p.title} ${p.version}`, zh: (p) => `正在启动 ${p.title} ${p.version}` },
+  noBundleJson: {
+    en: (p) => `Cannot read ${p.path}: ${p.error}. The launcher must stay in the bundle folder, next to bundle.json; if it is missing, unpack the whole archive again.`,
+    zh: (p) => `无法读取 ${p.path}：${p.error}。启动器必须放在整合包文件夹内、与 bundle.json 同级；如果该文件丢失，请重新完整解压整个压缩包。`,
+  },
+  missingFiles: {
+    en: (p) =>
+      `${p.count} file(s) of the bundle are missing. The archive was probably not fully unpacked, or an antivirus program quarantined them:\n${p.list}\n` +
+      `Unpack the whole archive again (with 7-Zip or Windows Explorer, into a new folder), and if an antivirus program removed files, restore them and add the folder to its exclusions.`,
+    zh: (p) =>
+      `整合包中有 ${p.count} 个文件缺失，可能是压缩包没有完整解压，或被杀毒软件隔离：\n${p.list}\n` +
+      `请重新完整解压压缩包（用 7-Zip 或资源管理器解压到一个新文件夹）；如果是杀毒软件删除了文件，请恢复这些文件，并把整合包文件夹加入白名单。`,
+  },
+  changedFiles: {
+    en: (p) => `${p.count} file(s) differ from the release (size or content changed). If you did not edit them, unpack the archive again:\n${p.list}`,
+    zh: (p) => `有 ${p.count} 个文件与发布版本不同（大小或内容被改动）。如果不是你自己修改的，请重新解压：\n${p.list}`,
+  },
+  more: { en: (p) => `  ... and ${p.count} more`, zh: (p) => `  ……以及另外 ${p.count} 个` },
+  pathNonAscii: {
+    en: (p) => `The bundle folder path contains non-ASCII characters (${p.path}). Most things work, but some Python packages fail on such paths; if the app fails to start, move the folder to a plain path such as D:\\AI\\bundle.`,
+    zh: (p) => `整合包所在路径包含中文或其他非英文字符（${p.path}）。大多数情况下可以运行，但部分 Python 组件不支持此类路径；如果启动失败，请把文件夹移动到纯英文路径，例如 D:\\AI\\bundle。`,
+  },
+  pathSpaces: {
+    en: (p) => `The bundle folder path contains spaces (${p.path}). If the app fails to start, move the folder to a path without spaces.`,
+    zh: (p) => `整合包所在路径包含空格（${p.path}）。如果启动失败，请把文件夹移动到不含空格的路径。`,
+  },
+  pathLong: {
+    en: (p) => `Some files end up ${p.len} characters deep, over Windows' 260-character limit. Move the folder closer to the drive root (for example D:\\sd) or enable long paths in Windows.`,
+    zh: (p) => `部分文件的完整路径长达 ${p.len} 个字符，超过了 Windows 260 个字符的限制。请把文件夹移动到更短的路径（例如 D:\\sd），或在 Windows 中启用长路径支持。`,
+  },
+  gpuFound: { en: (p) => `GPU: ${p.name}, ${p.gb} GiB VRAM`, zh: (p) => `显卡：${p.name}，显存 ${p.gb} GiB` },
+  noGpu: {
+    en: () => `No NVIDIA GPU found (nvidia-smi did not answer). The app runs on the CPU, which is very slow. If you have an NVIDIA card, install or update its driver.`,
+    zh: () => `未检测到 NVIDIA 显卡（nvidia-smi 无响应），将使用 CPU 运行，速度会非常慢。如果你有 NVIDIA 显卡，请安装或更新显卡驱动。`,
+  },
+  extraArgs: { en: (p) => `Added arguments: ${p.args}`, zh: (p) => `附加参数：${p.args}` },
+  portShifted: { en: (p) => `Port ${p.from} is in use; using ${p.to}.`, zh: (p) => `端口 ${p.from} 已被占用，改用 ${p.to}。` },
+  noPort: {
+    en: (p) => `No free port between ${p.from} and ${p.to}. Close other copies of the app, or pass --port with another number.`,
+    zh: (p) => `${p.from} 到 ${p.to} 之间没有空闲端口。请关闭其他正在运行的程序，或用 --port 指定其他端口。`,
+  },
+  logAt: { en: (p) => `Log: ${p.path}`, zh: (p) => `日志：${p.path}` },
+  noLog: { en: (p) => `Cannot write the log file (${p.error}); continuing without it.`, zh: (p) => `无法写入日志文件（${p.error}），将不保存日志继续运行。` },
+  spawnFailed: {
+    en: (p) => `Cannot start ${p.cmd}: ${p.error}. The bundle may be incomplete: run the launcher with --check.`,
+    zh: (p) => `无法启动 ${p.cmd}：${p.error}。整合包可能不完整，请使用 --check 参数运行启动器进行检查。`,
+  },
+  ready: { en: (p) => `Ready: ${p.url}`, zh: (p) => `已就绪：${p.url}` },
+  openBrowser: { en: (p) => `Open ${p.url} in your browser.`, zh: (p) => `请在浏览器中打开 ${p.url}` },
+  stopping: { en: () => `Stopping the app...`, zh: () => `正在停止程序……` },
+  exited: { en: (p) => `The app exited with code ${p.code}.`, zh: (p) => `程序已退出，退出码 ${p.code}。` },
+  exitedMissing: {
+    en: (p) => `${p.count} file(s) of the bundle are missing (listed above): unpack the whole archive again.`,
+    zh: (p) => `整合包中有 ${p.count} 个文件缺失（见上文列表）：请重新完整解压压缩包。`,
+  },
+  seeLog: { en: (p) => `Details are in the log: ${p.path}`, zh: (p) => `详细信息见日志：${p.path}` },
+  pressEnter: { en: () => `Press Enter to close this window.`, zh: () => `按回车键关闭此窗口。` },
+  failOom: {
+    en: () => `The GPU ran out of memory (CUDA out of memory). Use a smaller image size or batch, close other programs that use the GPU, or start with -- --medvram (or --lowvram).`,
+    zh: () => `显存不足（CUDA out of memory）。请降低图片分辨率或批量数量，关闭其他占用显卡的程序，或使用 -- --medvram（或 --lowvram）参数启动。`,
+  },
+  failVcRedist: {
+    en: () => `A Windows system library failed to load (msvcp140.dll / c10.dll / WinError 126 or 1114). Install the Microsoft Visual C++ Redistributable 2015-2022 (x64), vc_redist.x64.exe from Microsoft, then start again.`,
+    zh: () => `Windows 系统运行库加载失败（msvcp140.dll / c10.dll / WinError 126 或 1114）。请安装微软 Visual C++ 2015-2022 运行库（x64，vc_redist.x64.exe）后重新启动。`,
+  },
+  failPort: {
+    en: () => `The app's port is already in use. Close the other program (or another copy of this app), or start with --port and another number.`,
+    zh: () => `程序端口已被占用。请关闭占用端口的程序（或另一个正在运行的副本），或用 --port 指定其他端口。`,
+  },
+  failModule: {
+    en: (p) => `A Python module is missing (${p.module}). The bundle is incomplete or was modified: run the launcher with --check, and unpack the archive again if files are missing.`,
+    zh: (p) => `缺少 Python 模块（${p.module}）。整合包不完整或被修改过：请使用 --check 参数运行启动器检查，如有文件缺失请重新解压。`,
+  },
+  checkHeader: { en: (p) => `Checking ${p.count} files (sha256)...`, zh: (p) => `正在校验 ${p.count} 个文件（sha256）……` },
+  checkOk: { en: () => `All files are intact.`, zh: () => `所有文件完好。` },
+  checkProblems: { en: () => `Problems were found (see above).`, zh: () => `发现问题（见上文）。` },
+} satisfies Table;
+
+export type MsgKey = keyof typeof T;
+
+/** The message `key` in `lang`, with parameters filled in. */
+export function msg(lang: Lang, key: MsgKey, params: Record<string, string | number> = {}): string {
+  return T[key][lang](params);
+}

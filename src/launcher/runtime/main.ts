@@ -1,0 +1,95 @@
+// The launcher: what end users double-click (issue 6, launcher items 3–5). Compiled into one
+// executable per platform (src/launcher/build.ts); runs from source too, for tests:
+// `GREENBUNDLE_BUNDLE_ROOT=<bundle> node src/launcher/runtime/main.ts [options]`.
+// Node built-ins only, so that its own work before the app is spawned stays well under 300 ms.
+
+import { isSea } from "node:sea";
+import { join } from "node:path";
+import { parseArgs, type LauncherArgs } from "./args.ts";
+import { detectLang, msg, type Lang } from "./i18n.ts";
+import { bundleRoot } from "./paths.ts";
+import { loadBundle, BUNDLE_JSON, type LoadedBundle } from "./config.ts";
+import { resolveLauncher } from "./resolve.ts";
+import { runCheck } from "./check.ts";
+import { launch } from "./launch.ts";
+
+/** When Node handed over to this script (ms since process start): Node's own bootstrap. */
+const BOOT_MS = performance.now();
+
+/** Replaced by the build with greenbundle's version (esbuild `define`). */
+const BUILDER_VERSION = process.env.GREENBUNDLE_BUILDER_VERSION ?? "dev";
+
+function langOf(env: NodeJS.ProcessEnv): Lang {
+  // Intl costs a few milliseconds: ask it only when no POSIX locale variable decides (Windows).
+  const posix = env.LC_ALL || env.LC_MESSAGES || env.LANG;
+  return detectLang(env, posix ? undefined : Intl.DateTimeFormat().resolvedOptions().locale);
+}
+
+function helpText(lang: Lang, b: LoadedBundle | undefined, root: string): string {
+  const exe = process.platform === "win32" ? "launcher.exe" : "./launcher";
+  const l = b?.launcher;
+  return msg(lang, "usage", { title: l?.title ?? "launcher", version: l?.version ?? "", exe, port: l?.port ?? 7860, logs: join(root, "logs") });
+}
+
+async function pauseIfDoubleClicked(code: number, stoppedByUser: boolean): Promise<void> {
+  // A console opened by double-clicking closes with the process: keep it open so the message can
+  // be read. Only on Windows, only at a console, and not when someone else drives the launcher.
+  if (process.platform !== "win32" || code === 0 || stoppedByUser || !process.stdin.isTTY || process.env.GREENBUNDLE_NO_PAUSE) return;
+  process.stdout.write(`\n${msg(langOf(process.env), "pressEnter")}\n`);
+  await new Promise<void>((resolve) => {
+    process.stdin.once("data", () => resolve());
+    process.stdin.resume();
+  });
+}
+
+async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boolean }> {
+  const env = process.env;
+  const lang = langOf(env);
+  const windows = process.platform === "win32";
+  const parsed = parseArgs(argv);
+  const root = bundleRoot(isSea(), process.execPath, env);
+  if (!parsed.ok) {
+    process.stderr.write(msg(lang, "badArgs", { error: parsed.error }) + "\n");
+    return { code: 2, stoppedByUser: false };
+  }
+  const args: LauncherArgs = parsed.args;
+  let bundle: LoadedBundle | undefined;
+  let loadError: unknown;
+  try {
+    bundle = loadBundle(root);
+  } catch (e) {
+    loadError = e;
+  }
+  if (args.help) {
+    process.stdout.write(helpText(lang, bundle, root) + "\n");
+    return { code: 0, stoppedByUser: false };
+  }
+  if (!bundle) {
+    const error = loadError instanceof Error ? loadError.message : String(loadError);
+    process.stderr.write(msg(lang, "noBundleJson", { path: join(root, BUNDLE_JSON), error }) + "\n");
+    return { code: 1, stoppedByUser: false };
+  }
+  if (args.version) {
+    const l = bundle.launcher;
+    process.stdout.write(`${l.title} ${l.version} (${bundle.json.platform})\nlauncher: greenbundle ${BUILDER_VERSION}, node ${process.version}\n`);
+    return { code: 0, stoppedByUser: false };
+  }
+  const resolved = resolveLauncher(root, bundle.launcher, env, windows);
+  if (args.check) {
+    const out = (line: string): void => void process.stdout.write(line + "\n");
+    return { code: await runCheck({ lang, root, windows, bundle, resolved, builderVersion: BUILDER_VERSION, out }), stoppedByUser: false };
+  }
+  return launch({ lang, root, windows, bundle, resolved, args, builderVersion: BUILDER_VERSION, bootMs: BOOT_MS });
+}
+
+run(process.argv.slice(2)).then(
+  async ({ code, stoppedByUser }) => {
+    await pauseIfDoubleClicked(code, stoppedByUser);
+    process.exit(code);
+  },
+  async (e: unknown) => {
+    process.stderr.write(`[launcher] X internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    await pauseIfDoubleClicked(1, false);
+    process.exit(1);
+  },
+);

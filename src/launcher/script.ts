@@ -1,0 +1,48 @@
+// The launcher program as one CommonJS file, for the SEA blob (issue 6, launcher item 1).
+// esbuild bundles src/launcher/runtime/ (Node built-ins only) in well under a second; it comes
+// with @yao-pkg/pkg, so no dependency is added. Node's own type stripping would handle one file
+// at a time but does not bundle, and a SEA main script can only require() built-ins.
+
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { BundleError, describeError } from "../core/errors.ts";
+import { pkgRequire } from "./sea.ts";
+
+/** The package root: paths in the bundle are relative to it, so the output is the same wherever greenbundle is installed. */
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ENTRY = "src/launcher/runtime/main.ts";
+
+interface EsbuildResult {
+  outputFiles: { text: string }[];
+}
+interface Esbuild {
+  build(o: Record<string, unknown>): Promise<EsbuildResult>;
+}
+
+export function builderVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+/** Bundles the launcher runtime for Node `nodeMajor` (≥ 22). Deterministic for the same sources. */
+export async function launcherScript(nodeMajor: number): Promise<string> {
+  const esbuild = pkgRequire()("esbuild") as Esbuild;
+  try {
+    const r = await esbuild.build({
+      entryPoints: [ENTRY],
+      absWorkingDir: ROOT,
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      target: `node${nodeMajor}`,
+      write: false,
+      charset: "utf8",
+      legalComments: "none",
+      logLevel: "silent",
+      define: { "process.env.GREENBUNDLE_BUILDER_VERSION": JSON.stringify(builderVersion()) },
+    });
+    return r.outputFiles[0]!.text;
+  } catch (cause) {
+    throw new BundleError("BUILD", `bundling the launcher program (${ENTRY}) failed: ${describeError(cause)}`, { cause });
+  }
+}

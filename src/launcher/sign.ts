@@ -1,0 +1,49 @@
+// Optional Authenticode signing of the Windows launcher with osslsigncode (issue 6, launcher item
+// 2), when the maintainer provides a certificate. No timestamp server is contacted (the build
+// needs no network); `time` fixes the signing time so that a signed launcher stays reproducible.
+
+import { execFile } from "node:child_process";
+import { rename, rm } from "node:fs/promises";
+import { promisify } from "node:util";
+import { BundleError } from "../core/errors.ts";
+import { tmpSibling } from "../core/fs.ts";
+
+const run = promisify(execFile);
+
+export interface SignOptions {
+  /** Certificate (PEM/DER), or a .pfx/.p12 bundle when `key` is empty. */
+  cert: string;
+  key: string;
+  pass?: string;
+  /** Signing time written into the signature (default: now, which makes the output differ per build). */
+  time?: Date;
+}
+
+export function osslsigncodeArgs(o: SignOptions, description: string, input: string, output: string): string[] {
+  const pkcs12 = o.key === "" && /\.(pfx|p12)$/i.test(o.cert);
+  const args = ["sign", ...(pkcs12 ? ["-pkcs12", o.cert] : ["-certs", o.cert, "-key", o.key])];
+  if (o.pass !== undefined) args.push("-pass", o.pass);
+  args.push("-h", "sha256", "-n", description);
+  if (o.time) args.push("-time", String(Math.floor(o.time.getTime() / 1000)));
+  args.push("-in", input, "-out", output);
+  return args;
+}
+
+/** Signs `exe` in place (through a temp file). */
+export async function signWindowsExe(exe: string, o: SignOptions, description: string, signal?: AbortSignal): Promise<void> {
+  const tmp = tmpSibling(exe, "signed");
+  try {
+    await run("osslsigncode", osslsigncodeArgs(o, description, exe, tmp), { signal, windowsHide: true });
+    await rename(tmp, exe);
+  } catch (cause) {
+    const missing = (cause as NodeJS.ErrnoException).code === "ENOENT";
+    // The password must never reach a message: describe the failure without the command line.
+    const stderr = String((cause as { stderr?: string }).stderr ?? "").trim();
+    throw new BundleError("BUILD", missing ? "signing the launcher needs osslsigncode, which is not installed" : `signing ${exe} with osslsigncode failed: ${stderr || `exit code ${String((cause as { code?: unknown }).code)}`}`, {
+      cause: missing ? cause : undefined,
+      hint: missing ? "install osslsigncode (Debian: apt-get install osslsigncode), or build without a signing certificate" : "check the certificate, key and password",
+    });
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
