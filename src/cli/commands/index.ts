@@ -4,6 +4,7 @@ import type { CommandImpl } from "../context.ts";
 
 export const IMPLEMENTATIONS: Record<string, () => Promise<CommandImpl>> = {
   plan: async () => (await import("./plan.ts")).run,
+  lock: async () => (await import("./lock.ts")).run,
   build: async () => (await import("./build.ts")).run,
   fetch: async () => (await import("./fetch.ts")).run,
   cache: async () => (await import("./cache.ts")).run,

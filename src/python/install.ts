@@ -1,0 +1,239 @@
+// The wheel installer: installs wheels into a target's tree without running the target Python
+// ("Installing a wheel" in the Binary distribution format spec; uv-install-wheel is the model).
+// All wheels are read and routed first, so that a clash between two wheels is reported before a
+// byte is written, naming both. Then the wheels are unpacked in parallel; every file is hashed while
+// it is written and checked against the wheel's RECORD; INSTALLER is written, and RECORD last,
+// so a .dist-info with a RECORD is a finished install.
+
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { dirname, join, posix } from "node:path";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { BundleError } from "../core/errors.ts";
+import type { Emit } from "../core/events.ts";
+import { writeFileAtomic } from "../core/fs.ts";
+import { PLATFORM_FACTS } from "../core/platform.ts";
+import { readZipEntry, zipEntryStream } from "../pack/extract.ts";
+import { formatRecord, parseRecord, recordHash, type CoreMetadata, type RecordRow } from "./metadata.ts";
+import { normalizeName } from "./pep508.ts";
+import { entryPointScripts, rewriteScript, type ScriptFile } from "./scripts.ts";
+import type { Target } from "./target.ts";
+import { readWheelLayout, wheelError, type RoutedEntry, type WheelLayout } from "./wheel-layout.ts";
+
+export interface WheelToInstall {
+  path: string;
+  /** The wheel's file name (the cache blob has none). */
+  filename: string;
+}
+
+export interface InstallOptions {
+  /** The bundle folder; scheme paths of the target are relative to it. */
+  root: string;
+  target: Target;
+  /** Wheels unpacked at the same time (default 4). */
+  jobs?: number;
+  emit?: Emit;
+  signal?: AbortSignal;
+}
+
+export interface InstalledDist {
+  filename: string;
+  name: string;
+  version: string;
+  /** The .dist-info folder, relative to the bundle root. */
+  distInfo: string;
+  files: number;
+  bytes: number;
+  metadata: CoreMetadata;
+  /** Launchers written for entry points, relative to the bundle root. */
+  scripts: string[];
+}
+
+const INSTALLER = "greenbundle";
+const SMALL = 4 << 20;
+
+export async function installWheels(wheels: WheelToInstall[], opts: InstallOptions): Promise<InstalledDist[]> {
+  const { target, root } = opts;
+  const layouts: WheelLayout[] = [];
+  try {
+    for (const w of wheels) layouts.push(await readWheelLayout(w.path, target, w.filename));
+    const scripts = new Map(layouts.map((l) => [l, l.entryPoints.flatMap((ep) => entryPointScripts(ep, target))]));
+    checkClashes(layouts, scripts, PLATFORM_FACTS[target.platform].caseInsensitive);
+    for (const l of layouts) await uninstallPrevious(root, l);
+    const emit = opts.emit;
+    emit?.({ type: "task:start", id: "python:install", title: "install wheels", total: layouts.length });
+    let done = 0;
+    const out = await pool(layouts, opts.jobs ?? 4, async (l) => {
+      opts.signal?.throwIfAborted();
+      const r = await installOne(root, target, l, scripts.get(l)!, opts.signal);
+      emit?.({ type: "task:progress", id: "python:install", done: ++done, total: layouts.length, detail: l.filename });
+      for (const u of l.unlisted) emit?.({ type: "warning", message: `${l.filename}: "${u}" is not listed in its RECORD` });
+      return r;
+    });
+    emit?.({ type: "task:done", id: "python:install", detail: `${out.length} wheels` });
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } finally {
+    for (const l of layouts) l.zip.close();
+  }
+}
+
+/** Fails naming both wheels when two of them would write the same file (issue 4 §6). */
+function checkClashes(layouts: WheelLayout[], scripts: Map<WheelLayout, ScriptFile[]>, caseInsensitive: boolean): void {
+  const owner = new Map<string, { wheel: string; path: string }>();
+  const clashes: string[] = [];
+  const claim = (wheel: string, path: string) => {
+    const key = caseInsensitive ? path.toLowerCase() : path;
+    const prev = owner.get(key);
+    if (prev && prev.wheel !== wheel) clashes.push(`"${path}" is in both ${prev.wheel} and ${wheel}`);
+    else if (prev) clashes.push(`"${path}" appears twice in ${wheel}`);
+    else owner.set(key, { wheel, path });
+  };
+  for (const l of layouts) {
+    for (const e of l.entries) claim(l.filename, e.dest);
+    for (const s of scripts.get(l)!) claim(l.filename, s.path);
+    for (const f of ["RECORD", "INSTALLER"]) claim(l.filename, `${l.site}/${l.distInfo}/${f}`);
+  }
+  if (clashes.length > 0) {
+    const shown = clashes.slice(0, 10).join("; ") + (clashes.length > 10 ? `; and ${clashes.length - 10} more` : "");
+    throw new BundleError("BUILD", `wheels would overwrite each other's files: ${shown}`, {
+      hint: "two pinned packages ship the same files (often a renamed fork, e.g. opencv-python and opencv-python-headless); keep one of them in the requirements",
+      details: { clashes },
+    });
+  }
+}
+
+/** Removes an older install of the same distribution (a runtime's own pip, say) using its RECORD. */
+async function uninstallPrevious(root: string, l: WheelLayout): Promise<void> {
+  const siteAbs = join(root, l.site);
+  let names: string[];
+  try {
+    names = await readdir(siteAbs);
+  } catch {
+    return;
+  }
+  for (const d of names) {
+    if (!d.endsWith(".dist-info") || normalizeName(d.slice(0, -10).split("-")[0]!) !== l.name) continue;
+    let rows: RecordRow[] = [];
+    try {
+      rows = parseRecord(await readFile(join(siteAbs, d, "RECORD"), "utf8"));
+    } catch {
+      throw wheelError(l.filename, `an earlier install ${l.site}/${d} has no RECORD, so it cannot be replaced safely`, "start from a clean runtime");
+    }
+    for (const r of rows) {
+      const rel = posix.normalize(posix.join(l.site, r.path));
+      if (rel.startsWith("..") || posix.isAbsolute(rel)) continue; // never delete outside the bundle
+      await rm(join(root, rel), { force: true });
+      await rmdir(dirname(join(root, rel))).catch(() => undefined);
+    }
+    await rm(join(siteAbs, d), { recursive: true, force: true });
+  }
+}
+
+async function installOne(root: string, target: Target, l: WheelLayout, scripts: ScriptFile[], signal?: AbortSignal): Promise<InstalledDist> {
+  const made = new Set<string>();
+  const ensureDir = async (rel: string) => {
+    const d = posix.dirname(rel);
+    if (made.has(d)) return;
+    await mkdir(join(root, d), { recursive: true });
+    made.add(d);
+  };
+  const rows: RecordRow[] = [];
+  let bytes = 0;
+  await pool(l.entries, 8, async (e) => {
+    signal?.throwIfAborted();
+    await ensureDir(e.dest);
+    const { sha256, size } = await writeEntry(root, target, l, e);
+    if (e.expected && e.expected !== recordHash(sha256) && !e.script) {
+      throw wheelError(l.filename, `"${e.item.name}" does not match the hash in the wheel's RECORD`, "the wheel was altered after it was built; fetch it again or pin another file");
+    }
+    rows.push({ path: e.recordPath, hash: recordHash(sha256), size: String(size) });
+    bytes += size;
+  });
+  const written: string[] = [];
+  for (const s of scripts) {
+    await ensureDir(s.path);
+    await writeNew(join(root, s.path), s.content, s.mode, l, s.path);
+    rows.push({ path: posix.relative(l.site, s.path), hash: recordHash(sha(s.content)), size: String(s.content.length) });
+    written.push(s.path);
+  }
+  const info = `${l.site}/${l.distInfo}`;
+  const installer = Buffer.from(INSTALLER + "\n");
+  await mkdir(join(root, info), { recursive: true });
+  await writeFile(join(root, info, "INSTALLER"), installer);
+  rows.push({ path: `${l.distInfo}/INSTALLER`, hash: recordHash(sha(installer)), size: String(installer.length) });
+  rows.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  rows.push({ path: `${l.distInfo}/RECORD`, hash: "", size: "" });
+  await writeFileAtomic(join(root, info, "RECORD"), formatRecord(rows)); // last: the completion marker
+  return { filename: l.filename, name: l.name, version: l.version, distInfo: info, files: rows.length, bytes, metadata: l.metadata, scripts: written };
+}
+
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+/** Writes one entry with exclusive create, hashing as it goes; returns the digest of what was written. */
+async function writeEntry(root: string, target: Target, l: WheelLayout, e: RoutedEntry): Promise<{ sha256: string; size: number }> {
+  const out = join(root, e.dest);
+  const mode = e.executable ? 0o755 : 0o644;
+  if (e.item.entry.uncompressedSize <= SMALL || e.script) {
+    let data = await readZipEntry(l.path, l.zip, e.item);
+    if (e.script) {
+      if (e.expected && e.expected !== recordHash(sha(data))) {
+        throw wheelError(l.filename, `"${e.item.name}" does not match the hash in the wheel's RECORD`, "the wheel was altered after it was built; fetch it again or pin another file");
+      }
+      data = rewriteScript(data, target);
+    }
+    await writeNew(out, data, mode, l, e.dest);
+    return { sha256: sha(data), size: data.length };
+  }
+  const hash = createHash("sha256");
+  let size = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(await zipEntryStream(l.path, l.zip, e.item), meter, createWriteStream(out, { flags: "wx", mode }));
+  } catch (err) {
+    throw clashOrRethrow(err, l, e.dest);
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+async function writeNew(out: string, data: Buffer, mode: number, l: WheelLayout, rel: string): Promise<void> {
+  try {
+    await writeFile(out, data, { flag: "wx", mode });
+  } catch (err) {
+    throw clashOrRethrow(err, l, rel);
+  }
+}
+
+function clashOrRethrow(err: unknown, l: WheelLayout, rel: string): unknown {
+  if ((err as NodeJS.ErrnoException).code !== "EEXIST") return err;
+  return new BundleError("BUILD", `${l.filename} would overwrite "${rel}", which is already in the bundle (from the runtime or another stage)`, {
+    hint: "remove the package that duplicates a file of the runtime, or start from a clean bundle folder",
+  });
+}
+
+/** Runs `fn` over `items` with at most `n` at a time; the first failure stops new work and is thrown. */
+export async function pool<T, R>(items: readonly T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (failed === undefined && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!);
+      } catch (e) {
+        failed ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
+  if (failed !== undefined) throw failed;
+  return results;
+}

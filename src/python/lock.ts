@@ -1,0 +1,156 @@
+// `bundle lock <recipe>` (issue 4 §4): for each platform, each pinned requirement gets its best
+// wheel by tag priority from its indexes (find-links pages give bytes; hashes come from an index or
+// the existing lock), sdists are built once and recorded, recipe hashes written "lock" are pinned
+// on first download, and the closure check runs on the chosen wheels' METADATA. The lock is
+// written next to the recipe, stable and diff-friendly (lockfile.ts).
+
+import { relative } from "node:path";
+import { BundleError } from "../core/errors.ts";
+import type { Emit } from "../core/events.ts";
+import { PLATFORMS, type Platform } from "../core/platform.ts";
+import type { LoadedRecipe } from "../recipe/load.ts";
+import { makePlan, pinnedRequirements } from "../plan/plan.ts";
+import { checkClosure, formatProblem } from "./closure.ts";
+import { IndexClient, type MetadataVia } from "./index-client.ts";
+import { pool } from "./install.ts";
+import { LOCK_VERSION, readLock, serializeLock, writeLock, type LockedArtifact, type LockedWheel, type LockFile, type LockPlatform } from "./lockfile.ts";
+import { makeTarget } from "./target.ts";
+import { fetchUnpinned } from "./net.ts";
+import { resolveRequirement, type Resolver } from "./lock-resolve.ts";
+
+export interface LockOptions {
+  loaded: LoadedRecipe;
+  /** Platforms to lock (default: all of the recipe's). Others keep their entries in the lock. */
+  platforms?: Platform[];
+  cacheDir: string;
+  emit?: Emit;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  offline?: boolean;
+  /** Requirements resolved at the same time (default 8). */
+  jobs?: number;
+  /** Host Python for building sdists (default $BUNDLE_HOST_PYTHON, else python3). */
+  python?: string;
+}
+
+export interface LockReport {
+  /** The lock file, as shown to the user. */
+  file: string;
+  lock: LockFile;
+  changed: boolean;
+  warnings: string[];
+  /** Per platform: wheels locked and how their METADATA was read. */
+  stats: { platform: Platform; wheels: number; sdists: number; artifacts: number; metadata: Partial<Record<MetadataVia | "sdist", number>> }[];
+}
+
+export async function lockRecipe(o: LockOptions): Promise<LockReport> {
+  const r = o.loaded.recipe;
+  if (!r.wheels?.lock) {
+    throw new BundleError("RECIPE", `${o.loaded.file} names no lock file`, { hint: `add \`lock: ${r.name}.lock.json\` under wheels: (it is written next to the recipe)` });
+  }
+  const lockPath = o.loaded.resolveFile(["wheels", "lock"], r.wheels.lock);
+  const existing = await readLock(lockPath);
+  const client = new IndexClient(r.mirrors, { cacheDir: o.cacheDir, ...pick(o) });
+  const platforms = o.platforms ?? [...r.platforms];
+  const pinnedOnce = new Map<string, Promise<LockedArtifact>>();
+  const out: LockFile = { lock: LOCK_VERSION, recipe: r.name, python: r.python.version, platforms: {} };
+  for (const p of PLATFORMS) if (!platforms.includes(p) && existing?.platforms[p] && r.platforms.includes(p)) out.platforms[p] = existing.platforms[p];
+  const failures: string[] = [];
+  const warnings: string[] = [];
+  const stats: LockReport["stats"] = [];
+  for (const platform of platforms) {
+    o.emit?.({ type: "stage", stage: `lock ${platform}`, status: "start" });
+    const got = await lockPlatform(o, platform, existing, client, pinnedOnce);
+    failures.push(...got.failures);
+    warnings.push(...got.warnings);
+    if (got.lp) out.platforms[platform] = got.lp;
+    stats.push(got.stats);
+    o.emit?.({ type: "stage", stage: `lock ${platform}`, status: "done", detail: `${got.stats.wheels} wheels` });
+  }
+  if (failures.length > 0) {
+    throw new BundleError("RESOLVE", `cannot lock ${o.loaded.file}: ${failures.length} problem(s)\n${failures.map((f) => `  ${f}`).join("\n")}`, {
+      hint: "fix the pins in the requirements file (the full closure, one name==version per line) or the package's indexes, then run `bundle lock` again; nothing was written",
+      details: { problems: failures },
+    });
+  }
+  const before = existing ? serializeLock(existing) : "";
+  const changed = serializeLock(out) !== before;
+  if (changed) await writeLock(lockPath, out);
+  const shown = relative(process.cwd(), lockPath);
+  return { file: shown.startsWith("..") ? lockPath : shown, lock: out, changed, warnings, stats };
+}
+
+function pick(o: LockOptions) {
+  return { ...(o.emit ? { emit: o.emit } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(o.env ? { env: o.env } : {}), ...(o.offline ? { offline: true } : {}) };
+}
+
+async function lockPlatform(o: LockOptions, platform: Platform, existing: LockFile | undefined, client: IndexClient, pinnedOnce: Map<string, Promise<LockedArtifact>>) {
+  const r = o.loaded.recipe;
+  const target = makeTarget(platform, r.python.version, r.python.glibc);
+  const prev = existing?.platforms[platform];
+  const artifacts = await pinArtifacts(o, platform, prev, pinnedOnce);
+  const reqs = await pinnedRequirements(o.loaded, target);
+  const lockedHashes = new Map<string, string>();
+  for (const lp of Object.values(existing?.platforms ?? {})) for (const w of lp?.wheels ?? []) lockedHashes.set(w.filename, w.sha256);
+  const resolver: Resolver = { o, target, client, artifacts, lockedHash: (f) => lockedHashes.get(f), platform };
+  const failures: string[] = [];
+  const warnings: string[] = [];
+  const metadata: Record<string, number> = {};
+  const wheels: (LockedWheel & { requiresDist: string[] })[] = [];
+  let done = 0;
+  o.emit?.({ type: "task:start", id: `lock:${platform}`, title: `resolve ${reqs.length} requirements for ${platform}`, total: reqs.length });
+  await pool(reqs, o.jobs ?? 8, async (q) => {
+    const res = await resolveRequirement(resolver, q);
+    if ("failure" in res) failures.push(res.failure);
+    else {
+      wheels.push(res.wheel);
+      warnings.push(...res.warnings);
+      metadata[res.via] = (metadata[res.via] ?? 0) + 1;
+    }
+    o.emit?.({ type: "task:progress", id: `lock:${platform}`, done: ++done, total: reqs.length, detail: `${q.name}==${q.version}` });
+  });
+  o.emit?.({ type: "task:done", id: `lock:${platform}` });
+  const stats = { platform, wheels: wheels.length, sdists: wheels.filter((w) => w.index === "sdist").length, artifacts: Object.keys(artifacts).length, metadata };
+  if (failures.length > 0) return { failures: failures.sort(), warnings, stats, lp: undefined };
+
+  const extras = new Map(reqs.map((q) => [q.key, q.extras]));
+  const closure = checkClosure(wheels.map((w) => ({ key: w.name, version: w.version, requiresDist: w.requiresDist })), extras, target.markers);
+  for (const p of closure.problems) {
+    if (p.kind === "unparsable") warnings.push(`${platform}: ${formatProblem(p)}`);
+    else failures.push(`${platform}: ${formatProblem(p)}`);
+  }
+  const lp: LockPlatform = {
+    artifacts,
+    wheels: wheels.map(({ requiresDist: _drop, ...w }) => {
+      const applied = closure.applied.get(w.name) ?? [];
+      return applied.length > 0 ? { ...w, requires: applied } : w;
+    }),
+  };
+  return { failures, warnings, stats, lp: failures.length ? undefined : lp };
+}
+
+/**
+ * Recipe artifacts whose sha256 is "lock" (runtime, MinGit, Node, files, sdists): the existing pin
+ * is kept while its URL is still a candidate; otherwise the file is downloaded once and hashed
+ * (trust on first use, by the maintainer running `bundle lock`).
+ */
+async function pinArtifacts(o: LockOptions, platform: Platform, prev: LockPlatform | undefined, pinnedOnce: Map<string, Promise<LockedArtifact>>): Promise<Record<string, LockedArtifact>> {
+  const plan = await makePlan({ loaded: o.loaded, platform, lock: null });
+  const out: Record<string, LockedArtifact> = {};
+  for (const a of plan.artifacts) {
+    if (a.locked || a.kind === "wheel" || a.urls.length === 0) continue;
+    const old = prev?.artifacts[a.id];
+    if (old && a.urls.includes(old.url)) {
+      out[a.id] = old;
+      continue;
+    }
+    const memo = a.urls.join("\n");
+    let p = pinnedOnce.get(memo);
+    if (!p) {
+      p = fetchUnpinned({ id: a.id, urls: a.urls }, { cacheDir: o.cacheDir, ...pick(o) }).then((f) => ({ sha256: f.sha256, size: f.size, url: f.url }));
+      pinnedOnce.set(memo, p);
+    }
+    out[a.id] = await p;
+  }
+  return out;
+}

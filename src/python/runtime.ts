@@ -1,0 +1,86 @@
+// Placing the embedded interpreter at `python/` of a bundle (issue 4 §1, DESIGN.md "Platforms"):
+// - win-x64: the Windows embeddable zip, unpacked as is; its pythonXY._pth is rewritten so that
+//   site-packages, the recipe's app folders and `import site` are on (the stock file isolates the
+//   interpreter from everything but its own folder);
+// - linux-x64: a python-build-standalone `install_only` tar.gz, whose top folder is `python/`.
+
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { join, posix } from "node:path";
+import { BundleError } from "../core/errors.ts";
+import { extractTarGz, extractZip, type ExtractResult } from "../pack/extract.ts";
+import type { Target } from "./target.ts";
+
+export interface UnpackRuntimeOptions {
+  /** The runtime archive (a verified cache blob). */
+  archive: string;
+  /** Bundle folder under construction; the runtime goes to `<root>/python`. */
+  root: string;
+  target: Target;
+  /** Recipe `python.paths`: folders relative to the bundle root put on sys.path (win-x64 ._pth). */
+  paths?: readonly string[];
+  signal?: AbortSignal;
+}
+
+export async function unpackRuntime(opts: UnpackRuntimeOptions): Promise<ExtractResult & { pth?: string }> {
+  const dest = join(opts.root, "python");
+  const signal = opts.signal ? { signal: opts.signal } : {};
+  if (opts.target.platform === "win-x64") {
+    // Windows cannot hold symbolic links portably; the embeddable zip has none.
+    const r = await extractZip(opts.archive, dest, { links: "refuse", ...signal });
+    const pth = await rewritePth(dest, opts.target, opts.paths ?? []);
+    await mkdir(join(opts.root, opts.target.scheme.purelib), { recursive: true });
+    return { ...r, pth };
+  }
+  const r = await extractTarGz(opts.archive, dest, { strip: "python", ...signal });
+  const site = join(opts.root, opts.target.scheme.purelib);
+  try {
+    await readdir(join(dest, "lib", `python${shortVersion(opts.target)}`));
+  } catch {
+    throw new BundleError("BUILD", `the runtime archive has no lib/python${shortVersion(opts.target)}: it is not CPython ${opts.target.pythonVersion}`, {
+      hint: "python.version in the recipe must match the runtime archive (a python-build-standalone install_only tar.gz)",
+    });
+  }
+  await mkdir(site, { recursive: true });
+  return r;
+}
+
+function shortVersion(t: Target): string {
+  return t.pythonVersion.split(".").slice(0, 2).join(".");
+}
+
+/**
+ * The ._pth content, deterministic for given inputs (docs.python.org "The initialization of the
+ * sys.path module search path", ._pth files): keep the stdlib zip and `.`, then
+ * `Lib\site-packages`, then each app folder as `..\<path>`, then `import site`.
+ */
+export function pthContent(original: string, target: Target, paths: readonly string[]): string {
+  const keep: string[] = [];
+  for (const raw of original.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || /^import\s+site\b/.test(line)) continue;
+    if (!keep.includes(line)) keep.push(line);
+  }
+  const site = posix.relative("python", target.scheme.purelib).replace(/\//g, "\\");
+  const lines = [...keep];
+  for (const extra of [site, ...paths.map((p) => `..\\${p.replace(/\/+$/, "").replace(/\//g, "\\")}`)]) if (!lines.includes(extra)) lines.push(extra);
+  return ["# written by greenbundle: stdlib, site-packages and the recipe's python.paths", ...lines, "import site", ""].join("\r\n");
+}
+
+async function rewritePth(dest: string, target: Target, paths: readonly string[]): Promise<string> {
+  const pthName = `python${target.nodot}._pth`;
+  const names = await readdir(dest);
+  const found = names.find((n) => n.toLowerCase() === pthName) ?? names.find((n) => /^python3\d+\._pth$/i.test(n));
+  if (!found) {
+    throw new BundleError("BUILD", `the win-x64 runtime has no ${pthName}: it is not a Windows embeddable Python ${target.pythonVersion}`, {
+      hint: "python.win-x64 must point at python-X.Y.Z-embed-amd64.zip matching python.version",
+    });
+  }
+  if (found.toLowerCase() !== pthName) {
+    throw new BundleError("BUILD", `the win-x64 runtime holds ${found}, but python.version is ${target.pythonVersion} (expected ${pthName})`, {
+      hint: "make python.version match the embeddable zip",
+    });
+  }
+  const text = pthContent(await readFile(join(dest, found), "utf8"), target, paths);
+  await writeFile(join(dest, found), text);
+  return `python/${found}`;
+}
