@@ -173,7 +173,7 @@ async function buildLauncherStep(root: string, work: string, plan: Plan, loaded:
     nodeArchive: node.path,
     nodeVersion: nodeArtifact.version,
     out: join(root, loaded.recipe.launcher.name + PLATFORM_FACTS[plan.platform].exe),
-    meta: { title: plan.recipe.title, version: plan.recipe.version, name: plan.recipe.name, ...(icon ? { icon } : {}) },
+    meta: { title: plan.recipe.title, version: plan.recipe.version, name: loaded.recipe.launcher.name, ...(icon ? { icon } : {}) },
     workDir: work,
     emit,
     ...(o.signal ? { signal: o.signal } : {}),

@@ -25,6 +25,7 @@ export interface LauncherArgs {
   nodeArchive: string;
   nodeVersion: string;
   out: string;
+  /** name: the launcher file name without extension (launcher.name). */
   meta: { title: string; version: string; name: string; icon?: string };
   workDir: string;
   emit: Emit;

@@ -2,11 +2,13 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBundle, type BuildResult } from "../../src/assemble/build.ts";
+import { loadPythonTree } from "../../src/assemble/optional.ts";
 import { isBundleError } from "../../src/core/errors.ts";
 import { runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { makeWorld, type World } from "./world.ts";
 
+const hasPython = Boolean(await loadPythonTree());
 let world: World;
 let tmp: string;
 let win: BuildResult;
@@ -25,6 +27,12 @@ describe("a win-x64 bundle", () => {
     expect(win.bundleJson.components.find((c) => c.kind === "git")).toMatchObject({ dest: "git", license: "GPL-2.0", url: `${world.files.url}/git-for-windows/MinGit-2.48.1-64-bit.zip` });
     const notices = await readFile(join(win.bundleDir, "THIRD-PARTY-NOTICES.txt"), "utf8");
     expect(notices).toContain("GNU GENERAL PUBLIC LICENSE");
+  });
+
+  it.skipIf(!hasPython)("unpacks the embeddable Python with its ._pth opened for site-packages and the app (needs the Python stage)", async () => {
+    expect((await stat(join(win.bundleDir, "python", "python.exe"))).isFile()).toBe(true);
+    expect(await readFile(join(win.bundleDir, "python", "python310._pth"), "utf8")).toMatch(/import site/);
+    expect(await readdir(join(win.bundleDir, "python", "Lib", "site-packages"))).toContain("demo_pkg");
   });
 
   it("writes checkouts with the config Git for Windows expects and texts Notepad reads", async () => {
