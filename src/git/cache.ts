@@ -6,7 +6,7 @@
 // completion marker, and keeps the commit from being pruned.
 
 import { createHash } from "node:crypto";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
@@ -89,6 +89,14 @@ export async function cachedCommit(cacheDir: string, req: RepoRequest): Promise<
   return { id: req.id, commit: req.commit, bare, url: url || req.urls[0] || req.origin, ...(branch ? { branch } : {}), cached: true };
 }
 
+/** Bytes of the bare repository's packs: the growth is what a fetch downloaded. */
+async function packBytes(bare: string): Promise<number> {
+  const dir = join(bare, "objects", "pack");
+  let n = 0;
+  for (const f of await readdir(dir).catch(() => [] as string[])) if (f.endsWith(".pack")) n += (await stat(join(dir, f))).size;
+  return n;
+}
+
 /** Whether a git failure message means this mirror will never have the commit (no point retrying it). */
 export function isPermanentGitFailure(reason: string): boolean {
   return /not our ref|couldn't find remote ref|not found|does not appear to be a git repository|no such remote|HTTP 40[34]|Repository not found/i.test(reason);
@@ -117,12 +125,14 @@ export async function ensureCommit(req: RepoRequest, opts: EnsureOptions): Promi
   return withDirLock(`${bare}.lock`, opts.signal, async () => {
     const again = await cachedCommit(opts.cacheDir, req);
     if (again) return { ...again, cached: true };
+    const before = await packBytes(bare);
     const attempts = await fetchThroughMirrors(req, bare, opts);
     const served = attempts.find((a) => a.reason === "ok");
     if (!served) throw noMirrorError(req, attempts);
+    const bytes = Math.max(0, (await packBytes(bare)) - before);
     await git(["config", `greenbundle.${req.commit}.url`, served.url], { cwd: bare, isolated: true });
     const branch = await learnDefaultBranch(bare, served.url, opts);
-    emit({ type: "download:done", id: req.id, url: served.url, bytes: 0, cached: false });
+    emit({ type: "download:done", id: req.id, url: served.url, bytes, cached: false });
     return { id: req.id, commit: req.commit, bare, url: served.url, ...(branch ? { branch } : {}), cached: false };
   });
 }
