@@ -55,7 +55,12 @@ async function repos(dir: string) {
   return { m1, m2, commits: { app: app!, appTip: appTip!, helper: helper!, ext: ext!, bad: bad! } };
 }
 
-export async function makeWorld(dir: string): Promise<World> {
+export interface WorldOptions {
+  /** A real nodejs.org-layout archive for launcher.node (linux-x64); default: a stub (launcher off). */
+  nodeArchive?: Buffer;
+}
+
+export async function makeWorld(dir: string, opts: WorldOptions = {}): Promise<World> {
   const g = await repos(dir);
   const runtime = await makeRuntime({ out: join(dir, "runtime", "python.tar.gz") });
   const runtimeBytes = await readFile(runtime.path);
@@ -63,7 +68,7 @@ export async function makeWorld(dir: string): Promise<World> {
   const model = Buffer.alloc(300_000, 7);
   const embed = await makeEmbeddableStub("3.10.6", join(dir, "runtime", "python-3.10.6-embed-amd64.zip"));
   const mingit = await zipOf({ "cmd/git.exe": "MZ stand-in git", "mingw64/bin/git.exe": "MZ", "LICENSE.txt": "GNU GENERAL PUBLIC LICENSE\n Version 2, June 1991\n", "etc/gitconfig": "[core]\n" });
-  const nodeStub = Buffer.from("not a real node archive: the launcher stage is off in these tests\n");
+  const nodeStub = opts.nodeArchive ?? Buffer.from("not a real node archive: the launcher stage is off in these tests\n");
   const files = await startFileServer({
     linked: true,
     files: {

@@ -1,0 +1,37 @@
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildBundle, type BuildResult } from "../../src/assemble/build.ts";
+import { sha256OfFile } from "../../src/assemble/manifest.ts";
+import { loadLauncher } from "../../src/assemble/optional.ts";
+import { nodeArchive } from "../launcher/node-dist.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { makeWorld, type World } from "./world.ts";
+
+const hasLauncher = Boolean(await loadLauncher());
+let world: World | undefined;
+let built: BuildResult;
+
+describe.skipIf(!hasLauncher)("a bundle with its launcher (needs the launcher stage)", () => {
+  beforeAll(async () => {
+    const tmp = await tempDir("gb-launcher-");
+    world = await makeWorld(tmp, { nodeArchive: await readFile(await nodeArchive("linux", "24.21.0")) });
+    built = await buildBundle({ recipe: world.recipe, cacheDir: join(tmp, "cache"), outDir: join(tmp, "dist"), builderVersion: "test" });
+  }, 600_000);
+  afterAll(async () => world?.close());
+
+  it("puts the launcher at the root, lists it as a component and as an executable in the manifest", async () => {
+    const exe = join(built.bundleDir, "launcher");
+    expect((await stat(exe)).mode & 0o100).not.toBe(0);
+    const sha = await sha256OfFile(exe);
+    expect(built.bundleJson.components.find((c) => c.kind === "launcher")).toMatchObject({ name: "launcher", sha256: sha, dest: "launcher" });
+    expect(built.bundleJson.components.find((c) => c.kind === "node")).toMatchObject({ version: "24.21.0", url: `${world!.files.url}/node/v24.21.0/node-v24.21.0-linux-x64.tar.gz` });
+    expect(built.bundleJson.files.find((f) => f.path === "launcher")).toMatchObject({ sha256: sha, exec: true });
+  });
+
+  it("builds a launcher whose --check accepts the manifest bundle.json describes", async () => {
+    const r = await execa(join(built.bundleDir, "launcher"), ["--check"], { reject: false, env: { LANG: "C" } });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+  });
+});
