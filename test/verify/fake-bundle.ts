@@ -12,7 +12,7 @@ const APP = new URL("../../src/demo/app/", import.meta.url).pathname;
 export const hostPython = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
 
 /** The launcher: `--no-browser --port N`; FAKE_LAUNCHER_LEAK=1 leaves a detached sleeper behind. */
-function launcherScript(): string {
+function launcherScript(serverStop: boolean): string {
   return `#!/bin/sh
 here=$(cd "$(dirname "$0")" && pwd)
 port=7860
@@ -20,11 +20,12 @@ while [ $# -gt 0 ]; do case "$1" in --port) port=$2; shift;; esac; shift; done
 if [ -n "$FAKE_LAUNCHER_LEAK" ]; then setsid sleep 300 >/dev/null 2>&1 & fi
 mkdir -p "$here/logs" && echo "started on $port" > "$here/logs/launcher.log"
 cd "$here/app" || exit 1
-PYTHONPATH="$here/python/lib/python3.11/site-packages" PYTHONDONTWRITEBYTECODE=1 exec "${hostPython}" -u app.py --api --api-server-stop --port "$port"
+PYTHONPATH="$here/python/lib/python3.11/site-packages" PYTHONDONTWRITEBYTECODE=1 exec "${hostPython}" -u app.py --api${serverStop ? " --api-server-stop" : ""} --port "$port"
 `;
 }
 
-export async function makeFakeBundle(dir: string, opts: { timeout?: number } = {}): Promise<string> {
+export async function makeFakeBundle(dir: string, opts: { timeout?: number; serverStop?: boolean } = {}): Promise<string> {
+  const serverStop = opts.serverStop ?? true;
   const root = join(dir, "fake-1.0.0-linux-x64");
   await cp(join(APP, "repo"), join(root, "app"), { recursive: true });
   await cp(join(APP, "extension"), join(root, "app/extensions/demo-vignette"), { recursive: true });
@@ -33,7 +34,7 @@ export async function makeFakeBundle(dir: string, opts: { timeout?: number } = {
   await writeFile(join(root, "app/models/Stable-diffusion/fake.ckpt"), "GBDEMO-CHECKPOINT-1\nfake weights\n");
   await mkdir(join(root, "python/bin"), { recursive: true });
   await writeFile(join(root, "python/bin/python3"), `#!/bin/sh\nexec "${hostPython}" "$@"\n`, { mode: 0o755 });
-  await writeFile(join(root, "launcher"), launcherScript());
+  await writeFile(join(root, "launcher"), launcherScript(serverStop));
   await chmod(join(root, "launcher"), 0o755);
   const tree = await snapshotTree(root);
   const bj: BundleJson = {
@@ -53,7 +54,7 @@ export async function makeFakeBundle(dir: string, opts: { timeout?: number } = {
       title: "Fake",
       version: "1.0.0",
       cwd: "app",
-      command: ["{python}", "app.py", "--api", "--api-server-stop", "--port", "{port}"],
+      command: ["{python}", "app.py", "--api", ...(serverStop ? ["--api-server-stop"] : []), "--port", "{port}"],
       port: 7860,
       ready: "/sdapi/v1/sd-models",
       env: {},

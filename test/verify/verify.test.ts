@@ -49,6 +49,12 @@ describe("bundle verify on a hand-made bundle", () => {
     expect(c.leftovers).toMatch(/no process left in the PID namespace; port \d+ closed/);
   });
 
+  it("stops an app without server-stop through the launcher's own signal handling", async () => {
+    const r = await verifyBundle(opts(await makeFakeBundle(await tempDir("gb-verify-nostop-"), { serverStop: false })));
+    expect(r.ok).toBe(true);
+    expect(r.report.checks.find((c) => c.id === "stop")!.detail).toMatch(/^SIGINT to the launcher: the launcher exited after/);
+  });
+
   it("falls back to refusing proxies where no namespace can be made, and says so", async () => {
     const r = await verifyBundle(opts(bundle, { allowNetns: false }));
     expect(r.ok).toBe(true);

@@ -9,4 +9,5 @@ export const IMPLEMENTATIONS: Record<string, () => Promise<CommandImpl>> = {
   fetch: async () => (await import("./fetch.ts")).run,
   cache: async () => (await import("./cache.ts")).run,
   verify: async () => (await import("./verify.ts")).run,
+  demo: async () => (await import("./demo.ts")).run,
 };
