@@ -116,8 +116,9 @@ export async function buildSdist(o: SdistBuild): Promise<BuiltSdistWheel> {
     if (!w || w.name !== normalizeName(o.name) || !versionMatches(w.version, o.version)) {
       throw new BundleError("BUILD", `${o.sdistFilename} built ${filename}, not ${o.name}==${o.version}`, { hint: "the sdist URL or the pinned version in the requirements is wrong" });
     }
-    checkFits(o, filename, host);
+    // Cached before the check: the build is valid; only its use for this target may be refused.
     const stored = await cache.importFile(join(work, "out", filename), { key, from: o.sdistSha256 });
+    checkFits(o, filename, host);
     o.emit?.({ type: "task:done", id: `sdist:${o.name}`, detail: filename });
     return { path: stored.path, filename, sha256: stored.sha256, size: stored.size, cached: false };
   } finally {
