@@ -22,7 +22,7 @@ import { formatFinding, lintPaths, type LintFinding } from "./lint.ts";
 import { buildManifest, walkTree } from "./manifest.ts";
 import { loadLauncher, loadPack, loadPythonTree } from "./optional.ts";
 import type { LinkStrategy } from "./place.ts";
-import { checkExtensionNeeds, placeAllFiles, placeAllRepos, placePortableGit, repoArtifacts, sourceDate, writeNotices, writeReadme } from "./steps.ts";
+import { checkExtensionNeeds, nodeNotice, placeAllFiles, placeAllRepos, placePortableGit, repoArtifacts, sourceDate, writeNotices, writeReadme } from "./steps.ts";
 
 export type BuildFormat = "zip" | "tar.gz" | "dir";
 
@@ -124,7 +124,10 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
 
   const launcherName = loaded.recipe.launcher.name + PLATFORM_FACTS[plan.platform].exe;
   let components = collectComponents({ plan, files: g.files, repos: g.repos, python, ...(launcher ? { launcher: { name: launcherName, ...launcher } } : {}) });
-  const licenses = await stage("notices", () => writeNotices(root, plan, components));
+  const node = g.files.get("node");
+  const nodeArt = plan.artifacts.find((x) => x.id === "node");
+  const extra = launcher && node && nodeArt ? [{ key: `node:${nodeArt.dest}`, section: await nodeNotice(node, nodeArt.version, work, o.signal) }] : [];
+  const licenses = await stage("notices", () => writeNotices(root, plan, components, extra));
   components = withLicenses(components, licenses);
   await writeReadme(root, plan, loaded.recipe.launcher.name);
 

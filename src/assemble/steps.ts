@@ -89,8 +89,20 @@ export async function checkExtensionNeeds(root: string, plan: Plan, emit: Emit):
   return out;
 }
 
+/**
+ * The licence of the Node.js runtime inside the launcher executable, read from the Node archive
+ * the launcher was built from (its top-level LICENSE, which also covers Node's own dependencies).
+ */
+export async function nodeNotice(archive: Fetched, version: string | undefined, work: string, signal?: AbortSignal): Promise<NoticeSection> {
+  const dest = join(work, "node-license");
+  await extractArchive(archive.path, dest, { strip: true, filter: (p) => p === "LICENSE", links: "refuse", ...(signal ? { signal } : {}) });
+  const s = await repoNotice(dest, ".", `Node.js${version ? ` ${version}` : ""} (inside the launcher)`, archive.url);
+  // Node.js itself is MIT-licensed; its LICENSE file goes on with the licences of what it bundles.
+  return { ...s, license: "MIT", files: s.files.map((f) => ({ ...f, label: "LICENSE" })) };
+}
+
 /** THIRD-PARTY-NOTICES.txt; returns the licences recognised, by "<kind>:<dest>" and "wheel:<name>". */
-export async function writeNotices(root: string, plan: Plan, components: Component[], extra: NoticeSection[] = []): Promise<Map<string, string>> {
+export async function writeNotices(root: string, plan: Plan, components: Component[], extra: { key: string; section: NoticeSection }[] = []): Promise<Map<string, string>> {
   const licenses = new Map<string, string>();
   const sections: NoticeSection[] = [];
   const note = (key: string, s: NoticeSection) => {
@@ -101,7 +113,7 @@ export async function writeNotices(root: string, plan: Plan, components: Compone
   note("python:python", await pythonNotice(root, plan.target.pythonVersion, `Python ${plan.target.pythonVersion}`, py?.url));
   const g = components.find((c) => c.kind === "git");
   if (g) note("git:git", await treeNotice(root, "git", `Git for Windows (MinGit)${g.version ? ` ${g.version}` : ""}`, g.url));
-  for (const s of extra) note(`extra:${s.heading}`, s);
+  for (const x of extra) note(x.key, x.section);
   const wheels = await wheelNotices(abs(root, plan.target.scheme.purelib), plan.target.scheme.purelib);
   for (const [name, s] of wheels) note(`wheel:${name}`, s);
   for (const c of components.filter((x) => x.kind === "repo" || x.kind === "extension")) {

@@ -63,6 +63,10 @@ describe("bundle build into a folder", () => {
     expect(firstEvents.some((e) => e.type === "warning" && e.message.includes("extension ext-demo") && e.message.includes("missing-pkg"))).toBe(true);
   });
 
+  it("asks a Hugging-Face-style URL for X-Linked-Size/X-Linked-Etag when the recipe gives no size", async () => {
+    expect(world.files.stats.requests.some((r) => r.method === "HEAD" && r.path === "/hf/org/model/resolve/main/model.bin")).toBe(true);
+  });
+
   it("hardlinks files from the cache without touching the blob, and writes text files", async () => {
     const placed = await stat(join(first.bundleDir, "app", "models", "model.bin"));
     const blob = await stat(new Cache(cache).blobPath(world.model.sha256));

@@ -30,6 +30,12 @@ describe.skipIf(!hasLauncher)("a bundle with its launcher (needs the launcher st
     expect(built.bundleJson.files.find((f) => f.path === "launcher")).toMatchObject({ sha256: sha, exec: true });
   });
 
+  it("includes the licence of the Node.js runtime inside the launcher in the notices", async () => {
+    const notices = await readFile(join(built.bundleDir, "THIRD-PARTY-NOTICES.txt"), "utf8");
+    expect(notices).toContain("Node.js 24.21.0 (inside the launcher)");
+    expect(built.bundleJson.components.find((c) => c.kind === "node")?.license).toBe("MIT");
+  });
+
   it("builds a launcher whose --check accepts the manifest bundle.json describes", async () => {
     const r = await execa(join(built.bundleDir, "launcher"), ["--check"], { reject: false, env: { LANG: "C" } });
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
