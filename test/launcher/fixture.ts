@@ -15,6 +15,8 @@ extra = sys.argv[2:]
 child = subprocess.Popen(["sleep", "600"])
 with open(os.environ["FIXTURE_PIDS"], "w") as f:
     json.dump({"app": os.getpid(), "pgid": os.getpgid(0), "child": child.pid}, f)
+if os.environ.get("FIXTURE_IGNORE_INT"):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 if os.environ.get("FIXTURE_FAIL"):
     print(os.environ["FIXTURE_FAIL"], file=sys.stderr, flush=True)
     sys.exit(3)

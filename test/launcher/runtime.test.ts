@@ -40,6 +40,7 @@ describe("launcher language", () => {
     expect(detectLang({ LANG: "zh_CN.UTF-8", LC_ALL: "C" }, "en-US")).toBe("en");
     expect(detectLang({}, "zh-Hans-CN")).toBe("zh");
     expect(detectLang({ LANG: "C" }, "zh-CN")).toBe("zh");
+    expect(detectLang({ LANG: "C.UTF-8" }, "zh-CN")).toBe("zh");
   });
 
   it("speaks English otherwise", () => {

@@ -65,11 +65,21 @@ export function startApp(o: AppOptions): RunningApp {
       alive = false;
       resolve({ code: null, signal: null, error });
     });
-    // 'close' waits for the pipes, so the last lines of output are not lost.
-    child.once("close", (code, signal) => {
+    child.once("exit", (code, signal) => {
       alive = false;
       if (timer) clearTimeout(timer);
-      resolve({ code, signal });
+      // What the app started and left behind goes too (POSIX: the rest of its group). Those
+      // processes may hold our pipes open, so wait for the last output only briefly.
+      if (!o.windows && child.pid !== undefined) signalGroup(child.pid, "SIGKILL");
+      const last = setTimeout(() => {
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+        resolve({ code, signal });
+      }, 2000);
+      child.once("close", () => {
+        clearTimeout(last);
+        resolve({ code, signal });
+      });
     });
   });
   const killTree = (): void => {
@@ -90,10 +100,6 @@ export function startApp(o: AppOptions): RunningApp {
     timer = setTimeout(killTree, o.graceMs ?? 10_000);
     timer.unref();
   };
-  // Leftover members of the group (children that outlived the app) go too.
-  void exited.then(() => {
-    if (!o.windows) killTree();
-  });
   return {
     get pid() {
       return child.pid;

@@ -9,7 +9,8 @@ export function detectLang(env: Record<string, string | undefined>, intlLocale: 
   // POSIX precedence: LC_ALL overrides LC_MESSAGES, which overrides LANG.
   const posix = env.LC_ALL || env.LC_MESSAGES || env.LANG;
   const override = env.GREENBUNDLE_LANG;
-  const locale = override || (posix && posix !== "C" && posix !== "POSIX" ? posix : intlLocale) || "";
+  // "C", "POSIX", "C.UTF-8" say nothing about the language: fall through to ICU's default.
+  const locale = override || (posix && !/^(C|POSIX)([.@]|$)/.test(posix) ? posix : intlLocale) || "";
   return /^zh\b|^zh[-_]/i.test(locale) ? "zh" : "en";
 }
 
