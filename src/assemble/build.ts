@@ -13,13 +13,13 @@ import { PLATFORM_FACTS } from "../core/platform.ts";
 import { choosePlatform, makePlan, type Plan } from "../plan/plan.ts";
 import type { LockFile } from "../python/lockfile.ts";
 import { loadRecipe, type LoadedRecipe } from "../recipe/load.ts";
-import { BUNDLE_FORMAT, BUNDLE_JSON, resolveLauncherConfig, serializeBundleJson, type BundleJson, type Component } from "./bundle-json.ts";
+import { BUNDLE_FORMAT, BUNDLE_JSON, resolveLauncherConfig, serializeBundleJson, type BundleJson, type Component, type ManifestEntry } from "./bundle-json.ts";
 import { collectComponents, withLicenses } from "./components.ts";
 import { cleanStale, partialDir } from "./dist.ts";
 import type { UnmetNeed } from "./extensions.ts";
 import { gather, type Gathered } from "./gather.ts";
 import { formatFinding, lintPaths, type LintFinding } from "./lint.ts";
-import { buildManifest, walkTree } from "./manifest.ts";
+import { buildManifest, walkTree, type WalkEntry } from "./manifest.ts";
 import { loadLauncher, loadPack, loadPythonTree } from "./optional.ts";
 import type { LinkStrategy } from "./place.ts";
 import { checkExtensionNeeds, nodeNotice, placeAllFiles, placeAllRepos, placePortableGit, repoArtifacts, sourceDate, writeNotices, writeReadme } from "./steps.ts";
@@ -132,6 +132,14 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   await writeReadme(root, plan, loaded.recipe.launcher.name);
 
   const entries = await walkTree(root);
+  const lint = checkPortability(entries, plan, emit);
+  const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: plan.platform !== "win-x64", ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
+  const bundleJson = await writeBundleJson(root, plan, loaded, o.builderVersion, components, Boolean(gitArchive), manifest);
+  return { bundleJson, unmet, lint, strategy: files.strategy, counts: files.counts };
+}
+
+/** Warnings become events; errors fail the build listing every offending path (issue 5 §7). */
+function checkPortability(entries: WalkEntry[], plan: Plan, emit: Emit): LintFinding[] {
   const lint = lintPaths(entries, plan.platform);
   for (const f of lint.filter((x) => x.severity === "warning")) emit({ type: "warning", message: `portability: ${formatFinding(f)}` });
   const errors = lint.filter((x) => x.severity === "error");
@@ -143,21 +151,24 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
       details: { lint: errors },
     });
   }
-  const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: plan.platform !== "win-x64", ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
+  return lint;
+}
+
+async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, builderVersion: string, components: Component[], hasGit: boolean, files: ManifestEntry[]): Promise<BundleJson> {
   const bundleJson: BundleJson = {
     format: BUNDLE_FORMAT,
     name: plan.recipe.name,
     version: plan.recipe.version,
     title: plan.recipe.title,
     platform: plan.platform,
-    builder: { name: "greenbundle", version: o.builderVersion },
+    builder: { name: "greenbundle", version: builderVersion },
     components,
-    launcher: resolveLauncherConfig({ recipe: loaded.recipe, platform: plan.platform, python: plan.target.python, hasGit: Boolean(gitArchive), repos: repoArtifacts(plan).map((a) => a.dest) }),
+    launcher: resolveLauncherConfig({ recipe: loaded.recipe, platform: plan.platform, python: plan.target.python, hasGit, repos: repoArtifacts(plan).map((a) => a.dest) }),
     ...(loaded.recipe.verify ? { verify: loaded.recipe.verify } : {}),
-    files: manifest,
+    files,
   };
   await writeFile(join(root, BUNDLE_JSON), serializeBundleJson(bundleJson));
-  return { bundleJson, unmet, lint, strategy: files.strategy, counts: files.counts };
+  return bundleJson;
 }
 
 async function buildLauncherStep(root: string, work: string, plan: Plan, loaded: LoadedRecipe, g: Gathered, o: BuildOptions, emit: Emit) {
