@@ -111,10 +111,7 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
     return r;
   };
   const buildPythonTree = await loadPythonTree();
-  const python: Component[] = [];
-  if (buildPythonTree) {
-    await stage("python", async () => python.push(...(await buildPythonTree({ plan, root, fetched: g.files, cacheDir: o.cacheDir, emit, ...signal, recipe: loaded.recipe })).components));
-  } else emit({ type: "warning", message: "the Python stage is not available in this build of greenbundle: python/ was left out" });
+  const python = await stage("python", async () => (await buildPythonTree({ plan, root, fetched: g.files, cacheDir: o.cacheDir, emit, ...signal, recipe: loaded.recipe })).components);
   const gitArchive = g.files.get("git");
   if (gitArchive) await stage("git", () => placePortableGit(root, gitArchive, plan, o.signal));
   await stage("repos", () => placeAllRepos(root, plan, g.repos, o.signal), `${repoArtifacts(plan).length} repositories`);
@@ -175,11 +172,11 @@ async function buildLauncherStep(root: string, work: string, plan: Plan, loaded:
   if (o.launcher === false) return undefined;
   const node = g.files.get("node");
   const nodeArtifact = plan.artifacts.find((a) => a.id === "node");
-  const buildLauncher = await loadLauncher();
-  if (!buildLauncher || !node || !nodeArtifact?.version) {
-    emit({ type: "warning", message: `the launcher was not built (${!buildLauncher ? "the launcher stage is not available in this build of greenbundle" : "no Node version in launcher.node's URL"})` });
+  if (!node || !nodeArtifact?.version) {
+    emit({ type: "warning", message: "the launcher was not built: launcher.node's URL names no Node version (…/v24.21.0/…)" });
     return undefined;
   }
+  const buildLauncher = await loadLauncher();
   const icon = loaded.recipe.launcher.icon ? loaded.resolveFile(["launcher", "icon"], loaded.recipe.launcher.icon) : undefined;
   await mkdir(work, { recursive: true });
   return buildLauncher({

@@ -1,6 +1,6 @@
 // The stages other modules provide (Python tree, launcher, packing), loaded lazily (STYLE.md
-// habit 12). Their contracts are written down here as types so that build.ts is checked against
-// them.
+// habit 12: pkg, tar and yazl stay unloaded until a build needs them). Their contracts are
+// written down here as types so that build.ts is checked against them.
 
 import type { Emit } from "../core/events.ts";
 import type { Platform } from "../core/platform.ts";
@@ -59,8 +59,9 @@ async function firstExport<T>(candidates: string[], name: string): Promise<T | u
   return undefined;
 }
 
-export const loadPythonTree = () => firstExport<BuildPythonTree>(["../python/tree.ts", "../python/build.ts", "../python/index.ts"], "buildPythonTree");
-export const loadLauncher = () => firstExport<BuildLauncher>(["../launcher/build.ts", "../launcher/index.ts"], "buildLauncher");
+// Typed imports: tsc checks that these stages still fit the contracts above.
+export const loadPythonTree = async (): Promise<BuildPythonTree> => (await import("../python/tree.ts")).buildPythonTree;
+export const loadLauncher = async (): Promise<BuildLauncher> => (await import("../launcher/index.ts")).buildLauncher;
 export const loadPack = async () => {
   const pack = await firstExport<PackBundle>(["../pack/pack.ts", "../pack/index.ts", "../pack/zip.ts"], "packBundle");
   const sums = await firstExport<WriteSha256Sums>(["../pack/sums.ts", "../pack/pack.ts", "../pack/index.ts"], "writeSha256Sums");
