@@ -47,7 +47,13 @@ export async function boot(input: BootInput): Promise<BootOutput> {
   const fd = openSync(driverLog, "w");
   const code = await new Promise<number | string>((resolve) => {
     const p = spawn(cmd.file, cmd.args, { cwd: job.cwd, env: input.env, stdio: ["ignore", fd, fd] });
-    const kill = () => p.kill("SIGKILL");
+    // In a PID namespace, SIGKILL to `unshare` (which ignores SIGTERM) takes the whole namespace
+    // down (--kill-child). Elsewhere SIGTERM first: the driver then stops the launcher's processes.
+    const kill = () => {
+      if (input.iso.method === "netns" && input.iso.pidns) return void p.kill("SIGKILL");
+      p.kill("SIGTERM");
+      setTimeout(() => p.kill("SIGKILL"), 5000).unref();
+    };
     const timer = setTimeout(kill, limitMs);
     input.signal?.addEventListener("abort", kill, { once: true });
     p.once("error", (e) => resolve(e.message));

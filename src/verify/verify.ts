@@ -34,9 +34,10 @@ export async function verifyBundle(opts: VerifyOptions): Promise<VerifyOutcome> 
   try {
     await stage(run, "unpack", () => unpack(run, src));
     await stage(run, "manifest", () => manifest(run));
-    await stage(run, "boot", () => bootAndCheck(run));
+    await stage(run, "boot", () => bootOrHalt(run));
     await stage(run, "changes", () => changes(run));
   } catch (e) {
+    if (opts.signal?.aborted) throw new BundleError("INTERRUPTED", "verify interrupted: the app was stopped and the unpacked copy removed", { cause: e });
     if (!(e instanceof Halt)) throw e;
   } finally {
     if (run.work && !opts.keep) await rm(run.work, { recursive: true, force: true }).catch(() => undefined);
@@ -50,6 +51,17 @@ export async function verifyBundle(opts: VerifyOptions): Promise<VerifyOutcome> 
   const reportDir = opts.reportDir ?? join(opts.cwd, "dist", `verify-${r.bundle ? `${r.bundle.name}-${r.bundle.version}-${r.bundle.platform}` : basename(src.path).replace(/\.(zip|tar\.gz|tgz)$/i, "")}`);
   await writeReport(reportDir, r, { ...(run.png ? { png: run.png } : {}), ...(run.log !== undefined ? { log: run.log } : {}) });
   return { ok: r.ok, report: r, reportDir, copy: r.copy.path };
+}
+
+/** A boot that could not even start (no driver result) is a failed check, not a crash: the report still gets written. */
+async function bootOrHalt(run: Run): Promise<void> {
+  try {
+    await bootAndCheck(run);
+  } catch (e) {
+    if (!(e instanceof BundleError) || e.code !== "VERIFY") throw e;
+    run.report.checks.push(check("ready", "fail", e.message, e.hint ? [e.hint] : undefined));
+    throw new Halt();
+  }
 }
 
 function firstFailure(checks: Check[]): string {

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { verifyBundle, type VerifyOptions } from "../../src/verify/verify.ts";
@@ -18,6 +19,21 @@ beforeAll(async () => {
 
 function opts(input: string, over: Partial<VerifyOptions> = {}, env: Record<string, string> = {}): VerifyOptions {
   return { input, gpu: "auto", hostPlatform: "linux-x64", allowNetns: true, cwd: dir, env: { ...process.env, ...env }, toolVersion: "test", tmpRoot: dir, reportDir: join(dir, "reports", Math.random().toString(36).slice(2)), ...over };
+}
+
+/** Live processes whose working folder or command line is under `dir` (the app runs with its cwd in the copy). */
+function processesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    try {
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+      if (cwd.startsWith(dir) || cmd.includes(dir)) out.push(`${pid}: ${cmd}`);
+    } catch {
+      /* gone, or not ours */
+    }
+  }
+  return out;
 }
 
 const status = (r: Awaited<ReturnType<typeof verifyBundle>>) => Object.fromEntries(r.report.checks.map((c) => [c.id, c.status]));
@@ -128,6 +144,24 @@ describe("bundle verify on a hand-made bundle", () => {
     expect(r.report.failed).toEqual(["gpu"]);
     expect(r.report.checks.find((c) => c.id === "gpu")!.detail).toMatch(/--gpu require: the GPU was not used.*no torch.*CUDA: unavailable/);
   });
+
+  for (const allowNetns of netns ? [true, false] : [false]) {
+    it(`stops every process of the run and removes the copy when interrupted (${allowNetns ? "namespace" : "proxy fallback"})`, async () => {
+      const tmpRoot = await tempDir("gb-verify-abort-");
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(new Error("SIGINT")), 2500);
+      const run = verifyBundle(opts(bundle, { signal: ac.signal, tmpRoot, timeoutS: 60, allowNetns }, { GREENBUNDLE_DEMO_VARIANT: "never-ready" }));
+      await expect(run).rejects.toMatchObject({ code: "INTERRUPTED" });
+      expect(await readdir(tmpRoot)).toEqual([]);
+      let left = "";
+      for (let i = 0; i < 20; i++) {
+        left = processesUnder(tmpRoot).join("\n");
+        if (!left) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(left).toBe("");
+    });
+  }
 
   it("refuses to boot a bundle built for another platform", async () => {
     const r = await verifyBundle(opts(bundle, { hostPlatform: "win-x64" }));

@@ -1,0 +1,87 @@
+// The README's main command, end to end: `bundle demo` starts the local world, locks, builds the
+// demo bundle for this machine, packs it and verifies the archive offline. Then the same build is
+// verified again with each misbehaving variant of the stand-in app (an environment variable the
+// app reads), which must fail for the right reason: build once, vary cheaply.
+import { spawn } from "node:child_process";
+import { readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { hostPlatform } from "../../src/core/platform.ts";
+import type { VerifyReport } from "../../src/verify/report.ts";
+import { runCli } from "../helpers/cli.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const BIN = new URL("../../bin/bundle.js", import.meta.url).pathname;
+const linux = hostPlatform() === "linux-x64";
+const BUNDLE = "greenbundle-demo-1.0.0-linux-x64";
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function bundleCli(args: string[], cwd: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    p.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe.skipIf(!linux)("bundle demo (linux-x64 host)", () => {
+  let dir: string;
+  let demo: Run;
+
+  beforeAll(async () => {
+    dir = await tempDir("gb-e2e-");
+    demo = await bundleCli(["demo", "--out", "out", "--cache", "cache"], dir);
+  }, 900_000);
+
+  it("builds the demo bundle, verifies it offline and says where the archive and the report are", () => {
+    expect(demo.code, `${demo.stdout}\n${demo.stderr}`).toBe(0);
+    expect(demo.stdout).toMatch(new RegExp(`demo bundle: out/${BUNDLE}\\.zip \\(\\d`));
+    expect(demo.stdout).toContain(`report:      out/verify-${BUNDLE}/report.html`);
+    expect(demo.stdout).toMatch(/times: +world [\d.]+ s · lock [\d.]+ s · build [\d.]+ s · verify [\d.]+ s · total [\d.]+ s/);
+    for (const line of demo.stdout.split("\n").filter((l) => /^(PASS|FAIL|WARN|SKIP) /.test(l))) expect(line).not.toMatch(/^FAIL/);
+  });
+
+  it("leaves a report in which every check passed, with the image and the figures", async () => {
+    const reportDir = join(dir, "out", `verify-${BUNDLE}`);
+    const r = JSON.parse(await readFile(join(reportDir, "report.json"), "utf8")) as VerifyReport;
+    expect(r.ok).toBe(true);
+    expect(r.checks.map((c) => `${c.id}:${c.status}`)).toEqual(
+      expect.arrayContaining(["source:pass", "extract:pass", "manifest:pass", "ready:pass", "offline:pass", "generate:pass", "image:pass", "stop:pass", "leftovers:pass", "changes:pass"]),
+    );
+    expect(r.source).toMatchObject({ kind: "zip" });
+    expect(r.checks.find((c) => c.id === "source")!.detail).toContain("SHA256SUMS");
+    expect(r.copy.path).toMatch(/整合包 测试/);
+    expect(r.image).toMatchObject({ width: 384, height: 256 });
+    for (const k of ["extract", "manifest", "ready", "generate", "stop"] as const) expect(r.timings[k]).toBeGreaterThan(0);
+    expect(r.gpu).toMatchObject({ mode: "auto", used: false });
+    expect((await readdir(reportDir)).sort()).toEqual(["app.log", "image.png", "report.html", "report.json"]);
+    expect(await readFile(join(reportDir, "app.log"), "utf8")).toMatch(/gb_demo_palette 1\.0\.0 from .*整合包 测试.*site-packages/);
+  });
+
+  const variants: [string, string, RegExp, string[]][] = [
+    ["writes into its own site-packages at start", "site-packages", /demo_downloaded_at_first_launch\.py \(site-packages\)/, []],
+    ["returns an all-black image", "black", /all black/, []],
+    ["never becomes ready", "never-ready", /not ready within 5 s[\s\S]*still loading the model/, ["--timeout", "5"]],
+    ["reaches for the network at start", "network", /offline violation: the app reached for the network \((connection to 203\.0\.113\.1:80|request through the proxy to http:\/\/203\.0\.113\.1)/, []],
+  ];
+  for (const [what, variant, reason, extra] of variants) {
+    it(`fails verification of an app that ${what}`, async () => {
+      const report = join(dir, "reports", variant);
+      const r = await runCli(["verify", join(dir, "out", BUNDLE), "--report", report, "--json", ...extra], { env: { ...process.env, GREENBUNDLE_DEMO_VARIANT: variant } });
+      expect(r.code).toBe(1);
+      const out = JSON.parse(r.stdout) as { report: VerifyReport };
+      const failed = out.report.checks.filter((c) => c.status === "fail");
+      expect(failed.length).toBe(1);
+      expect(`${failed[0]!.detail}\n${(failed[0]!.items ?? []).join("\n")}`).toMatch(reason);
+      expect(r.stderr).toContain(`verification failed: ${failed[0]!.title}`);
+    });
+  }
+});
