@@ -74,7 +74,7 @@ export interface FileServer {
   close(): Promise<void>;
 }
 
-const CHUNK = 64 << 10;
+const CHUNK = 128 << 10;
 const HOP = "/__hop/";
 const DIRECT = "/__direct";
 

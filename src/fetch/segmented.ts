@@ -22,6 +22,42 @@ const READ_BUF = 4 << 20;
 /** Consecutive failures of one piece without progress before the attempt gives up on this URL. */
 const PIECE_RETRIES = 4;
 const SAVE_EVERY_MS = 1000;
+const WRITE_BATCH = 1 << 20;
+
+/** Called after each write: n bytes at `at` (the buffers, for hashing in stream when they are next in order). */
+type OnBytes = (n: number, at: number, bufs: Buffer[]) => void;
+
+/** The first n bytes of a list of buffers, without copying. */
+function clip(bufs: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const b of bufs) {
+    if (n <= 0) break;
+    out.push(b.length > n ? b.subarray(0, n) : b);
+    n -= b.length;
+  }
+  return out;
+}
+
+/** writev at a position, looping over short writes (no concatenation: a 1 GiB file would mean 1 GiB of copies). */
+async function writeAllAt(fh: FileHandle, bufs: Buffer[], at: number): Promise<void> {
+  let rest = bufs;
+  let pos = at;
+  while (rest.length) {
+    const { bytesWritten } = await fh.writev(rest, pos);
+    pos += bytesWritten;
+    let skip = bytesWritten;
+    const next: Buffer[] = [];
+    for (const b of rest) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        next.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    if (bytesWritten === 0 && next.length) throw new Error(`short write at ${pos}`);
+    rest = next;
+  }
+}
 
 export interface SegmentTarget extends Target {
   size: number;
@@ -89,7 +125,15 @@ function inOrderHasher(fh: FileHandle, pieces: Piece[], signal: AbortSignal) {
     running = run(final).finally(() => (running = undefined));
     return running;
   };
-  return { pump, digest: () => ({ sha256: hash.digest("hex"), size: hashed }) };
+  /** Hashes bytes just written when they are exactly next in order (most of the front-runner's bytes), sparing a read. */
+  const offer = (at: number, bufs: Buffer[]) => {
+    if (running || at !== hashed) return;
+    for (const b of bufs) {
+      hash.update(b);
+      hashed += b.length;
+    }
+  };
+  return { pump, offer, digest: () => ({ sha256: hash.digest("hex"), size: hashed }) };
 }
 
 export async function segmentedDownload(url: string, t: SegmentTarget, ctx: RunCtx): Promise<Actual> {
@@ -111,9 +155,10 @@ export async function segmentedDownload(url: string, t: SegmentTarget, ctx: RunC
     const report = progressReporter(ctx.emit, t.id, t.size);
     let done = resumedFrom;
     let failure: unknown;
-    const onBytes = (n: number) => {
+    const onBytes: OnBytes = (n, at, bufs) => {
       done += n;
       report(done);
+      hasher.offer(at, bufs);
       void hasher.pump().catch(() => {});
     };
     const worker = async (w: number) => {
@@ -159,7 +204,7 @@ export async function segmentedDownload(url: string, t: SegmentTarget, ctx: RunC
 }
 
 /** Fetches one piece, continuing from where a reset connection stopped. */
-async function fetchPiece(url: string, piece: Piece, t: SegmentTarget, ctx: RunCtx, fh: FileHandle, signal: AbortSignal, onBytes: (n: number) => void): Promise<void> {
+async function fetchPiece(url: string, piece: Piece, t: SegmentTarget, ctx: RunCtx, fh: FileHandle, signal: AbortSignal, onBytes: OnBytes): Promise<void> {
   let failures = 0;
   while (piece.pos < piece.end) {
     const before = piece.pos;
@@ -176,7 +221,7 @@ async function fetchPiece(url: string, piece: Piece, t: SegmentTarget, ctx: RunC
   }
 }
 
-async function requestPiece(url: string, piece: Piece, t: SegmentTarget, ctx: RunCtx, fh: FileHandle, signal: AbortSignal, onBytes: (n: number) => void): Promise<void> {
+async function requestPiece(url: string, piece: Piece, t: SegmentTarget, ctx: RunCtx, fh: FileHandle, signal: AbortSignal, onBytes: OnBytes): Promise<void> {
   const from = piece.pos;
   const res = await openUrl(url, { session: ctx.session, env: ctx.env, signal, timeouts: ctx.timeouts, headers: { range: `bytes=${from}-${piece.end - 1}` } });
   if (res.status !== 206) {
@@ -189,23 +234,37 @@ async function requestPiece(url: string, piece: Piece, t: SegmentTarget, ctx: Ru
     dropBody(res.body);
     throw new AttemptError(cr && cr.total !== undefined && cr.total !== t.size ? "integrity" : "range", url, `unexpected Content-Range "${header(res.headers, "content-range") ?? ""}" for bytes=${from}-${piece.end - 1}`);
   }
-  let pos = from;
+  // Chunks are gathered into writes of about 1 MiB (fewer syscalls and thread-pool hops). Bytes
+  // received but not yet written count as `writing`, so that a steal never splits below them.
+  let pending: Buffer[] = [];
+  let pendingLen = 0;
+  const flush = async () => {
+    const n = Math.min(pendingLen, piece.end - piece.pos);
+    if (n <= 0) return;
+    const bufs = clip(pending, n);
+    pending = [];
+    pendingLen = 0;
+    const at = piece.pos;
+    await writeAllAt(fh, bufs, at);
+    piece.pos = at + n;
+    onBytes(n, at, bufs);
+  };
   try {
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      const room = piece.end - pos; // the end moves down when another connection takes the tail
+      const room = piece.end - piece.pos - pendingLen; // the end moves down when another connection takes the tail
       if (room <= 0) break;
-      const buf = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      piece.writing = pos + buf.length;
-      await fh.write(buf, 0, buf.length, pos);
-      pos += buf.length;
-      piece.pos = pos;
-      piece.writing = undefined;
-      onBytes(buf.length);
-      if (pos >= piece.end) break;
+      pending.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      pendingLen += Math.min(chunk.length, room);
+      piece.writing = piece.pos + pendingLen;
+      if (pendingLen >= WRITE_BATCH || piece.pos + pendingLen >= piece.end) await flush();
+      if (piece.pos >= piece.end) break;
     }
+    await flush();
   } catch (e) {
+    await flush().catch(() => {}); // keep what arrived before the failure
+    throw toAttemptError(e, url, piece.pos - from);
+  } finally {
     piece.writing = undefined;
-    throw toAttemptError(e, url, pos - from);
   }
-  if (pos < piece.end) throw new AttemptError("transient", url, `connection closed after ${pos - from} of ${piece.end - from} bytes`);
+  if (piece.pos < piece.end) throw new AttemptError("transient", url, `connection closed after ${piece.pos - from} of ${piece.end - from} bytes`);
 }
