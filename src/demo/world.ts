@@ -77,16 +77,17 @@ export async function makeDemoRepos(root: string): Promise<{ app: string; extens
   return { app: app[0]!, extension: ext[0]! };
 }
 
-async function indexFiles(): Promise<{ files: IndexedFile[]; requirements: string[]; real: string[] }> {
+/** The index's files: the generated palette wheel, plus pip/setuptools/wheel from `wheelsDir` when there. */
+export async function indexFiles(wheelsDir = DEBIAN_WHEELS): Promise<{ files: IndexedFile[]; requirements: string[]; real: string[] }> {
   const palette = await makeWheel({ name: "gb-demo-palette", version: "1.0.0", files: await appFiles("palette"), license: "MIT", requiresPython: ">=3.8" });
   const files: IndexedFile[] = [{ filename: palette.filename, data: palette.data }];
   const requirements = ["gb-demo-palette==1.0.0"];
   const real: string[] = [];
-  const names = await readdir(DEBIAN_WHEELS).catch(() => [] as string[]);
+  const names = await readdir(wheelsDir).catch(() => [] as string[]);
   for (const n of names.sort()) {
     const m = /^(pip|setuptools|wheel)-([0-9][^-]*)-py3-none-any\.whl$/.exec(n);
     if (!m) continue;
-    files.push({ filename: n, data: await readFile(join(DEBIAN_WHEELS, n)) });
+    files.push({ filename: n, data: await readFile(join(wheelsDir, n)) });
     requirements.push(`${m[1]}==${m[2]}`);
     real.push(n);
   }
@@ -117,6 +118,8 @@ export interface WorldOptions {
   emit?: Emit;
   /** Host Python to copy (default python3). */
   python?: string;
+  /** Where real wheels are looked for (default Debian's /usr/share/python-wheels). */
+  wheelsDir?: string;
 }
 
 export async function startDemoWorld(o: WorldOptions): Promise<DemoWorld> {
@@ -132,7 +135,7 @@ export async function startDemoWorld(o: WorldOptions): Promise<DemoWorld> {
     step("relocatable Python runtime from the host's Python", () => makeRuntime({ out: join(o.dir, "python-runtime.tar.gz"), ...(o.python ? { python: o.python } : {}) })),
     step("Node archive of the running node", () => nodeArchive(o.dir)),
     step("git repositories of the stand-in app and its extension", () => makeDemoRepos(join(o.dir, "git"))),
-    step("wheels for the package index", () => indexFiles()),
+    step("wheels for the package index", () => indexFiles(o.wheelsDir)),
   ]);
   const runtimeName = `python-${runtime.version}-linux-x64.tar.gz`;
   const files = await startFileServer({

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadRecipe } from "../../src/recipe/load.ts";
-import { DEMO_RECIPE, demoCheckpoint, generatedRecipe, makeDemoRepos, type DemoWorld } from "../../src/demo/world.ts";
+import { DEMO_RECIPE, demoCheckpoint, generatedRecipe, indexFiles, makeDemoRepos, type DemoWorld } from "../../src/demo/world.ts";
 import { runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { writeFile } from "node:fs/promises";
@@ -42,5 +42,21 @@ describe("recipes/demo.yml", () => {
     expect(recipe.repos[0]!.commit).toBe("c".repeat(40));
     expect(recipe.verify).toMatchObject({ api: "a1111", txt2img: { width: 384, height: 256 } });
     expect(recipe.launcher.command).toContain("--api-server-stop");
+  });
+});
+
+describe("the demo world's package index", () => {
+  it("serves the generated wheel alone on a machine without Debian's wheel packages", async () => {
+    const r = await indexFiles(await tempDir("gb-no-wheels-"));
+    expect(r.requirements).toEqual(["gb-demo-palette==1.0.0"]);
+    expect(r.files.map((f) => f.filename)).toEqual(["gb_demo_palette-1.0.0-py3-none-any.whl"]);
+  });
+
+  it("adds the real pip, setuptools and wheel wheels it finds, pinned to their versions", async () => {
+    const dir = await tempDir("gb-wheels-");
+    for (const n of ["pip-23.0.1-py3-none-any.whl", "setuptools-66.1.1-py3-none-any.whl", "README", "six-1.0-py3-none-any.whl"]) await writeFile(join(dir, n), "zip bytes");
+    const r = await indexFiles(dir);
+    expect(r.requirements).toEqual(["gb-demo-palette==1.0.0", "pip==23.0.1", "setuptools==66.1.1"]);
+    expect(r.real).toEqual(["pip-23.0.1-py3-none-any.whl", "setuptools-66.1.1-py3-none-any.whl"]);
   });
 });

@@ -3,7 +3,7 @@
 // verified again with each misbehaving variant of the stand-in app (an environment variable the
 // app reads), which must fail for the right reason: build once, vary cheaply.
 import { spawn } from "node:child_process";
-import { readFile, readdir } from "node:fs/promises";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hostPlatform } from "../../src/core/platform.ts";
@@ -21,9 +21,9 @@ interface Run {
   stderr: string;
 }
 
-function bundleCli(args: string[], cwd: string): Promise<Run> {
+function bundleCli(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+    const p = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...env, NO_COLOR: "1" } });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -38,7 +38,11 @@ describe.skipIf(!linux)("bundle demo (linux-x64 host)", () => {
 
   beforeAll(async () => {
     dir = await tempDir("gb-e2e-");
-    demo = await bundleCli(["demo", "--out", "out", "--cache", "cache"], dir);
+    // as on a fresh machine (README): no patchelf, so the runtime relocates with its sh wrapper
+    const stubs = join(dir, "stubs");
+    await mkdir(stubs);
+    await writeFile(join(stubs, "patchelf"), "#!/bin/sh\necho 'patchelf: not installed (test stub)' >&2\nexit 127\n", { mode: 0o755 });
+    demo = await bundleCli(["demo", "--out", "out", "--cache", "cache"], dir, { ...process.env, PATH: `${stubs}:${process.env.PATH}` });
   }, 900_000);
 
   it("builds the demo bundle, verifies it offline and says where the archive and the report are", () => {
@@ -47,6 +51,10 @@ describe.skipIf(!linux)("bundle demo (linux-x64 host)", () => {
     expect(demo.stdout).toContain(`report:      out/verify-${BUNDLE}/report.html`);
     expect(demo.stdout).toMatch(/times: +world [\d.]+ s · lock [\d.]+ s · build [\d.]+ s · verify [\d.]+ s · total [\d.]+ s/);
     for (const line of demo.stdout.split("\n").filter((l) => /^(PASS|FAIL|WARN|SKIP) /.test(l))) expect(line).not.toMatch(/^FAIL/);
+  });
+
+  it("works without patchelf: the bundled Python finds its own libpython through its wrapper", async () => {
+    expect(await readFile(join(dir, "out", BUNDLE, "python", "bin", "python3"), "utf8")).toMatch(/^#!\/bin\/sh\n[\s\S]*LD_LIBRARY_PATH/);
   });
 
   it("leaves a report in which every check passed, with the image and the figures", async () => {
