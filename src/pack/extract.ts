@@ -9,7 +9,7 @@ import { lstat, mkdir, readdir, readlink, realpath, symlink } from "node:fs/prom
 import { dirname, isAbsolute, join, posix, relative, sep } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { crc32 } from "node:zlib";
+import { crc32, inflateRawSync } from "node:zlib";
 import type { Entry, ZipFile } from "yauzl";
 import { BundleError, describeError } from "../core/errors.ts";
 
@@ -153,6 +153,30 @@ export async function readZipEntry(archive: string, zip: ZipFile, item: ZipItem)
   const chunks: Buffer[] = [];
   for await (const c of await zipEntryStream(archive, zip, item)) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/**
+ * One entry's bytes from a zip held in memory (CRC checked), without streams: for archives of
+ * many small files (wheels) this is several times faster than a read stream per entry.
+ */
+export function zipEntryFromBuffer(archive: string, data: Buffer, item: ZipItem): Buffer {
+  const e = item.entry;
+  const at = e.relativeOffsetOfLocalHeader;
+  if (at + 30 > data.length || data.readUInt32LE(at) !== 0x04034b50) throw archiveError(archive, `entry "${item.name}" has no local header where the central directory says`);
+  const start = at + 30 + data.readUInt16LE(at + 26) + data.readUInt16LE(at + 28);
+  if (start + e.compressedSize > data.length) throw archiveError(archive, `entry "${item.name}" runs past the end of the archive`);
+  const raw = data.subarray(start, start + e.compressedSize);
+  let out: Buffer;
+  try {
+    if (e.compressionMethod === 0) out = raw;
+    else if (e.compressionMethod === 8) out = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.uncompressedSize) });
+    else throw new Error(`compression method ${e.compressionMethod} is not supported`);
+  } catch (err) {
+    throw archiveError(archive, `entry "${item.name}" cannot be decompressed (${(err as Error).message})`, err);
+  }
+  if (out.length !== e.uncompressedSize) throw archiveError(archive, `entry "${item.name}" is ${out.length} bytes, its header says ${e.uncompressedSize}`);
+  if (crc32(out) >>> 0 !== e.crc32 >>> 0) throw archiveError(archive, `entry "${item.name}" fails its CRC-32 check (corrupt archive)`);
+  return out;
 }
 
 export async function extractZip(archive: string, dest: string, opts: ExtractOptions = {}): Promise<ExtractResult> {

@@ -15,7 +15,7 @@ import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import { PLATFORM_FACTS } from "../core/platform.ts";
-import { readZipEntry, zipEntryStream } from "../pack/extract.ts";
+import { readZipEntry, zipEntryFromBuffer, zipEntryStream } from "../pack/extract.ts";
 import { formatRecord, parseRecord, recordHash, type CoreMetadata, type RecordRow } from "./metadata.ts";
 import { normalizeName } from "./pep508.ts";
 import { entryPointScripts, rewriteScript, type ScriptFile } from "./scripts.ts";
@@ -131,7 +131,11 @@ async function uninstallPrevious(root: string, l: WheelLayout): Promise<void> {
   }
 }
 
+// Wheels up to this size are read into memory once and their entries inflated from there.
+const IN_MEMORY = 64 << 20;
+
 async function installOne(root: string, target: Target, l: WheelLayout, scripts: ScriptFile[], signal?: AbortSignal): Promise<InstalledDist> {
+  if (l.zip.fileSize <= IN_MEMORY) l.data = await readFile(l.path);
   const made = new Set<string>();
   const ensureDir = async (rel: string) => {
     const d = posix.dirname(rel);
@@ -176,7 +180,7 @@ async function writeEntry(root: string, target: Target, l: WheelLayout, e: Route
   const out = join(root, e.dest);
   const mode = e.executable ? 0o755 : 0o644;
   if (e.item.entry.uncompressedSize <= SMALL || e.script) {
-    let data = await readZipEntry(l.path, l.zip, e.item);
+    let data = l.data ? zipEntryFromBuffer(l.filename, l.data, e.item) : await readZipEntry(l.path, l.zip, e.item);
     if (e.script) {
       if (e.expected && e.expected !== recordHash(sha(data))) {
         throw wheelError(l.filename, `"${e.item.name}" does not match the hash in the wheel's RECORD`, "the wheel was altered after it was built; fetch it again or pin another file");

@@ -42,6 +42,8 @@ export interface WheelLayout {
   /** Files the wheel's RECORD does not list (reported, not fatal). */
   unlisted: string[];
   zip: ZipFile;
+  /** The whole wheel, when the installer reads it into memory. */
+  data?: Buffer;
 }
 
 export function wheelError(filename: string, message: string, hint?: string): BundleError {
