@@ -2,6 +2,7 @@
 // live view on a TTY. Only the CLI prints.
 
 import type { BundleEvent, Emit } from "../core/events.ts";
+import { fmtBytes, fmtDuration } from "./progress-view.ts";
 
 export interface Renderer {
   emit: Emit;
@@ -12,21 +13,17 @@ export function jsonRenderer(write: (s: string) => void): Renderer {
   return { emit: (e) => write(JSON.stringify(e) + "\n"), close() {} };
 }
 
-function fmtBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
-export { fmtBytes };
+export { fmtBytes, fmtDuration };
 
 /** One line per meaningful event; progress is throttled to one line per artifact every few seconds. */
 export function plainRenderer(write: (s: string) => void, verbose = false): Renderer {
   const lastProgress = new Map<string, number>();
+  const started = new Map<string, { at: number; from: number }>();
+  const rate = (id: string, bytes: number) => {
+    const s = started.get(id);
+    const secs = s ? (Date.now() - s.at) / 1000 : 0;
+    return s && secs > 0 ? (bytes - s.from) / secs : 0;
+  };
   const line = (s: string) => write(s + "\n");
   const emit = (e: BundleEvent) => {
     switch (e.type) {
@@ -34,13 +31,16 @@ export function plainRenderer(write: (s: string) => void, verbose = false): Rend
         if (e.status !== "done" || verbose) line(`${e.status === "start" ? "==>" : e.status === "skip" ? "--" : "ok "} ${e.stage}${e.detail ? `: ${e.detail}` : ""}`);
         break;
       case "download:start":
+        started.set(e.id, { at: Date.now(), from: e.resumeFrom ?? 0 });
         line(`GET  ${e.id} ${e.url}${e.resumeFrom ? ` (resuming at ${fmtBytes(e.resumeFrom)})` : ""}`);
         break;
       case "download:progress": {
         const now = Date.now();
         if (now - (lastProgress.get(e.id) ?? 0) > 5000) {
           lastProgress.set(e.id, now);
-          line(`...  ${e.id} ${fmtBytes(e.bytes)}${e.total ? ` / ${fmtBytes(e.total)} (${Math.floor((100 * e.bytes) / e.total)}%)` : ""}`);
+          const r = rate(e.id, e.bytes);
+          const eta = e.total && r > 0 ? `, ETA ${fmtDuration((e.total - e.bytes) / r)}` : "";
+          line(`...  ${e.id} ${fmtBytes(e.bytes)}${e.total ? ` / ${fmtBytes(e.total)} (${Math.floor((100 * e.bytes) / e.total)}%)` : ""}${r > 0 ? ` at ${fmtBytes(r)}/s${eta}` : ""}`);
         }
         break;
       }
@@ -51,7 +51,12 @@ export function plainRenderer(write: (s: string) => void, verbose = false): Rend
         line(`WAIT ${e.id}: ${e.reason}; round ${e.attempt} in ${Math.round(e.delayMs / 1000)} s`);
         break;
       case "download:done":
-        if (!e.cached || verbose) line(`DONE ${e.id} ${fmtBytes(e.bytes)}${e.cached ? " (cached)" : ""}`);
+        if (!e.cached || verbose) {
+          const s = started.get(e.id);
+          const secs = s ? (Date.now() - s.at) / 1000 : 0;
+          const how = !e.cached && s && secs > 0 ? ` in ${fmtDuration(secs)} (${fmtBytes((e.bytes - s.from) / secs)}/s)` : "";
+          line(`DONE ${e.id} ${fmtBytes(e.bytes)}${e.cached ? " (cached)" : how}`);
+        }
         break;
       case "download:failed":
         line(`FAIL ${e.id}: ${e.reason}`);
