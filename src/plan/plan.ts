@@ -81,6 +81,8 @@ export async function makePlan({ loaded, platform, lock: givenLock }: PlanInputs
   const lock = givenLock === undefined ? (lockFile ? await readLock(lockFile) : undefined) : (givenLock ?? undefined);
   const lp = lock?.platforms[platform];
   const problems: string[] = [];
+  // Wheels were chosen for the lock's Python (tags, markers): another version makes it stale.
+  if (lp && lock!.python !== r.python.version) problems.push(`the lock was made for Python ${lock!.python}; the recipe now says ${r.python.version}`);
   const artifacts: PlanArtifact[] = [];
   const at = (path: (string | number)[]) => loaded.locate(path);
 

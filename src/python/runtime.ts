@@ -4,10 +4,11 @@
 //   interpreter from everything but its own folder);
 // - linux-x64: a python-build-standalone `install_only` tar.gz, whose top folder is `python/`.
 
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import { extractTarGz, extractZip, type ExtractResult } from "../pack/extract.ts";
+import { posixHeader } from "./scripts.ts";
 import type { Target } from "./target.ts";
 
 export interface UnpackRuntimeOptions {
@@ -41,7 +42,31 @@ export async function unpackRuntime(opts: UnpackRuntimeOptions): Promise<Extract
     });
   }
   await mkdir(site, { recursive: true });
+  await relocateRuntimeScripts(join(dest, "bin"), opts.target);
   return r;
+}
+
+/**
+ * python-build-standalone ships pip's scripts (bin/pip3, …) with the build machine's interpreter
+ * in the shebang (`#!/install/bin/python3`); give them the relocatable header the installer writes.
+ */
+async function relocateRuntimeScripts(bin: string, target: Target): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(bin);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const p = join(bin, n);
+    const st = await lstat(p);
+    if (!st.isFile() || st.size > 1 << 20) continue;
+    const data = await readFile(p);
+    const nl = data.indexOf(0x0a);
+    const first = data.subarray(0, nl < 0 ? data.length : nl).toString("latin1");
+    if (!/^#!\s*\/\S*python[\d.]*w?\s*$/.test(first)) continue;
+    await writeFile(p, Buffer.concat([Buffer.from(posixHeader(target)), nl < 0 ? Buffer.alloc(0) : data.subarray(nl + 1)]), { mode: st.mode & 0o7777 });
+  }
 }
 
 function shortVersion(t: Target): string {

@@ -3,10 +3,10 @@
 // scripts run from there (issue 4, Tests).
 import { execa } from "execa";
 import { readdirSync } from "node:fs";
-import { mkdir, readFile, rename } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hasPatchelf, makeRuntime, type MadeRuntime } from "../../src/demo/runtime.ts";
+import { hasPatchelf, makeRuntime, packTarGz, type MadeRuntime } from "../../src/demo/runtime.ts";
 import { writeWheel } from "../../src/demo/wheels.ts";
 import { installWheels } from "../../src/python/install.ts";
 import { unpackRuntime } from "../../src/python/runtime.ts";
@@ -45,6 +45,20 @@ describe("linux-x64 runtime made from the host Python", () => {
     const bundle = join(dir, "patched");
     await unpackRuntime({ archive: made.path, root: bundle, target: makeTarget("linux-x64", version) });
     expect(await libpythonOf(bundle)).toEqual([join(bundle, "python/lib/libpython3.11.so.1.0")]);
+  });
+
+  it("gives python-build-standalone's own scripts (pip3 with #!/install/bin/python3) the relocatable header", async () => {
+    const src = join(dir, "pbs-src");
+    await mkdir(join(src, "python/bin"), { recursive: true });
+    await mkdir(join(src, "python/lib/python3.10"), { recursive: true });
+    await writeFile(join(src, "python/bin/pip3"), "#!/install/bin/python3\nimport sys\n", { mode: 0o755 });
+    await writeFile(join(src, "python/bin/other"), "#!/bin/sh\necho hi\n", { mode: 0o755 });
+    await packTarGz(src, "python", join(dir, "pbs.tar.gz"));
+    const bundle = join(dir, "pbs-bundle");
+    await unpackRuntime({ archive: join(dir, "pbs.tar.gz"), root: bundle, target: makeTarget("linux-x64", "3.10.6") });
+    expect(await readFile(join(bundle, "python/bin/pip3"), "utf8")).toBe(`#!/bin/sh\n'''exec' "$(dirname -- "$(realpath -- "$0")")/python3" "$0" "$@"\n' '''\nimport sys\n`);
+    expect(await readFile(join(bundle, "python/bin/other"), "utf8")).toBe("#!/bin/sh\necho hi\n");
+    await expect(unpackRuntime({ archive: join(dir, "pbs.tar.gz"), root: join(dir, "pbs-311"), target: makeTarget("linux-x64", "3.11.7") })).rejects.toThrow(/has no lib\/python3\.11: it is not CPython 3\.11\.7/);
   });
 
   it("runs installed packages and console scripts after the folder moves to a path with spaces and CJK characters", async () => {

@@ -2,7 +2,7 @@
 // output, PEP 658 / ranged / full-download metadata, closure failures with chains, "no wheel fits"
 // reasons, flat find-links pages whose hashes come from the index, recipe hashes written "lock".
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { WheelSpec } from "../../src/demo/wheels.ts";
@@ -156,6 +156,16 @@ describe("bundle lock", () => {
     const urls = plan.artifacts.find((a) => a.id === "wheel:torchish")!.urls;
     expect(urls[0]).toBe(`${flat.flat}/torchish-2.1.2%2Bcu121-cp310-cp310-linux_x86_64.whl`);
     expect(urls[1]).toMatch(new RegExp(`^${official.url}/packages/`));
+  });
+
+  it("marks the lock stale when the recipe's Python version changes", async () => {
+    const w = await lockWith(GOOD);
+    await w.lock();
+    const text = await readFile(w.recipe, "utf8");
+    await writeFile(w.recipe, text.replace('"version": "3.10.6"', '"version": "3.10.11"'));
+    const plan = await makePlan({ loaded: await loadRecipe(w.recipe), platform: "linux-x64" });
+    expect(plan.lock.state).toBe("stale");
+    expect(plan.lock.problems).toContain("the lock was made for Python 3.10.6; the recipe now says 3.10.11");
   });
 
   it("runs as `bundle lock <recipe> --platform P` and prints what it wrote", async () => {
