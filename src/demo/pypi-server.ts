@@ -97,6 +97,8 @@ export async function wheelMetadata(data: Buffer): Promise<string | undefined> {
   });
 }
 
+type Send = (status: number, type: string, body: Buffer | string, headers?: Record<string, string>) => void;
+
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 
@@ -148,7 +150,7 @@ export async function startPypiServer(opts: PypiServerOptions = {}): Promise<Pyp
       send(500, "text/plain", String(e));
     }
   });
-  const route = (req: IncomingMessage, _res: ServerResponse, send: (s: number, t: string, b: Buffer | string, h?: Record<string, string>) => void) => {
+  const route = (req: IncomingMessage, _res: ServerResponse, send: Send) => {
     const path = decodeURIComponent((req.url ?? "/").split("?")[0]!);
     const projects = () => [...new Set([...entries.values()].map((e) => e.project))].sort();
     if (path === "/simple" || path === "/simple/") {
@@ -180,40 +182,11 @@ export async function startPypiServer(opts: PypiServerOptions = {}): Promise<Pyp
     if (!e || (pkg && e.path !== encodePath(path))) return send(404, "text/plain", "not found\n");
     return sendFile(req, e.data, send);
   };
-  const encodePath = (p: string) => p.split("/").map((s, i) => (i === 5 ? encodeURIComponent(s) : s)).join("/");
+  const encodePath = (p: string) => p.split("/").map((seg, i) => (i === 5 ? encodeURIComponent(seg) : seg)).join("/");
   const href = (e: Entry) => (opts.links === "absolute" ? `${base}${e.path}` : `../..${e.path}`);
-  const htmlPage = (key: string, files: Entry[]) => {
-    const links = files.map((e) => {
-      const attrs = [`href="${esc(href(e))}${e.noHash ? "" : `#sha256=${e.sha256}`}"`];
-      if (e.requiresPython) attrs.push(`data-requires-python="${esc(e.requiresPython)}"`);
-      if (e.yanked !== undefined) attrs.push(e.yanked === true ? "data-yanked" : `data-yanked="${esc(e.yanked)}"`);
-      if (e.metadataText) attrs.push(`data-core-metadata="sha256=${sha(e.metadataText)}"`, `data-dist-info-metadata="sha256=${sha(e.metadataText)}"`);
-      return `    <a ${attrs.join(" ")}>${esc(e.filename)}</a><br />`;
-    });
-    return `<!DOCTYPE html>\n<html>\n  <head>\n    <meta name="pypi:repository-version" content="1.1">\n    <title>Links for ${key}</title>\n  </head>\n  <body>\n    <h1>Links for ${key}</h1>\n${links.join("\n")}\n  </body>\n</html>\n`;
-  };
-  const jsonPage = (key: string, files: Entry[]) =>
-    JSON.stringify({
-      meta: { "api-version": "1.1" },
-      name: key,
-      files: files.map((e) => ({
-        filename: e.filename,
-        url: href(e),
-        hashes: e.noHash ? {} : { sha256: e.sha256 },
-        "requires-python": e.requiresPython ?? null,
-        yanked: e.yanked ?? false,
-        size: e.data.length,
-        ...(e.metadataText ? { "core-metadata": { sha256: sha(e.metadataText) }, "dist-info-metadata": { sha256: sha(e.metadataText) } } : {}),
-      })),
-    });
-  const sendFile = (req: IncomingMessage, data: Buffer, send: (s: number, t: string, b: Buffer | string, h?: Record<string, string>) => void) => {
-    const m = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? "");
-    if (!m || opts.ignoreRange) return send(200, "application/octet-stream", data, { "accept-ranges": opts.ignoreRange ? "none" : "bytes" });
-    const start = m[1] === "" ? Math.max(0, data.length - Number(m[2])) : Number(m[1]);
-    const end = m[1] === "" || m[2] === "" ? data.length - 1 : Math.min(Number(m[2]), data.length - 1);
-    if (start > end || start >= data.length) return send(416, "text/plain", "", { "content-range": `bytes */${data.length}` });
-    return send(206, "application/octet-stream", data.subarray(start, end + 1), { "content-range": `bytes ${start}-${end}/${data.length}` });
-  };
+  const htmlPage = (key: string, files: Entry[]) => renderHtml(key, files, href);
+  const jsonPage = (key: string, files: Entry[]) => renderJson(key, files, href);
+  const sendFile = (req: IncomingMessage, data: Buffer, send: Send) => serveBytes(req.headers.range, data, opts.ignoreRange ?? false, send);
   await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
   const port = (server.address() as AddressInfo).port;
   base = `http://127.0.0.1:${port}`;
@@ -230,4 +203,43 @@ export async function startPypiServer(opts: PypiServerOptions = {}): Promise<Pyp
         server.closeAllConnections();
       }),
   };
+}
+
+/** A PEP 503 project page. */
+function renderHtml(key: string, files: Entry[], href: (e: Entry) => string): string {
+  const links = files.map((e) => {
+    const attrs = [`href="${esc(href(e))}${e.noHash ? "" : `#sha256=${e.sha256}`}"`];
+    if (e.requiresPython) attrs.push(`data-requires-python="${esc(e.requiresPython)}"`);
+    if (e.yanked !== undefined) attrs.push(e.yanked === true ? "data-yanked" : `data-yanked="${esc(e.yanked)}"`);
+    if (e.metadataText) attrs.push(`data-core-metadata="sha256=${sha(e.metadataText)}"`, `data-dist-info-metadata="sha256=${sha(e.metadataText)}"`);
+    return `    <a ${attrs.join(" ")}>${esc(e.filename)}</a><br />`;
+  });
+  return `<!DOCTYPE html>\n<html>\n  <head>\n    <meta name="pypi:repository-version" content="1.1">\n    <title>Links for ${key}</title>\n  </head>\n  <body>\n    <h1>Links for ${key}</h1>\n${links.join("\n")}\n  </body>\n</html>\n`;
+}
+
+/** A PEP 691 project page (with PEP 700 sizes). */
+function renderJson(key: string, files: Entry[], href: (e: Entry) => string): string {
+  return JSON.stringify({
+    meta: { "api-version": "1.1" },
+    name: key,
+    files: files.map((e) => ({
+      filename: e.filename,
+      url: href(e),
+      hashes: e.noHash ? {} : { sha256: e.sha256 },
+      "requires-python": e.requiresPython ?? null,
+      yanked: e.yanked ?? false,
+      size: e.data.length,
+      ...(e.metadataText ? { "core-metadata": { sha256: sha(e.metadataText) }, "dist-info-metadata": { sha256: sha(e.metadataText) } } : {}),
+    })),
+  });
+}
+
+/** The file, or the part a single `Range: bytes=a-b | a- | -n` asks for. */
+function serveBytes(range: string | undefined, data: Buffer, ignoreRange: boolean, send: Send): void {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(range ?? "");
+  if (!m || ignoreRange) return send(200, "application/octet-stream", data, { "accept-ranges": ignoreRange ? "none" : "bytes" });
+  const start = m[1] === "" ? Math.max(0, data.length - Number(m[2])) : Number(m[1]);
+  const end = m[1] === "" || m[2] === "" ? data.length - 1 : Math.min(Number(m[2]), data.length - 1);
+  if (start > end || start >= data.length) return send(416, "text/plain", "", { "content-range": `bytes */${data.length}` });
+  return send(206, "application/octet-stream", data.subarray(start, end + 1), { "content-range": `bytes ${start}-${end}/${data.length}` });
 }

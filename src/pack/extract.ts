@@ -5,7 +5,7 @@
 // node-tar only warns, so every warning fails the extraction.
 
 import { createWriteStream } from "node:fs";
-import { lstat, mkdir, readdir, readlink, realpath, symlink } from "node:fs/promises";
+import { mkdir, readdir, readlink, realpath, symlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, posix, relative, sep } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -314,13 +314,4 @@ export async function archiveKind(archive: string): Promise<"zip" | "tar.gz"> {
     await fh.close();
   }
   throw archiveError(archive, "is neither a zip nor a gzip-compressed tar");
-}
-
-/** Whether `p` exists as a symbolic link (helper for callers that inspect extracted trees). */
-export async function isLink(p: string): Promise<boolean> {
-  try {
-    return (await lstat(p)).isSymbolicLink();
-  } catch {
-    return false;
-  }
 }
