@@ -47,18 +47,16 @@ export async function makeWorkDir(tmpRoot: string): Promise<string> {
 /** Unpacks (or copies) the source under `<work>/整合包 测试/` and returns the bundle root (the folder with bundle.json). */
 export async function unpackSource(src: SourceInfo, work: string, signal?: AbortSignal): Promise<{ root: string; files: number; bytes: number }> {
   const into = join(work, AWKWARD_DIR);
-  let files = 0;
-  let bytes = 0;
   if (src.kind === "folder") {
     const dest = join(into, basename(src.path));
     // verbatim links: a bundle's links are relative and must stay so
     await cp(src.path, dest, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
-  } else {
-    const r = await extractArchive(src.path, into, signal ? { signal } : {});
-    files = r.files;
-    bytes = r.bytes;
+    return { root: await findBundleRoot(dest, src.path), files: 0, bytes: 0 };
   }
-  return { root: await findBundleRoot(into, src.path), files, bytes };
+  // into a folder named after the archive, as "Extract All" and most unzip tools do
+  const dest = join(into, basename(src.path).replace(/\.(zip|tar\.gz|tgz)$/i, ""));
+  const r = await extractArchive(src.path, dest, signal ? { signal } : {});
+  return { root: await findBundleRoot(dest, src.path), files: r.files, bytes: r.bytes };
 }
 
 /** bundle.json at the top, or in the single folder at the top (how release archives are laid out). */

@@ -81,7 +81,8 @@ describe.skipIf(!linux)("bundle demo (linux-x64 host)", () => {
     ["reaches for the network at start", "network", /offline violation: the app reached for the network \((connection to 203\.0\.113\.1:80|request through the proxy to http:\/\/203\.0\.113\.1)/, []],
   ];
   for (const [what, variant, reason, extra] of variants) {
-    it(`fails verification of an app that ${what}`, async () => {
+    // concurrently: each run has its own copy, namespace and port, and mostly waits
+    it.concurrent(`fails verification of an app that ${what}`, async () => {
       const report = join(dir, "reports", variant);
       const r = await runCli(["verify", join(dir, "out", BUNDLE), "--report", report, "--json", ...extra], { env: { ...process.env, GREENBUNDLE_DEMO_VARIANT: variant } });
       expect(r.code).toBe(1);

@@ -22,7 +22,7 @@ interface BuildJson {
   archives: { path: string; sha256: string; size: number }[];
 }
 
-const secs = (t: number) => Math.round(performance.now() - t) / 1000;
+const secs = (t: number) => Math.round((performance.now() - t) / 100) / 10;
 
 /** Runs another command's implementation with its own arguments; its result text is returned, not printed. */
 async function sub(ctx: CliContext, name: string, args: string[], flags: CliContext["flags"], json = false): Promise<string> {
@@ -63,7 +63,7 @@ export async function run(ctx: CliContext): Promise<number> {
     const archive = built.archives[0]?.path;
     if (!archive) throw new BundleError("BUILD", `bundle build made no archive for ${built.bundle}`, { hint: "is packing available in this build of greenbundle?" });
     const vctx: CliContext = { ...ctx, flags: { gpu: "auto", report: join(out, `verify-${built.bundle}`) }, out: ctx.json ? () => {} : ctx.out };
-    const verified = await stage("verify", archive, () => runVerify(vctx, archive));
+    const verified = await stage("verify", archive, () => runVerify(vctx, archive, { reportLine: false }));
     const total = secs(t0);
     const shown = (p: string) => (relative(ctx.cwd, p).startsWith("..") ? p : relative(ctx.cwd, p));
     const result = { ok: verified.ok, archive, archiveBytes: built.archives[0]!.size, report: join(verified.reportDir, "report.html"), seconds: { ...times, total }, realWheels: world.realWheels, python: world.python.version, pythonRelocation: world.python.relocation };

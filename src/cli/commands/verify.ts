@@ -15,7 +15,7 @@ export async function run(ctx: CliContext): Promise<number> {
 }
 
 /** Verifies and prints the summary; the caller decides what a failure means (`bundle demo` shares this). */
-export async function runVerify(ctx: CliContext, input: string): Promise<VerifyOutcome> {
+export async function runVerify(ctx: CliContext, input: string, show: { reportLine?: boolean } = {}): Promise<VerifyOutcome> {
   const f = ctx.flags;
   const timeout = f.timeout === undefined ? undefined : Number(f.timeout);
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
@@ -39,7 +39,8 @@ export async function runVerify(ctx: CliContext, input: string): Promise<VerifyO
   if (ctx.json) ctx.out(JSON.stringify({ ok: outcome.ok, reportDir: outcome.reportDir, report: outcome.report }, null, 2));
   else {
     const kept = outcome.report.copy.kept ? [`kept:   ${outcome.copy}`] : [];
-    ctx.out([summarize(outcome.report), "", `report: ${outcome.reportDir}/report.html`, ...kept].join("\n"));
+    const report = show.reportLine === false ? [] : ["", `report: ${outcome.reportDir}/report.html`];
+    ctx.out([summarize(outcome.report), ...report, ...kept].join("\n"));
   }
   return outcome;
 }
