@@ -70,7 +70,8 @@ export async function bootAndCheck(run: Run): Promise<void> {
   const memStep = res.steps.find((s) => s.name === "memory");
   const memory: MemoryFacts | null = memStep?.ok ? readMemory(await readFile(files.memory)) : null;
   const g = gpuCheck(opts.gpu, run.torch, memory);
-  r.gpu = { mode: opts.gpu, torch: run.torch, memory: memory?.figures ?? null, used: g.used, detail: g.detail };
+  const figures = memory && Object.keys(memory.figures).length > 0 ? memory.figures : null;
+  r.gpu = { mode: opts.gpu, torch: run.torch, memory: figures, used: g.used, detail: g.detail };
   r.checks.push(g.check, stopCheck(res.stop), leftoversCheck(res));
 }
 

@@ -24,7 +24,23 @@ PYTHONPATH="$here/python/lib/python3.11/site-packages" PYTHONDONTWRITEBYTECODE=1
 `;
 }
 
-export async function makeFakeBundle(dir: string, opts: { timeout?: number; serverStop?: boolean } = {}): Promise<string> {
+/** A stand-in torch that says it sees a GPU (the probe's plumbing, not CUDA, is under test). */
+const FAKE_TORCH = `__version__ = "2.1.2+cu121"
+class version:
+    cuda = "12.1"
+class _Props:
+    name = "Fake GPU 24GB"
+    total_memory = 24 * 1024**3
+class cuda:
+    @staticmethod
+    def is_available():
+        return True
+    @staticmethod
+    def get_device_properties(i):
+        return _Props()
+`;
+
+export async function makeFakeBundle(dir: string, opts: { timeout?: number; serverStop?: boolean; torch?: boolean } = {}): Promise<string> {
   const serverStop = opts.serverStop ?? true;
   const root = join(dir, "fake-1.0.0-linux-x64");
   await cp(join(APP, "repo"), join(root, "app"), { recursive: true });
@@ -33,7 +49,11 @@ export async function makeFakeBundle(dir: string, opts: { timeout?: number; serv
   await mkdir(join(root, "app/models/Stable-diffusion"), { recursive: true });
   await writeFile(join(root, "app/models/Stable-diffusion/fake.ckpt"), "GBDEMO-CHECKPOINT-1\nfake weights\n");
   await mkdir(join(root, "python/bin"), { recursive: true });
-  await writeFile(join(root, "python/bin/python3"), `#!/bin/sh\nexec "${hostPython}" "$@"\n`, { mode: 0o755 });
+  await writeFile(join(root, "python/bin/python3"), `#!/bin/sh\nPYTHONPATH="$(dirname "$0")/../lib/python3.11/site-packages" exec "${hostPython}" "$@"\n`, { mode: 0o755 });
+  if (opts.torch) {
+    await mkdir(join(root, "python/lib/python3.11/site-packages/torch"), { recursive: true });
+    await writeFile(join(root, "python/lib/python3.11/site-packages/torch/__init__.py"), FAKE_TORCH);
+  }
   await writeFile(join(root, "launcher"), launcherScript(serverStop));
   await chmod(join(root, "launcher"), 0o755);
   const tree = await snapshotTree(root);

@@ -1,7 +1,7 @@
 import { readdir, readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { check, CHECK_ORDER } from "../../src/verify/checks.ts";
+import { check, CHECK_ORDER, gpuCheck } from "../../src/verify/checks.ts";
 import { renderReportHtml } from "../../src/verify/report-html.ts";
 import { summarize, writeReport, type VerifyReport } from "../../src/verify/report.ts";
 import { logTail } from "../../src/verify/verify-boot.ts";
@@ -79,5 +79,29 @@ describe("the verify report", () => {
     expect(t.tail).toHaveLength(50);
     expect(t.tail[0]).toBe("line 30");
     expect(t.tail.at(-1)).toBe("line 79");
+  });
+});
+
+describe("the GPU check", () => {
+  const torch = { version: "2.1.2+cu121", cuda: true, cudaVersion: "12.1", device: "NVIDIA GeForce RTX 4090", memoryGiB: 23.99 };
+  const used = { used: true, detail: "CUDA peak allocation 3.4 GiB of 24 GiB", figures: { allocatedPeakGiB: 3.4 } };
+  const unused = { used: false, detail: "CUDA: unavailable", figures: {} };
+
+  it("passes --gpu require when CUDA memory was allocated for the generation", () => {
+    const g = gpuCheck("require", torch, used);
+    expect(g.check.status).toBe("pass");
+    expect(g.check.detail).toBe("the GPU generated the image — torch 2.1.2+cu121, CUDA 12.1 on NVIDIA GeForce RTX 4090 (23.99 GiB); CUDA peak allocation 3.4 GiB of 24 GiB");
+  });
+
+  it("fails --gpu require when the image was made on the CPU, and only records that with --gpu auto", () => {
+    expect(gpuCheck("require", torch, unused).check).toMatchObject({ status: "fail", detail: expect.stringMatching(/^--gpu require: the GPU was not used/) });
+    expect(gpuCheck("auto", torch, unused).check.status).toBe("pass");
+    expect(gpuCheck("require", { error: "ImportError: libcudart.so.12" }, null).check.detail).toMatch(/torch could not be imported: ImportError/);
+  });
+
+  it("does not claim GPU use it could not observe", () => {
+    expect(gpuCheck("auto", torch, null)).toMatchObject({ used: null, check: { status: "pass", detail: expect.stringMatching(/^GPU use unknown/) } });
+    expect(gpuCheck("require", torch, null).check.status).toBe("fail");
+    expect(gpuCheck("off", torch, used)).toMatchObject({ used: null, check: { status: "skip" } });
   });
 });

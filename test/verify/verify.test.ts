@@ -163,6 +163,19 @@ describe("bundle verify on a hand-made bundle", () => {
     });
   }
 
+  it("asks the bundled Python about torch and CUDA, and still fails --gpu require when the app did not use the GPU", async () => {
+    const withTorch = await makeFakeBundle(await tempDir("gb-verify-torch-"), { torch: true });
+    const auto = await verifyBundle(opts(withTorch));
+    expect(auto.ok).toBe(true);
+    expect(auto.report.gpu.torch).toEqual({ version: "2.1.2+cu121", cuda: true, cudaVersion: "12.1", device: "Fake GPU 24GB", memoryGiB: 24 });
+    expect(auto.report.checks.find((c) => c.id === "gpu")!.detail).toBe("generated without a GPU — torch 2.1.2+cu121, CUDA 12.1 on Fake GPU 24GB (24 GiB); CUDA: unavailable");
+    const required = await verifyBundle(opts(withTorch, { gpu: "require" }));
+    expect(required.report.failed).toEqual(["gpu"]);
+    const off = await verifyBundle(opts(withTorch, { gpu: "off" }));
+    expect(off.report.gpu.torch).toBeNull();
+    expect(off.report.checks.find((c) => c.id === "gpu")!.status).toBe("skip");
+  });
+
   it("refuses to boot a bundle built for another platform", async () => {
     const r = await verifyBundle(opts(bundle, { hostPlatform: "win-x64" }));
     expect(r.report.failed).toEqual(["bundle"]);
