@@ -19,7 +19,15 @@ import { failure, runVerify } from "./verify.ts";
 interface BuildJson {
   bundle: string;
   dir: string;
-  archives: { path: string; sha256: string; size: number }[];
+  /** One entry per format; `files` lists its volumes (one unless package.split is set). */
+  archives: { format?: string; size: number; path?: string; files?: { path: string; sha256: string }[] }[];
+}
+
+/** The zip the build made, from `bundle build --json` (older builds listed `path` directly). */
+function zipOf(built: BuildJson): { path: string; size: number } | undefined {
+  const a = built.archives.find((x) => (x.format ?? "zip") === "zip") ?? built.archives[0];
+  const path = a?.files?.[0]?.path ?? a?.path;
+  return a && path ? { path, size: a.size } : undefined;
 }
 
 const secs = (t: number) => Math.round((performance.now() - t) / 100) / 10;
@@ -60,13 +68,14 @@ export async function run(ctx: CliContext): Promise<number> {
     const lockText = await stage("lock", recipe, () => sub(ctx, "lock", [recipe], { cache }));
     for (const line of lockText.trim().split("\n")) if (line) ctx.emit({ type: "info", message: line });
     const built = JSON.parse(await stage("build", recipe, () => sub(ctx, "build", [recipe], { cache, out, format: "zip", locked: true }, true))) as BuildJson;
-    const archive = built.archives[0]?.path;
-    if (!archive) throw new BundleError("BUILD", `bundle build made no archive for ${built.bundle}`, { hint: "is packing available in this build of greenbundle?" });
+    const zip = zipOf(built);
+    if (!zip) throw new BundleError("BUILD", `bundle build made no archive for ${built.bundle}`, { hint: "is packing available in this build of greenbundle?" });
+    const archive = zip.path;
     const vctx: CliContext = { ...ctx, flags: { gpu: "auto", report: join(out, `verify-${built.bundle}`) }, out: ctx.json ? () => {} : ctx.out };
     const verified = await stage("verify", archive, () => runVerify(vctx, archive, { reportLine: false }));
     const total = secs(t0);
     const shown = (p: string) => (relative(ctx.cwd, p).startsWith("..") ? p : relative(ctx.cwd, p));
-    const result = { ok: verified.ok, archive, archiveBytes: built.archives[0]!.size, report: join(verified.reportDir, "report.html"), seconds: { ...times, total }, realWheels: world.realWheels, python: world.python.version, pythonRelocation: world.python.relocation };
+    const result = { ok: verified.ok, archive, archiveBytes: zip.size, report: join(verified.reportDir, "report.html"), seconds: { ...times, total }, realWheels: world.realWheels, python: world.python.version, pythonRelocation: world.python.relocation };
     if (ctx.json) ctx.out(JSON.stringify(result, null, 2));
     else {
       ctx.out(
