@@ -91,6 +91,6 @@ describe.skipIf(!linux)("bundle demo (linux-x64 host)", () => {
       expect(failed.length).toBe(1);
       expect(`${failed[0]!.detail}\n${(failed[0]!.items ?? []).join("\n")}`).toMatch(reason);
       expect(r.stderr).toContain(`verification failed: ${failed[0]!.title}`);
-    });
+    }, 300_000);
   }
 });
