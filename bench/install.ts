@@ -65,17 +65,17 @@ await installWheels(ws.map((p) => ({ path: p, filename: p.split("/").pop() })), 
       ["pip install --target --no-compile", (out) => execa(python, ["-m", "pip", "install", "--isolated", "--no-index", "--no-deps", "--disable-pip-version-check", "-q", "--no-compile", "--target", out, ...wheels])],
       [`unzip, ${jobs} in parallel (no checks, no scripts)`, (out) => execa("sh", ["-c", `mkdir -p "$0" && printf '%s\\n' "$@" | xargs -P ${jobs} -I{} unzip -qo {} -d "$0"`, out, ...wheels])],
     ];
-    const results: { tool: string; secs: number }[] = [];
-    for (const [tool, run] of tools) {
-      const times: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const out = join(work, `out-${results.length}-${i}`);
+    // Rounds interleave the tools, so that a busy moment of a shared machine hits all of them.
+    const times = tools.map(() => [] as number[]);
+    for (let i = 0; i < runs; i++) {
+      for (const [t, [, run]] of tools.entries()) {
+        const out = join(work, `out-${t}-${i}`);
         await mkdir(out, { recursive: true });
-        times.push(await time(() => run(out)));
+        times[t]!.push(await time(() => run(out)));
         await rm(out, { recursive: true, force: true });
       }
-      results.push({ tool, secs: median(times) });
     }
+    const results = tools.map(([tool], t) => ({ tool, secs: median(times[t]!) }));
     const gb = results[0]!.secs;
     console.log(`\n${wheels.length} wheels, ${(bytes / 1048576).toFixed(1)} MiB of wheels, Python ${version}, ${jobs} CPUs, median of ${runs} runs\n`);
     console.log("| tool | seconds | vs greenbundle |");
