@@ -100,8 +100,9 @@ function sourceCheck(src: SourceInfo): Check {
   if (src.kind === "folder") return check("source", "skip", "a folder was given: no archive to check (it is copied, never booted in place)");
   const v = src.sums?.verdict;
   const what = `${src.kind}, ${src.bytes} bytes, sha256 ${src.sha256}`;
-  if (!v) return check("source", "pass", `${what} (no SHA256SUMS next to it); entry CRCs are checked while unpacking`);
-  if (v.state === "match") return check("source", "pass", `${what} matches ${src.sums!.file}; entry CRCs are checked while unpacking`);
+  const crc = src.kind === "zip" ? "entry CRCs are checked while unpacking" : "the gzip CRC is checked while unpacking";
+  if (!v) return check("source", "pass", `${what} (no SHA256SUMS next to it); ${crc}`);
+  if (v.state === "match") return check("source", "pass", `${what} matches ${src.sums!.file}; ${crc}`);
   if (v.state === "mismatch") return check("source", "fail", `sha256 ${src.sha256} differs from ${v.expected} in ${src.sums!.file}: the archive is damaged or not the released one`);
   return check("source", "fail", `${src.sums!.file} does not list ${basename(src.path)}`, v.listed);
 }

@@ -93,6 +93,27 @@ describe("bundle verify on a hand-made bundle", () => {
     await rm(join(dir, "SHA256SUMS"));
   });
 
+  it("unpacks a tar.gz release too", async () => {
+    const tgz = join(dir, "fake-1.0.0-linux-x64.tar.gz");
+    execFileSync("tar", ["-czf", tgz, "fake-1.0.0-linux-x64"], { cwd: dir });
+    const r = await verifyBundle(opts(tgz));
+    expect(r.ok).toBe(true);
+    expect(r.report.checks.find((c) => c.id === "source")!.detail).toMatch(/^tar\.gz, \d+ bytes, sha256 [0-9a-f]{64} \(no SHA256SUMS next to it\); the gzip CRC is checked/);
+  });
+
+  it("fails a zip whose entry no longer matches its CRC, before booting anything", async () => {
+    const zip = join(await tempDir("gb-verify-crc-"), "fake-1.0.0-linux-x64.zip");
+    execFileSync("zip", ["-qry0", zip, "fake-1.0.0-linux-x64"], { cwd: dir }); // stored: the bytes are findable
+    const bytes = await readFile(zip);
+    const at = bytes.indexOf("GBDEMO-CHECKPOINT-1");
+    bytes[at] = "X".charCodeAt(0);
+    await writeFile(zip, bytes);
+    const r = await verifyBundle(opts(zip));
+    expect(r.report.failed).toEqual(["extract"]);
+    expect(r.report.checks.find((c) => c.id === "extract")!.detail).toMatch(/fake\.ckpt" fails its CRC-32 check/);
+    expect(status(r).ready).toBe("skip");
+  });
+
   it("does not boot a bundle whose files differ from its manifest", async () => {
     const broken = await makeFakeBundle(await tempDir("gb-verify-broken-"));
     await rm(join(broken, "app/painter.py"));
