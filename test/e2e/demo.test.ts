@@ -77,7 +77,7 @@ describe.skipIf(!linux)("bundle demo (linux-x64 host)", () => {
   const variants: [string, string, RegExp, string[]][] = [
     ["writes into its own site-packages at start", "site-packages", /demo_downloaded_at_first_launch\.py \(site-packages\)/, []],
     ["returns an all-black image", "black", /all black/, []],
-    ["never becomes ready", "never-ready", /not ready within 5 s[\s\S]*still loading the model/, ["--timeout", "5"]],
+    ["never becomes ready", "never-ready", /not ready within 8 s[\s\S]*still loading the model/, ["--timeout", "8"]],
     ["reaches for the network at start", "network", /offline violation: the app reached for the network \((connection to 203\.0\.113\.1:80|request through the proxy to http:\/\/203\.0\.113\.1)/, []],
   ];
   for (const [what, variant, reason, extra] of variants) {

@@ -136,10 +136,10 @@ describe("bundle verify on a hand-made bundle", () => {
   });
 
   it("fails an app that never becomes ready within the timeout, with its last log lines", async () => {
-    const r = await verifyBundle(opts(bundle, { timeoutS: 3 }, { GREENBUNDLE_DEMO_VARIANT: "never-ready" }));
+    const r = await verifyBundle(opts(bundle, { timeoutS: 5 }, { GREENBUNDLE_DEMO_VARIANT: "never-ready" }));
     expect(r.report.failed).toEqual(["ready"]);
     const ready = r.report.checks.find((c) => c.id === "ready")!;
-    expect(ready.detail).toMatch(/not ready within 3 s \(GET \/sdapi\/v1\/sd-models: HTTP 503\)/);
+    expect(ready.detail).toMatch(/not ready within 5 s \(GET \/sdapi\/v1\/sd-models: HTTP 503\)/);
     expect(ready.items!.join("\n")).toContain("still loading the model");
     expect(ready.items!.length).toBeLessThanOrEqual(51);
     expect(status(r)).toMatchObject({ generate: "skip", image: "skip", stop: "pass", leftovers: "pass" });
