@@ -1,6 +1,5 @@
 // The wheel installer without the target Python: layout per target, .data mapping, RECORD last,
 // relocatable launchers, and refusals (zip-slip, clashes naming both wheels, a RECORD that lies).
-import { readdirSync } from "node:fs";
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -9,10 +8,10 @@ import { installWheels } from "../../src/python/install.ts";
 import { parseRecord } from "../../src/python/metadata.ts";
 import { makeTarget } from "../../src/python/target.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { debianWheels } from "./world.ts";
 
 const win = makeTarget("win-x64", "3.10.6");
 const linux = makeTarget("linux-x64", "3.10.6");
-const DEBIAN = "/usr/share/python-wheels";
 
 async function install(specs: WheelSpec[], target = linux, root?: string) {
   const dir = await tempDir("gb-install-");
@@ -69,11 +68,11 @@ describe("installWheels", () => {
     expect((await readdir(join(bundle, "python/lib/python3.10/site-packages"))).sort()).toEqual(["Full_Pkg-2.0.dist-info", "full_pkg", "full_pure.py"]);
   });
 
-  it("installs Debian's real pip, setuptools and wheel with their entry points", async () => {
+  it("installs Debian's real pip, setuptools (and wheel) with their entry points", async () => {
     const dir = await tempDir();
-    const wheels = readdirSync(DEBIAN).filter((f) => f.endsWith(".whl")).map((f) => ({ path: join(DEBIAN, f), filename: f }));
+    const wheels = debianWheels();
     const out = await installWheels(wheels, { root: dir, target: win });
-    expect(out.map((d) => d.name)).toEqual(["pip", "setuptools", "wheel"]);
+    expect(out.map((d) => d.name)).toEqual(wheels.map((w) => w.name));
     expect(out.find((d) => d.name === "pip")!.scripts).toContain("python/Scripts/pip.cmd");
     expect(await stat(join(dir, "python/Lib/site-packages/distutils-precedence.pth"))).toBeTruthy();
   });

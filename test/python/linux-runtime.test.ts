@@ -2,7 +2,6 @@
 // the folder moved to a path with spaces and CJK characters, then packages imported and console
 // scripts run from there (issue 4, Tests).
 import { execa } from "execa";
-import { readdirSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -12,9 +11,9 @@ import { installWheels } from "../../src/python/install.ts";
 import { unpackRuntime } from "../../src/python/runtime.ts";
 import { makeTarget } from "../../src/python/target.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { debianWheels } from "./world.ts";
 
-const DEBIAN = "/usr/share/python-wheels";
-const debianWheels = readdirSync(DEBIAN).filter((f) => f.endsWith(".whl")).map((f) => ({ path: join(DEBIAN, f), filename: f }));
+const debian = debianWheels();
 const patchelf = await hasPatchelf();
 
 let dir: string;
@@ -73,15 +72,15 @@ describe("linux-x64 runtime made from the host Python", () => {
       entryPoints: { console_scripts: { "gb-hello": "gb_demo:hello" } },
       data: { scripts: { "gb-raw": "#!python\nimport sys\nprint('raw script', sys.version_info[0])\n" }, data: { "share/gb-demo/readme.txt": "data file\n" } },
     });
-    const installed = await installWheels([...debianWheels, { path: demo.path, filename: demo.filename }], { root: built, target });
-    expect(installed.map((d) => d.name)).toEqual(["gb-demo", "pip", "setuptools", "wheel"]);
+    const installed = await installWheels([...debian, { path: demo.path, filename: demo.filename }], { root: built, target });
+    expect(installed.map((d) => d.name)).toEqual(["gb-demo", ...debian.map((w) => w.name)]);
 
     const moved = join(dir, "x", "整合 包 测试");
     await mkdir(join(dir, "x"), { recursive: true });
     await rename(built, moved);
     const py = join(moved, "python/bin/python3");
     // setuptools first: importing pip first switches off setuptools' distutils shim (by design, pypa/pip#8761)
-    const imp = await execa(py, ["-c", "import setuptools, wheel, pip, gb_demo, sys; print(pip.__file__); print(sys.prefix)"]);
+    const imp = await execa(py, ["-c", "import setuptools, pip, gb_demo, sys; print(pip.__file__); print(sys.prefix)"]);
     expect(imp.stdout.split("\n")).toEqual([join(moved, "python/lib/python3.11/site-packages/pip/__init__.py"), join(moved, "python")]);
     expect((await execa(join(moved, "python/bin/gb-hello"))).stdout).toBe(`hello from ${join(moved, "python")}`);
     expect((await execa(join(moved, "python/bin/gb-raw"))).stdout).toBe("raw script 3");

@@ -9,6 +9,7 @@ import { remoteWheelMetadata } from "../../src/python/remote-zip.ts";
 import { readRange } from "../../src/python/net.ts";
 import { parseHtmlPage, parseJsonPage, relativeToPage, SIMPLE_ACCEPT } from "../../src/python/simple-index.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { debianWheel } from "./world.ts";
 
 const PAGE = "https://mirror.example/simple/torch/";
 
@@ -78,16 +79,16 @@ describe("the loopback index", () => {
   });
 
   it("lets the client read a real wheel's METADATA with ranged reads only", async () => {
-    const pip = "/usr/share/python-wheels/pip-23.0.1-py3-none-any.whl";
-    const data = await readFile(pip);
-    const s = await startPypiServer({ files: [{ filename: "pip-23.0.1-py3-none-any.whl", data }] });
+    const pip = debianWheel("pip");
+    const data = await readFile(pip.path);
+    const s = await startPypiServer({ files: [{ filename: pip.filename, data }] });
     try {
       const client = new IndexClient({ pypi: [s.simple] }, { cacheDir: await tempDir() });
       const page = (await client.project("pypi", "pip"))!;
       expect(page.format).toBe("json");
       const md = await client.metadata(page.files[0]!, page.files[0]!.sha256!, [page.files[0]!.url], "wheel:pip");
       expect(md).toMatchObject({ via: "range", size: data.length });
-      expect(md.text).toMatch(/^Metadata-Version: 2\.1\nName: pip\nVersion: 23\.0\.1\n/);
+      expect(md.text).toMatch(new RegExp(`^Metadata-Version: [\\d.]+\nName: pip\nVersion: ${pip.version.replace(/\./g, "\\.")}\n`));
       const served = s.requests.filter((r) => r.path.endsWith(".whl"));
       expect(served.every((r) => r.status === 206)).toBe(true);
       expect(served.length).toBeLessThanOrEqual(3);

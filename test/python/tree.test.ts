@@ -2,7 +2,6 @@
 // win-x64 is checked structurally on this Linux host (embeddable-zip stand-in, ._pth, Scripts);
 // linux-x64 for real with a runtime made from the host's Python, then moved and run.
 import { execa } from "execa";
-import { readdirSync } from "node:fs";
 import { mkdir, readdir, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -14,11 +13,11 @@ import { buildPythonTree } from "../../src/python/index.ts";
 import { lockRecipe } from "../../src/python/lock.ts";
 import { loadRecipe } from "../../src/recipe/load.ts";
 import { tempDir } from "../helpers/tmp.ts";
-import { fileServer, indexOf, NODE_LINUX, NODE_WIN, writeRecipe } from "./world.ts";
+import { debianWheel, debianWheels, fileServer, indexOf, NODE_LINUX, NODE_WIN, writeRecipe } from "./world.ts";
 
-const DEBIAN = "/usr/share/python-wheels";
-const debian = readdirSync(DEBIAN).filter((f) => f.endsWith(".whl"));
-const debianFiles = await Promise.all(debian.map(async (f) => ({ filename: f, data: await readFile(join(DEBIAN, f)) })));
+const debianFiles = await Promise.all(debianWheels().map(async (w) => ({ filename: w.filename, data: await readFile(w.path) })));
+const pip = debianWheel("pip");
+const setuptools = debianWheel("setuptools");
 
 const twin = (py: string, plat: string): WheelSpec => ({
   name: "twin", version: "1.0", tag: `${py}-${py}-${plat}`, license: "Apache-2.0",
@@ -49,37 +48,39 @@ describe("buildPythonTree", () => {
     const dir = await tempDir();
     const stub = await makeEmbeddableStub("3.10.6", join(dir, "python-3.10.6-embed-amd64.zip"));
     const data = await readFile(stub.path);
-    const { root, components } = await buildFor("win-x64", { filename: "python-3.10.6-embed-amd64.zip", data }, "3.10.6", [twin("cp310", "win_amd64"), twin("cp310", "manylinux2014_x86_64")], ["twin==1.0", "pip==23.0.1", "wheel==0.38.4"]);
+    const { root, components } = await buildFor("win-x64", { filename: "python-3.10.6-embed-amd64.zip", data }, "3.10.6", [twin("cp310", "win_amd64"), twin("cp310", "manylinux2014_x86_64")], ["twin==1.0", `pip==${pip.version}`, `setuptools==${setuptools.version}`]);
     expect(await readFile(join(root, "python/python310._pth"), "utf8")).toBe(
       ["# written by greenbundle: stdlib, site-packages and the recipe's python.paths", "python310.zip", ".", "Lib\\site-packages", "..\\webui", "..\\webui\\lib", "import site", ""].join("\r\n"),
     );
     expect((await readdir(join(root, "python"))).sort()).toEqual(["LICENSE.txt", "Lib", "Scripts", "_socket.pyd", "python.exe", "python3.dll", "python310._pth", "python310.dll", "python310.zip", "pythonw.exe", "vcruntime140.dll"]);
-    expect((await readdir(join(root, "python/Lib/site-packages"))).sort()).toEqual(["pip", "pip-23.0.1.dist-info", "twin", "twin-1.0.dist-info", "wheel", "wheel-0.38.4.dist-info"]);
+    expect((await readdir(join(root, "python/Lib/site-packages"))).sort()).toEqual(
+      ["_distutils_hack", "distutils-precedence.pth", "pip", `pip-${pip.version}.dist-info`, "pkg_resources", "setuptools", `setuptools-${setuptools.version}.dist-info`, "twin", "twin-1.0.dist-info"].sort(),
+    );
     expect(await readFile(join(root, "python/Lib/site-packages/twin/__init__.py"), "utf8")).toContain('PLATFORM = "win_amd64"');
     const scripts = (await readdir(join(root, "python/Scripts"))).sort();
-    expect(scripts).toEqual(expect.arrayContaining(["pip.cmd", "pip-script.py", "twin.cmd", "twin-script.py", "wheel.cmd"]));
+    expect(scripts).toEqual(expect.arrayContaining(["pip.cmd", "pip-script.py", "twin.cmd", "twin-script.py"]));
     for (const s of scripts) expect(await readFile(join(root, "python/Scripts", s), "utf8")).not.toMatch(/\/tmp\/|[A-Z]:\\\\/);
     expect(components.map((c) => [c.kind, c.name, c.version, c.license])).toEqual([
       ["python", "python", "3.10.6", "PSF-2.0"],
-      ["wheel", "pip", "23.0.1", "MIT"],
+      ["wheel", "pip", pip.version, "MIT"],
+      ["wheel", "setuptools", setuptools.version, expect.stringContaining("MIT")],
       ["wheel", "twin", "1.0", "Apache-2.0"],
-      ["wheel", "wheel", "0.38.4", "MIT"],
     ]);
-    expect(components[2]).toMatchObject({ dest: "python/Lib/site-packages", url: expect.stringMatching(/\/packages\/.*\/twin-1\.0-cp310-cp310-win_amd64\.whl$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(components[3]).toMatchObject({ dest: "python/Lib/site-packages", url: expect.stringMatching(/\/packages\/.*\/twin-1\.0-cp310-cp310-win_amd64\.whl$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
   it("builds a linux-x64 python/ that runs from a moved folder with spaces and CJK characters", async () => {
     const dir = await tempDir();
     const made = await makeRuntime({ out: join(dir, "cpython-install_only.tar.gz") });
     const py = `cp${made.version.split(".").slice(0, 2).join("")}`;
-    const { root, components } = await buildFor("linux-x64", { filename: "cpython-install_only.tar.gz", data: await readFile(made.path) }, made.version, [twin(py, "manylinux_2_17_x86_64.manylinux2014_x86_64"), twin(py, "win_amd64")], ["twin==1.0", "wheel==0.38.4"]);
+    const { root, components } = await buildFor("linux-x64", { filename: "cpython-install_only.tar.gz", data: await readFile(made.path) }, made.version, [twin(py, "manylinux_2_17_x86_64.manylinux2014_x86_64"), twin(py, "win_amd64")], ["twin==1.0", `pip==${pip.version}`]);
     expect(components[0]).toMatchObject({ kind: "python", version: made.version, sha256: made.sha256 });
     const moved = join(dir, "移动 后", "整合 包");
     await mkdir(join(dir, "移动 后"));
     await rename(root, moved);
     const out = await execa(join(moved, "python/bin/twin"));
     expect(out.stdout).toBe("twin on manylinux_2_17_x86_64.manylinux2014_x86_64");
-    const wheelVersion = await execa(join(moved, "python/bin/python3"), ["-c", "import wheel, sys; print(wheel.__version__, sys.prefix)"]);
-    expect(wheelVersion.stdout).toBe(`0.38.4 ${join(moved, "python")}`);
+    const pipVersion = await execa(join(moved, "python/bin/pip"), ["--version"]);
+    expect(pipVersion.stdout).toContain(`pip ${pip.version} from ${join(moved, "python/lib")}`);
   });
 });

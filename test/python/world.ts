@@ -1,5 +1,6 @@
 // A small package world for the python tests: generated wheels on a loopback simple index, a file
 // server for runtimes and Node archives, and a recipe (JSON is YAML) pointing at both.
+import { readdirSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll } from "vitest";
@@ -7,6 +8,16 @@ import { startFileServer, type FileServer } from "../../src/demo/http-server.ts"
 import { startPypiServer, type IndexedFile, type PypiServer, type PypiServerOptions } from "../../src/demo/pypi-server.ts";
 import { makeWheel, type WheelSpec } from "../../src/demo/wheels.ts";
 import { tempDir } from "../helpers/tmp.ts";
+
+/** Debian's real wheels (python3-pip-whl and python3-setuptools-whl on every machine of this kind; python3-wheel-whl where CI installs it). */
+export const DEBIAN = "/usr/share/python-wheels";
+export function debianWheels(): { path: string; filename: string; name: string; version: string }[] {
+  return readdirSync(DEBIAN)
+    .filter((f) => f.endsWith(".whl"))
+    .sort()
+    .map((f) => ({ path: join(DEBIAN, f), filename: f, name: f.split("-")[0]!, version: f.split("-")[1]! }));
+}
+export const debianWheel = (name: string) => debianWheels().find((w) => w.name === name)!;
 
 export const NODE_WIN = Buffer.from("stand-in node-v24.21.0-win-x64.zip");
 export const NODE_LINUX = Buffer.from("stand-in node-v24.21.0-linux-x64.tar.gz");
