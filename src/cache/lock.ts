@@ -108,10 +108,11 @@ async function breakStale(path: string, seen: LockInfo | undefined): Promise<voi
   await unlink(moved).catch(() => {});
 }
 
-function hold(path: string, info: LockInfo, refreshMs: number): HeldLock {
+function hold(path: string, info: LockInfo, refreshMs: number, staleMs: number): HeldLock {
+  let touched = Date.now();
   const timer = setInterval(() => {
     const now = new Date();
-    utimes(path, now, now).catch(() => {});
+    utimes(path, now, now).then(() => (touched = now.getTime()), () => {});
   }, refreshMs);
   timer.unref();
   return {
@@ -119,6 +120,12 @@ function hold(path: string, info: LockInfo, refreshMs: number): HeldLock {
     token: info.token,
     async release() {
       clearInterval(timer);
+      // Refreshed well within staleMs: nobody can have judged it stale, so it is still ours.
+      // Otherwise (the process was suspended, the disk hung) check the token before deleting.
+      if (Date.now() - touched < staleMs / 2) {
+        await unlink(path).catch(() => {});
+        return;
+      }
       const cur = await readInfo(path);
       if (cur?.token === info.token) await unlink(path).catch(() => {});
     },
@@ -132,7 +139,7 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
   let told = false;
   for (;;) {
     opts.signal?.throwIfAborted();
-    if (await tryCreate(path, info)) return hold(path, info, opts.refreshMs ?? 5_000);
+    if (await tryCreate(path, info)) return hold(path, info, opts.refreshMs ?? 5_000, staleMs);
     if (opts.isDone && (await opts.isDone())) return "done";
     const held = await readInfo(path);
     let mtimeMs: number;

@@ -5,11 +5,11 @@
 
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { chmod, mkdir, readFile, rename, rm, stat, unlink, utimes } from "node:fs/promises";
+import { chmod, mkdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { BundleError } from "../core/errors.ts";
-import { writeFileAtomic } from "../core/fs.ts";
+import { writeSmallFile } from "./small-file.ts";
 import { MeterStream, type Actual } from "../integrity/sha256.ts";
 import { acquireLock, type HeldLock, type LockOptions } from "./lock.ts";
 import { blobMetaRel, blobRel, keyRel, lockRel, partialRel, segmentsRel, TMP_DIR } from "./layout.ts";
@@ -108,40 +108,62 @@ export class Cache {
   }
 
   private async writeMeta(rec: BlobRecord): Promise<void> {
-    await writeFileAtomic(this.metaPath(rec.sha256), JSON.stringify(rec) + "\n");
+    await writeSmallFile(this.metaPath(rec.sha256), JSON.stringify(rec) + "\n");
   }
 
   /**
    * Moves a verified file into the store. The caller has hashed it (`actual`); this only renames.
-   * When the blob already exists (another process finished first) the existing one is kept and
-   * the file is removed: blobs were verified before they were committed.
+   * On POSIX a rename onto an existing blob swaps in identical, equally verified bytes, so there is
+   * nothing to look up first (fewer file-system calls per file matter when fetching hundreds of
+   * wheels). Windows refuses to rename onto a read-only file: then the existing blob is kept.
    */
   async commit(file: string, actual: Actual, meta: StoreMeta = {}): Promise<string> {
     const dest = this.blobPath(actual.sha256);
     await chmod(file, 0o444);
-    if ((await this.blobSize(actual.sha256)) === actual.size) {
+    try {
+      await this.renameInto(file, dest);
+    } catch (e) {
+      if ((await this.blobSize(actual.sha256)) !== actual.size) throw new BundleError("CACHE", `cannot store ${dest}`, { cause: e });
       await unlink(file).catch(() => {});
-    } else {
-      await mkdir(dirname(dest), { recursive: true });
-      try {
-        await rename(file, dest);
-      } catch (e) {
-        // Windows will not rename onto a read-only file: someone committed it meanwhile.
-        if ((await this.blobSize(actual.sha256)) !== actual.size) throw new BundleError("CACHE", `cannot store ${dest}`, { cause: e });
-        await unlink(file).catch(() => {});
-      }
     }
-    const old = await this.meta(actual.sha256);
-    const rec: BlobRecord = {
-      sha256: actual.sha256,
-      size: actual.size,
-      ...((old?.url ?? meta.url) ? { url: old?.url ?? meta.url } : {}),
-      ...((old?.from ?? meta.from) ? { from: old?.from ?? meta.from } : {}),
-      added: old?.added ?? Date.now(),
-    };
-    await this.writeMeta(rec);
+    // The first record wins: it says where the bytes first came from and when.
+    const rec: BlobRecord = { sha256: actual.sha256, size: actual.size, ...(meta.url ? { url: meta.url } : {}), ...(meta.from ? { from: meta.from } : {}), added: Date.now() };
+    await this.createFile(this.metaPath(actual.sha256), JSON.stringify(rec) + "\n");
     if (meta.key) await this.record(meta.key, actual.sha256);
     return dest;
+  }
+
+  private readonly made = new Set<string>();
+
+  /** mkdir -p, once per folder and process. */
+  async ensureDir(dir: string): Promise<void> {
+    if (this.made.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.made.add(dir);
+  }
+
+  private async renameInto(file: string, dest: string): Promise<void> {
+    try {
+      await rename(file, dest);
+    } catch (e) {
+      if (errno(e) !== "ENOENT") throw e;
+      await this.ensureDir(dirname(dest));
+      await rename(file, dest);
+    }
+  }
+
+  /** Writes a small file unless it exists (O_EXCL). */
+  private async createFile(path: string, data: string): Promise<void> {
+    try {
+      await writeFile(path, data, { flag: "wx" });
+    } catch (e) {
+      if (errno(e) === "EEXIST") return;
+      if (errno(e) !== "ENOENT") throw e;
+      await this.ensureDir(dirname(path));
+      await writeFile(path, data, { flag: "wx" }).catch((e2: unknown) => {
+        if (errno(e2) !== "EEXIST") throw e2;
+      });
+    }
   }
 
   /**
@@ -176,7 +198,7 @@ export class Cache {
 
   async record(key: string, sha256: string): Promise<void> {
     const rec: KeyRecord = { key, sha256: sha256.toLowerCase() };
-    await writeFileAtomic(join(this.dir, keyRel(key)), JSON.stringify(rec) + "\n");
+    await writeSmallFile(join(this.dir, keyRel(key)), JSON.stringify(rec) + "\n");
   }
 
   /** Takes the per-digest lock (see lock.ts). */

@@ -2,7 +2,7 @@
 // process may be fetching it: wait, then use its blob), try the mirrors, commit the verified
 // partial by rename, record which URL served it.
 
-import { mkdir, rm, stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { keys } from "../cache/layout.ts";
 import { BundleError } from "../core/errors.ts";
@@ -59,10 +59,10 @@ async function download(req: FetchRequest, ctx: RunCtx): Promise<Fetched> {
   try {
     const again = await cachedHit(req, ctx);
     if (again) return again;
-    await mkdir(dirname(ctx.cache.partialPath(sha256)), { recursive: true });
+    await ctx.cache.ensureDir(dirname(ctx.cache.partialPath(sha256)));
     const { value: actual, url } = await tryMirrors(req.id, label(req), req.urls, ctx, (u) => downloadVia(u, req, ctx));
     const path = await ctx.cache.commit(ctx.cache.partialPath(sha256), actual, { url, key: req.key });
-    await rm(ctx.cache.segmentsPath(sha256), { force: true });
+    if (actual.segmented) await rm(ctx.cache.segmentsPath(sha256), { force: true });
     await ctx.cache.record(keys.url(url), sha256);
     ctx.emit({ type: "download:done", id: req.id, url, bytes: actual.size, cached: false });
     return { id: req.id, path, sha256, size: actual.size, url, cached: false };
@@ -77,18 +77,20 @@ async function download(req: FetchRequest, ctx: RunCtx): Promise<Fetched> {
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
 /** Downloads from one URL into the digest's partial file: segmented when large, one stream otherwise. */
-async function downloadVia(url: string, req: FetchRequest, ctx: RunCtx): Promise<Actual> {
+async function downloadVia(url: string, req: FetchRequest, ctx: RunCtx): Promise<Actual & { segmented: boolean }> {
   const sha256 = req.sha256.toLowerCase();
   const size = req.size ?? (await linkedSize(url, sha256, ctx));
   const t: Target = { id: req.id, sha256, size, partial: ctx.cache.partialPath(sha256) };
   const state = ctx.cache.segmentsPath(sha256);
   const segmentable = ctx.segments > 1;
-  if (size !== undefined && size > 0 && ((segmentable && size > ctx.segmentThreshold) || (await exists(state)))) {
-    return segmentsOrStream(url, { ...t, size }, state, ctx);
+  const large = size !== undefined && segmentable && size > ctx.segmentThreshold;
+  // A segment state only exists beside a partial file: look for it only then.
+  if (size !== undefined && size > 0 && (large || ((await exists(t.partial)) && (await exists(state))))) {
+    return { ...(await segmentsOrStream(url, { ...t, size }, state, ctx)), segmented: true };
   }
   const r = await streamDownload(url, t, ctx, segmentable);
-  if (r.kind === "done") return r.actual;
-  return segmentsOrStream(url, { ...t, size: r.size }, state, ctx);
+  if (r.kind === "done") return { ...r.actual, segmented: false };
+  return { ...(await segmentsOrStream(url, { ...t, size: r.size }, state, ctx)), segmented: true };
 }
 
 async function segmentsOrStream(url: string, t: Target & { size: number }, state: string, ctx: RunCtx): Promise<Actual> {

@@ -8,7 +8,7 @@
 import { constants } from "node:fs";
 import { open, readFile, rm, stat, type FileHandle } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { writeFileAtomic } from "../core/fs.ts";
+import { writeSmallFile } from "../cache/small-file.ts";
 import { integrityProblem, newHash, type Actual } from "../integrity/sha256.ts";
 import { progressReporter, type RunCtx } from "./context.ts";
 import { dropBody, header, openUrl } from "./http.ts";
@@ -140,7 +140,7 @@ export async function segmentedDownload(url: string, t: SegmentTarget, ctx: RunC
   const pieces = await loadPieces(t, t.pieceSize ?? pieceSizeFor(t.size, ctx.segments));
   const resumedFrom = doneBytes(pieces);
   let saving: Promise<void> = Promise.resolve();
-  const save = () => (saving = saving.catch(() => {}).then(() => writeFileAtomic(t.state, JSON.stringify(toState(t.sha256, t.size, pieces)))));
+  const save = () => (saving = saving.catch(() => {}).then(() => writeSmallFile(t.state, JSON.stringify(toState(t.sha256, t.size, pieces)))));
   await save(); // before the file grows holes: a partial without a sidecar is always a plain prefix
   const fh = await open(t.partial, constants.O_RDWR | constants.O_CREAT, 0o644);
   const stop = new AbortController();
