@@ -154,31 +154,13 @@ export async function segmentedDownload(url: string, t: SegmentTarget, ctx: RunC
     ctx.emit({ type: "download:start", id: t.id, url, total: t.size, ...(resumedFrom > 0 ? { resumeFrom: resumedFrom } : {}) });
     const report = progressReporter(ctx.emit, t.id, t.size);
     let done = resumedFrom;
-    let failure: unknown;
     const onBytes: OnBytes = (n, at, bufs) => {
       done += n;
       report(done);
       hasher.offer(at, bufs);
       void hasher.pump().catch(() => {});
     };
-    const worker = async (w: number) => {
-      const release = await ctx.session.hosts.acquire(url, ctx.perHost, stop.signal);
-      try {
-        for (;;) {
-          const piece = claim(pieces, w) ?? steal(pieces, w, MIN_STEAL);
-          if (!piece) return;
-          await fetchPiece(url, piece, t, ctx, fh, stop.signal, onBytes);
-          piece.owner = undefined;
-        }
-      } catch (e) {
-        failure ??= e;
-        stop.abort(e);
-      } finally {
-        release();
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, ctx.segments) }, (_, w) => worker(w)));
-    if (failure !== undefined) throw failure;
+    await runConnections(url, t, ctx, fh, pieces, stop, onBytes);
     await hasher.pump(true);
     report(done, true);
     const actual = hasher.digest();
@@ -201,6 +183,29 @@ export async function segmentedDownload(url: string, t: SegmentTarget, ctx: RunC
     await saving.catch(() => {});
     if (await stat(t.partial).then(() => true, () => false)) await save().catch(() => {});
   }
+}
+
+/** `ctx.segments` connections take pieces until none is left; the first failure stops them all. */
+async function runConnections(url: string, t: SegmentTarget, ctx: RunCtx, fh: FileHandle, pieces: Piece[], stop: AbortController, onBytes: OnBytes): Promise<void> {
+  let failure: unknown;
+  const worker = async (w: number) => {
+    const release = await ctx.session.hosts.acquire(url, ctx.perHost, stop.signal);
+    try {
+      for (;;) {
+        const piece = claim(pieces, w) ?? steal(pieces, w, MIN_STEAL);
+        if (!piece) return;
+        await fetchPiece(url, piece, t, ctx, fh, stop.signal, onBytes);
+        piece.owner = undefined;
+      }
+    } catch (e) {
+      failure ??= e;
+      stop.abort(e);
+    } finally {
+      release();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, ctx.segments) }, (_, w) => worker(w).catch((e: unknown) => (failure ??= e))));
+  if (failure !== undefined) throw failure;
 }
 
 /** Fetches one piece, continuing from where a reset connection stopped. */
