@@ -1,0 +1,71 @@
+// Packing a finished bundle folder into its release archive (issue 6, "Packing"): a reproducible
+// .zip (zip.ts) or .tar.gz (targz.ts), optionally in volumes, and dist/SHA256SUMS (sums.ts).
+// Same folder contents and mtime → byte-identical archive, wherever and whenever it is packed
+// (with the same greenbundle and Node versions: deflate output depends on the zlib build).
+
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { BundleError } from "../core/errors.ts";
+import type { Emit } from "../core/events.ts";
+import { writeTarGz } from "./targz.ts";
+import { writeZip } from "./zip.ts";
+
+export type PackFormat = "zip" | "tar.gz";
+
+export interface PackOptions {
+  /** The finished bundle folder. */
+  dir: string;
+  /** The archive path, with or without its extension. */
+  out: string;
+  format: PackFormat;
+  /** Every entry's timestamp (SOURCE_DATE_EPOCH, or a date derived from the recipe). */
+  mtime: Date;
+  /**
+   * Volume size, in bytes or as the recipe writes it ("2GiB", "700MB"): the archive is cut into
+   * `<out>.001`, `.002`, … that concatenate back into it.
+   */
+  split?: number | string;
+  emit?: Emit;
+  signal?: AbortSignal;
+  /** Deflate model weights too (.safetensors, .ckpt, …): ~8 % smaller, many times slower. */
+  deflateWeights?: boolean;
+  /** Compression threads (default: all cores). */
+  threads?: number;
+}
+
+export interface PackResult {
+  /** The archive, or its volumes in order. */
+  files: string[];
+  /** sha256 of each of `files`. */
+  sha256: string[];
+  /** Total bytes of the archive. */
+  size: number;
+}
+
+const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30 };
+
+/** A volume size in bytes, from a number or a recipe size string (package.split). */
+export function parseSize(s: number | string): number {
+  if (typeof s === "number") return s;
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)$/i.exec(s.trim());
+  const bytes = m ? Math.floor(Number(m[1]) * UNITS[m[2]!.toUpperCase()]!) : NaN;
+  if (!(bytes >= 64 * 1024)) throw new BundleError("USAGE", `package.split must be a size of at least 64 KiB such as 2GiB; got ${JSON.stringify(s)}`);
+  return bytes;
+}
+
+/** `out` with the format's extension. */
+export function archivePath(out: string, format: PackFormat): string {
+  const ext = format === "zip" ? ".zip" : ".tar.gz";
+  return out.endsWith(ext) ? out : out + ext;
+}
+
+export async function packBundle(o: PackOptions): Promise<PackResult> {
+  const out = archivePath(o.out, o.format);
+  await mkdir(dirname(out), { recursive: true });
+  const split = o.split === undefined ? undefined : parseSize(o.split);
+  const common = { dir: o.dir, out, mtime: o.mtime, split, emit: o.emit, signal: o.signal, threads: o.threads };
+  return o.format === "zip" ? writeZip({ ...common, deflateWeights: o.deflateWeights }) : writeTarGz(common);
+}
+
+export { writeSha256Sums, parseSums, SUMS_FILE, type SumInput } from "./sums.ts";
+export { methodByName } from "./policy.ts";
