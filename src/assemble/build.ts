@@ -47,10 +47,18 @@ export interface BuildOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** One archive: its file, or its volumes in order (package.split), each with its sha256. */
+export interface BuiltArchive {
+  format: "zip" | "tar.gz";
+  files: { path: string; sha256: string }[];
+  /** Total bytes. */
+  size: number;
+}
+
 export interface BuildResult {
   bundleName: string;
   bundleDir: string;
-  archives: { path: string; sha256: string; size: number }[];
+  archives: BuiltArchive[];
   bundleJson: BundleJson;
   downloaded: number;
   linkStrategy?: LinkStrategy;
@@ -191,25 +199,18 @@ async function buildLauncherStep(root: string, work: string, plan: Plan, loaded:
   });
 }
 
-async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[], plan: Plan, split: string | undefined, g: Gathered, o: BuildOptions, emit: Emit) {
+async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[], plan: Plan, split: string | undefined, g: Gathered, o: BuildOptions, emit: Emit): Promise<BuiltArchive[]> {
   const wanted = formats.filter((f): f is "zip" | "tar.gz" => f !== "dir");
   if (!wanted.length) return [];
   const pack = await loadPack();
-  if (!pack) {
-    emit({ type: "warning", message: `no archive was written (the packing stage is not available in this build of greenbundle); the bundle folder is ${bundleDir}` });
-    return [];
-  }
   emit({ type: "stage", stage: "pack", status: "start", detail: wanted.join(", ") });
   const mtime = await sourceDate(o.env ?? process.env, g.repos);
-  const archives: { path: string; sha256: string; size: number }[] = [];
-  const written: string[] = [];
+  const archives: BuiltArchive[] = [];
   for (const format of wanted) {
-    const out = join(outDir, `${plan.bundleName}.${format}`);
-    const r = await pack.packBundle({ dir: bundleDir, out, format, mtime, ...(split ? { split } : {}), emit, ...(o.signal ? { signal: o.signal } : {}) });
-    archives.push({ path: out, sha256: r.sha256, size: r.size });
-    written.push(...(r.files.length ? r.files : [out]));
+    const r = await pack.packBundle({ dir: bundleDir, out: join(outDir, plan.bundleName), format, mtime, ...(split ? { split } : {}), emit, ...(o.signal ? { signal: o.signal } : {}) });
+    archives.push({ format, size: r.size, files: r.files.map((path, i) => ({ path, sha256: r.sha256[i]! })) });
   }
-  await pack.writeSha256Sums(outDir, written);
+  await pack.writeSha256Sums(outDir, archives.flatMap((a) => a.files));
   emit({ type: "stage", stage: "pack", status: "done" });
   return archives;
 }

@@ -33,37 +33,7 @@ export interface LauncherArgs {
 }
 export type BuildLauncher = (a: LauncherArgs) => Promise<{ size: number; sha256: string }>;
 
-export interface PackArgs {
-  dir: string;
-  out: string;
-  format: "zip" | "tar.gz";
-  mtime: Date;
-  split?: string;
-  emit: Emit;
-  signal?: AbortSignal;
-}
-export type PackBundle = (a: PackArgs) => Promise<{ files: string[]; sha256: string; size: number }>;
-export type WriteSha256Sums = (distDir: string, archives: string[]) => Promise<unknown>;
-
-async function firstExport<T>(candidates: string[], name: string): Promise<T | undefined> {
-  for (const spec of candidates) {
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(new URL(spec, import.meta.url).href)) as Record<string, unknown>;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String((e as Error).message).includes(spec.replace(/^\.\.\//, ""))) continue;
-      throw e;
-    }
-    if (typeof mod[name] === "function") return mod[name] as T;
-  }
-  return undefined;
-}
-
 // Typed imports: tsc checks that these stages still fit the contracts above.
 export const loadPythonTree = async (): Promise<BuildPythonTree> => (await import("../python/tree.ts")).buildPythonTree;
 export const loadLauncher = async (): Promise<BuildLauncher> => (await import("../launcher/index.ts")).buildLauncher;
-export const loadPack = async () => {
-  const pack = await firstExport<PackBundle>(["../pack/pack.ts", "../pack/index.ts", "../pack/zip.ts"], "packBundle");
-  const sums = await firstExport<WriteSha256Sums>(["../pack/sums.ts", "../pack/pack.ts", "../pack/index.ts"], "writeSha256Sums");
-  return pack && sums ? { packBundle: pack, writeSha256Sums: sums } : undefined;
-};
+export const loadPack = () => import("../pack/index.ts");

@@ -122,11 +122,26 @@ describe("rebuilding", () => {
     const b = await readFile(join(again.bundleDir, "bundle.json"), "utf8");
     expect(b).toBe(a);
     expect(again.placed.hardlink).toBeGreaterThan(0);
-  });
+  }, 300_000);
 
   it("produces the same bundle.json from a cold cache", async () => {
     const again = await build({ outDir: join(tmp, "dist3"), cacheDir: join(tmp, "cache-cold") });
     expect(again.downloaded).toBeGreaterThan(0);
     expect(await readFile(join(again.bundleDir, "bundle.json"), "utf8")).toBe(await readFile(join(first.bundleDir, "bundle.json"), "utf8"));
-  });
+  }, 300_000);
+});
+
+describe("packing", () => {
+  it("writes the archive and SHA256SUMS, byte-identical from two builds into different folders", async () => {
+    const a = await build({ outDir: join(tmp, "zip-a"), format: "zip" });
+    const b = await build({ outDir: join(tmp, "zip-b"), format: "zip" });
+    expect(a.archives).toHaveLength(1);
+    const file = a.archives[0]!.files[0]!;
+    expect(file.path).toBe(join(tmp, "zip-a", `${bundle}.zip`));
+    expect(b.archives[0]!.files[0]!.sha256).toBe(file.sha256);
+    expect(await readFile(join(tmp, "zip-a", "SHA256SUMS"), "utf8")).toContain(`${file.sha256}  ${bundle}.zip`);
+    expect((await readdir(join(tmp, "zip-a"))).sort()).toEqual(["SHA256SUMS", bundle, `${bundle}.zip`]);
+    const listing = await execa("unzip", ["-l", file.path]);
+    expect(listing.stdout).toContain("app/models/model.bin");
+  }, 300_000);
 });

@@ -60,7 +60,7 @@ describe("an interrupted build", () => {
     }).catch((e: unknown) => e);
     expect(isBundleError(err) && err.code).toBe("INTERRUPTED");
     expect(await readdir(out)).toEqual([]);
-  });
+  }, 300_000);
 
   it("exits 130 on SIGINT in the middle of placing repositories, cleaning up after itself", async () => {
     const out = join(tmp, "sigint");
@@ -75,7 +75,7 @@ describe("an interrupted build", () => {
     expect(await exited).toBe(130);
     expect(stderr).toContain("interrupted");
     expect(await readdir(out)).toEqual([]);
-  });
+  }, 300_000);
 
   it("killed with SIGKILL leaves no finished-looking folder, and the next build removes the leftover", async () => {
     const out = join(tmp, "killed");
@@ -91,5 +91,5 @@ describe("an interrupted build", () => {
     const r = await buildBundle({ recipe: world.recipe, cacheDir: cache, outDir: out, launcher: false, builderVersion: "test" });
     expect(r.bundleDir).toBe(join(out, bundle));
     expect(await readdir(out)).toEqual([bundle]);
-  });
+  }, 300_000);
 });

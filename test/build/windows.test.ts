@@ -56,7 +56,7 @@ describe("a win-x64 bundle", () => {
     expect(msg).toContain("app/repositories/bad/README.md ≈ app/repositories/bad/Readme.md");
     expect(msg).toMatch(/app\/repositories\/bad\/(deep-folder-name\/)+file\.txt: path is \d+ characters long/);
     expect(await readdir(out)).toEqual([]);
-  });
+  }, 300_000);
 });
 
 describe("bundle build on the command line", () => {

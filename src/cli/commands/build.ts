@@ -51,7 +51,7 @@ function summary(r: BuildResult): string {
   const lines = [
     `built ${r.bundleName}: ${r.bundleJson.files.length} files, ${fmtBytes(bytes)}, ${r.bundleJson.components.length} components`,
     `  folder:  ${r.bundleDir}`,
-    ...r.archives.map((a) => `  archive: ${a.path} (${fmtBytes(a.size)}, sha256 ${a.sha256})`),
+    ...r.archives.flatMap((a) => a.files.map((f, i) => `  ${a.files.length > 1 ? `volume ${i + 1}/${a.files.length}` : "archive"}: ${f.path}${i === 0 ? ` (${fmtBytes(a.size)} in all)` : ""}\n           sha256 ${f.sha256}`)),
     `  ${r.downloaded ? `${r.downloaded} download(s)` : "everything came from the cache"}; files ${r.placed.hardlink} hardlinked, ${r.placed.reflink} reflinked, ${r.placed.copy} copied`,
   ];
   if (r.unmet.length) lines.push(`  ${r.unmet.length} package(s) named by extensions are not in the wheel set (see the warnings above)`);
