@@ -148,7 +148,7 @@ async function fetchThroughMirrors(req: RepoRequest, bare: string, opts: EnsureO
       if (permanent.has(url)) continue;
       emit({ type: "download:start", id: req.id, url });
       const r = await git(
-        ["-c", "protocol.version=2", "-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60", "-c", "fetch.writeCommitGraph=false",
+        ["-c", "protocol.version=2", "-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60", "-c", "fetch.writeCommitGraph=false", "-c", "fetch.unpackLimit=1",
           "fetch", "-q", "--depth", "1", "--no-tags", url, `+${req.commit}:refs/pins/${req.commit}`],
         { cwd: bare, reject: false, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.env ? { baseEnv: opts.env } : {}) },
       );

@@ -4,6 +4,7 @@ import { join, relative } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isBundleError } from "../../src/core/errors.ts";
+import { collector } from "../../src/core/events.ts";
 import { createFixtureRepo, startGitServer, type GitServer } from "../../src/demo/git-server.ts";
 import { bareCachePath, canonicalRepoUrl, ensureCommit, missingCommits, type RepoRequest } from "../../src/git/cache.ts";
 import { fetchRepos, placeRepos } from "../../src/git/repos.ts";
@@ -62,7 +63,10 @@ describe("git cache", () => {
   it("fetches a pinned commit that is not a branch tip from the first mirror", async () => {
     const cache = await tempDir();
     const before = m1.fetches();
-    const got = await ensureCommit(req("webui", webui[0]!), { cacheDir: cache });
+    const { emit, events } = collector();
+    const got = await ensureCommit(req("webui", webui[0]!), { cacheDir: cache, emit });
+    expect(events.find((e) => e.type === "download:done")).toMatchObject({ cached: false, bytes: expect.any(Number) });
+    expect((events.find((e) => e.type === "download:done") as { bytes: number }).bytes).toBeGreaterThan(0);
     expect(got).toMatchObject({ commit: webui[0], url: `${m1.url}/o/webui.git`, cached: false, branch: "main" });
     expect(m1.fetches()).toBeGreaterThan(before);
     const again = await ensureCommit(req("webui", webui[0]!), { cacheDir: cache });
