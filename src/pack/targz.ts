@@ -49,19 +49,28 @@ class ParallelGzip {
     await this.w.append(GZIP_HEADER);
   }
 
-  private send(final: boolean): void {
-    // A buffer of its own (never Node's shared pool): it is transferred to the worker.
-    const data = new Uint8Array(this.pendingLen);
+  /** Takes `n` bytes from the front of the pending chunks into a buffer of its own (it is transferred). */
+  private take(n: number): Uint8Array {
+    const data = new Uint8Array(n);
     let at = 0;
-    for (const c of this.pending) {
-      data.set(c, at);
-      at += c.length;
+    let i = 0;
+    while (at < n) {
+      const c = this.pending[i]!;
+      const k = Math.min(c.length, n - at);
+      data.set(c.subarray(0, k), at);
+      at += k;
+      if (k === c.length) i++;
+      else this.pending[i] = c.subarray(k);
     }
-    this.pending = [];
-    this.pendingLen = 0;
+    this.pending = this.pending.slice(i); // node-tar emits thousands of 512-byte chunks: no shift()
+    this.pendingLen -= n;
+    return data;
+  }
+
+  private send(final: boolean, n: number): void {
+    const data = this.take(n);
     const dict = this.prevTail;
-    this.prevTail = data.subarray(Math.max(0, data.length - WINDOW)).slice();
-    // `data` is transferred to the worker; the dictionary is a separate copy.
+    this.prevTail = data.slice(Math.max(0, data.length - WINDOW));
     const length = data.length; // read before the transfer detaches `data`
     const result = this.pool.run([{ data, dict, final }]).then((r) => r[0]!);
     result.catch(() => {}); // awaited in drain(); after a failure or abort the rest is dropped
@@ -82,20 +91,15 @@ class ParallelGzip {
   async push(chunk: Buffer): Promise<void> {
     this.pending.push(chunk);
     this.pendingLen += chunk.length;
-    // The last block is held back so that it can be sent as the final one.
-    if (this.pendingLen >= 2 * BLOCK) {
-      const all = Buffer.concat(this.pending, this.pendingLen);
-      this.pending = [all.subarray(0, BLOCK)];
-      this.pendingLen = BLOCK;
-      this.send(false);
-      this.pending = [all.subarray(BLOCK)];
-      this.pendingLen = all.length - BLOCK;
+    // One block is always held back, so that the last one can be sent as the final one.
+    while (this.pendingLen >= 2 * BLOCK) {
+      this.send(false, BLOCK);
       await this.drain(4 * this.pool.threads);
     }
   }
 
   async end(): Promise<void> {
-    this.send(true);
+    this.send(true, this.pendingLen);
     await this.drain(0);
     const trailer = Buffer.alloc(8);
     trailer.writeUInt32LE(this.crc >>> 0, 0);
