@@ -3,7 +3,9 @@
 //
 //   <cache>/content-v1/sha256/ab/cd/<rest>   blobs, named by their sha256, read-only (0444)
 //   <cache>/index-v1/blobs/ab/<sha256>.json  per-blob record {sha256,size,url,added}; its mtime is the last use
-//   <cache>/index-v1/keys/ab/<sha256(key)>.json  key → digest ("url:…", "artifact:…", anything a stage wants)
+//   <cache>/index-v1/keys/ab/<sha256(key)>.json  key → digest ("url:…" for downloads whose digest was
+//                                            not known in advance, "built:…", anything a stage wants;
+//                                            pinned downloads need no key: their digest is the key)
 //   <cache>/tmp/partial/<sha256>             a resumable partial download of that digest
 //   <cache>/tmp/partial/<sha256>.segments.json  the per-segment state of a segmented download
 //   <cache>/tmp/locks/<sha256>.lock          who is downloading that digest right now (pid, host, token)

@@ -4,7 +4,6 @@
 
 import { rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { keys } from "../cache/layout.ts";
 import { BundleError } from "../core/errors.ts";
 import { isSha256, type Actual } from "../integrity/sha256.ts";
 import type { RunCtx } from "./context.ts";
@@ -60,10 +59,9 @@ async function download(req: FetchRequest, ctx: RunCtx): Promise<Fetched> {
     const again = await cachedHit(req, ctx);
     if (again) return again;
     await ctx.cache.ensureDir(dirname(ctx.cache.partialPath(sha256)));
-    const { value: actual, url } = await tryMirrors(req.id, label(req), req.urls, ctx, (u) => downloadVia(u, req, ctx));
+    const { value: actual, url } = await ctx.slots.run(() => tryMirrors(req.id, label(req), req.urls, ctx, (u) => downloadVia(u, req, ctx)), ctx.signal);
     const path = await ctx.cache.commit(ctx.cache.partialPath(sha256), actual, { url, key: req.key });
     if (actual.segmented) await rm(ctx.cache.segmentsPath(sha256), { force: true });
-    await ctx.cache.record(keys.url(url), sha256);
     ctx.emit({ type: "download:done", id: req.id, url, bytes: actual.size, cached: false });
     return { id: req.id, path, sha256, size: actual.size, url, cached: false };
   } catch (e) {

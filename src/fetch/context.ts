@@ -3,6 +3,7 @@
 import { Cache } from "../cache/store.ts";
 import { silent, type Emit } from "../core/events.ts";
 import { DEFAULT_TIMEOUTS, type Timeouts } from "./http.ts";
+import { Semaphore } from "./limits.ts";
 import { defaultSession, type FetchSession } from "./session.ts";
 import type { FetchOptions } from "./types.ts";
 
@@ -14,6 +15,8 @@ export interface RunCtx {
   env: NodeJS.ProcessEnv;
   offline: boolean;
   jobs: number;
+  /** Download slots (`jobs` of them): held only while bytes move, not during cache bookkeeping. */
+  slots: Semaphore;
   perHost: number;
   segmentThreshold: number;
   segments: number;
@@ -41,6 +44,7 @@ export function runCtx(opts: FetchOptions): RunCtx {
     env: opts.env ?? process.env,
     offline: opts.offline ?? false,
     jobs: pos(opts.jobs, DEFAULTS.jobs),
+    slots: new Semaphore(pos(opts.jobs, DEFAULTS.jobs)),
     perHost: pos(opts.perHost, DEFAULTS.perHost),
     segmentThreshold: opts.segmentThreshold ?? DEFAULTS.segmentThreshold,
     segments: pos(opts.segments, DEFAULTS.segments),

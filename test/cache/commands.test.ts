@@ -34,9 +34,9 @@ describe("bundle cache", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/: 3 blob\(s\), 117\.2 KiB/);
     expect(r.stdout).toMatch(new RegExp(`${OLD.sha256.slice(0, 12)}\\s+48\\.8 KiB\\s+now\\s+http://127\\.0\\.0\\.1:\\d+/m/old\\.bin`));
-    const j = JSON.parse((await runCli(["cache", "ls", "--cache", w.cacheDir, "--json"])).stdout) as { entries: { sha256: string; keys: string[] }[] };
+    const j = JSON.parse((await runCli(["cache", "ls", "--cache", w.cacheDir, "--json"])).stdout) as { entries: { sha256: string; url: string }[] };
     expect(j.entries.map((e) => e.sha256).sort()).toEqual([PY.sha256, NODE.sha256, OLD.sha256].sort());
-    expect(j.entries.every((e) => e.keys.some((k) => k.startsWith("url:")))).toBe(true);
+    expect(j.entries.every((e) => e.url.startsWith("http://127.0.0.1:"))).toBe(true);
   });
 
   it("verify re-hashes everything, evicts a corrupt blob and exits 1", async () => {
