@@ -41,6 +41,8 @@ export interface RecipeFile {
   urls: string[];
   sha256: string;
   size?: number;
+  /** Inline content instead of a URL. */
+  text?: string;
 }
 
 /**
@@ -59,7 +61,7 @@ export async function writeRecipe(dir: string, m: string[], art: { python: Recip
     "python:",
     "  version: 3.10.6",
     `  linux-x64: ${item(art.python)}`,
-    ...(art.files?.length ? ["files:", ...art.files.flatMap((f) => [`  - path: ${f.path}`, `    url: ${f.urls[0]}`, `    sha256: ${f.sha256}`, ...(f.size !== undefined ? [`    size: ${f.size}`] : [])])] : []),
+    ...(art.files?.length ? ["files:", ...art.files.flatMap((f) => (f.text !== undefined ? [`  - path: ${f.path}`, `    text: ${JSON.stringify(f.text)}`] : [`  - path: ${f.path}`, `    url: ${f.urls[0]}`, `    sha256: ${f.sha256}`, ...(f.size !== undefined ? [`    size: ${f.size}`] : [])]))] : []),
     "launcher:",
     "  node:",
     `    linux-x64: ${item(art.node)}`,
