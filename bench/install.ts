@@ -9,7 +9,7 @@
 
 import { execa } from "execa";
 import { readdirSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { bulkWheelSpec, writeWheel } from "../src/demo/wheels.ts";
@@ -57,10 +57,12 @@ async function main(): Promise<void> {
     const node = process.execPath;
     const gbScript = `import { installWheels } from ${JSON.stringify(new URL("../src/python/install.ts", import.meta.url).pathname)};
 import { makeTarget } from ${JSON.stringify(new URL("../src/python/target.ts", import.meta.url).pathname)};
-const [root, ...ws] = process.argv.slice(1);
+const [root, ...ws] = process.argv.slice(2);
 await installWheels(ws.map((p) => ({ path: p, filename: p.split("/").pop() })), { root, target: makeTarget("linux-x64", ${JSON.stringify(version)}) });`;
+    const gbFile = join(work, "install.mjs");
+    await writeFile(gbFile, gbScript);
     const tools: [string, (out: string) => Promise<unknown>][] = [
-      ["greenbundle installWheels (node process)", (out) => execa(node, ["--input-type=module", "-e", gbScript, out, ...wheels])],
+      ["greenbundle installWheels (node process)", (out) => execa(node, [gbFile, out, ...wheels])],
       ["pip install --target (compiles .pyc, its default)", (out) => execa(python, ["-m", "pip", "install", "--isolated", "--no-index", "--no-deps", "--disable-pip-version-check", "-q", "--target", out, ...wheels])],
       ["pip install --target --no-compile", (out) => execa(python, ["-m", "pip", "install", "--isolated", "--no-index", "--no-deps", "--disable-pip-version-check", "-q", "--no-compile", "--target", out, ...wheels])],
       [`unzip, ${jobs} in parallel (no checks, no scripts)`, (out) => execa("sh", ["-c", `mkdir -p "$0" && printf '%s\\n' "$@" | xargs -P ${jobs} -I{} unzip -qo {} -d "$0"`, out, ...wheels])],
