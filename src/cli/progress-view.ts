@@ -60,6 +60,38 @@ export class ProgressModel {
           this.stageDetail = e.detail;
         }
         break;
+      case "download:start":
+      case "download:progress":
+      case "download:mirror":
+      case "download:retry":
+      case "download:done":
+      case "download:failed":
+        this.applyDownload(e, now);
+        break;
+      case "task:start":
+        this.tasks.set(e.id, { title: e.title, done: 0, total: e.total });
+        break;
+      case "task:progress": {
+        const t = this.tasks.get(e.id);
+        if (t) Object.assign(t, { done: e.done, total: e.total ?? t.total });
+        break;
+      }
+      case "task:done":
+      case "task:failed":
+        this.tasks.delete(e.id);
+        if (e.type === "task:failed") this.note(`✖ ${e.id}: ${e.reason}`);
+        break;
+      case "warning":
+        this.note(`⚠ ${e.message}`);
+        break;
+      case "info":
+        this.note(e.message);
+        break;
+    }
+  }
+
+  private applyDownload(e: Extract<BundleEvent, { type: `download:${string}` }>, now: number): void {
+    switch (e.type) {
       case "download:start": {
         const from = e.resumeFrom ?? 0;
         this.items.set(e.id, { id: e.id, total: e.total, bytes: from, sampleBytes: from, sampleAt: now, rate: 0, startedAt: now, state: "active" });
@@ -104,25 +136,6 @@ export class ProgressModel {
         this.note(`✖ ${e.id}: ${e.reason}`);
         break;
       }
-      case "task:start":
-        this.tasks.set(e.id, { title: e.title, done: 0, total: e.total });
-        break;
-      case "task:progress": {
-        const t = this.tasks.get(e.id);
-        if (t) Object.assign(t, { done: e.done, total: e.total ?? t.total });
-        break;
-      }
-      case "task:done":
-      case "task:failed":
-        this.tasks.delete(e.id);
-        if (e.type === "task:failed") this.note(`✖ ${e.id}: ${e.reason}`);
-        break;
-      case "warning":
-        this.note(`⚠ ${e.message}`);
-        break;
-      case "info":
-        this.note(e.message);
-        break;
     }
   }
 

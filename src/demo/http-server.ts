@@ -94,11 +94,17 @@ export function parseRange(h: string | undefined, size: number): { start: number
   return start >= size || end < start ? "bad" : { start, end };
 }
 
-export async function startFileServer(opts: FileServerOptions = {}): Promise<FileServer> {
-  const files = new Map<string, FileBody>(Object.entries(opts.files ?? {}));
-  const faults = new Map<string, Fault>();
-  const total = opts.throttle?.total ? new Pacer(opts.throttle.total) : undefined;
-  const stats: ServerStats = {
+/** Everything a request handler needs. */
+interface World {
+  opts: FileServerOptions;
+  files: Map<string, FileBody>;
+  faults: Map<string, Fault>;
+  stats: ServerStats;
+  total: Pacer | undefined;
+}
+
+function newStats(): ServerStats {
+  return {
     requests: [],
     bytes: {},
     totalBytes: 0,
@@ -109,122 +115,127 @@ export async function startFileServer(opts: FileServerOptions = {}): Promise<Fil
       this.totalBytes = 0;
     },
   };
+}
 
-  const faultFor = (path: string, info: RequestInfo): Fault | undefined => {
-    for (const key of [path, "*"]) {
-      const f = faults.get(key);
-      if (!f || (f.when && !f.when(info))) continue;
-      if (f.times !== undefined && --f.times <= 0) faults.delete(key);
-      return f;
-    }
-    return undefined;
-  };
+/** The fault for this request (its path first, then "*"), counting down `times`. */
+function faultFor(w: World, path: string, info: RequestInfo): Fault | undefined {
+  for (const key of [path, "*"]) {
+    const f = w.faults.get(key);
+    if (!f || (f.when && !f.when(info))) continue;
+    if (f.times !== undefined && --f.times <= 0) w.faults.delete(key);
+    return f;
+  }
+  return undefined;
+}
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    let path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    const log = (status: number) => stats.requests.push({ method: req.method ?? "GET", path, range: req.headers.range, status });
-    let hop: number | undefined;
-    let direct = false;
-    if (path.startsWith(HOP)) {
-      const m = /^\/__hop\/(\d+)(\/.*)$/.exec(path);
-      hop = Number(m?.[1] ?? 0);
-      path = m?.[2] ?? "/";
-    } else if (path.startsWith(`${DIRECT}/`)) {
-      direct = true;
-      path = path.slice(DIRECT.length);
-    }
-    const info: RequestInfo = { method: req.method ?? "GET", path, range: req.headers.range };
-    const fault = hop === undefined ? faultFor(path, info) : faults.get(path);
-    if (fault?.delayMs) await sleep(fault.delayMs);
-    if (fault?.redirect && !direct) {
-      const left = (hop ?? fault.redirect.hops) - 1; // redirects still to come after this one
-      const to = left > 0 ? `${HOP}${left}${path}` : (fault.redirect.to ?? `${DIRECT}${path}`);
-      log(302);
-      res.writeHead(302, { location: to, "content-length": 0 }).end();
-      return;
-    }
-    if (fault?.status) {
-      log(fault.status);
-      res.writeHead(fault.status, { "content-type": "text/plain" }).end(`fault ${fault.status}\n`);
-      return;
-    }
-    const body = files.get(path);
-    if (!body) {
-      log(404);
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
-      return;
-    }
-    const size = Buffer.isBuffer(body) ? body.length : body.size;
-    const headers: Record<string, string | number> = { "accept-ranges": "bytes", "content-type": "application/octet-stream" };
-    if (req.method === "HEAD") {
-      if (opts.linked || fault?.linkedEtag) {
-        headers["x-linked-size"] = size;
-        headers["x-linked-etag"] = `"${fault?.linkedEtag ?? sha256Of(body)}"`;
-      }
-      log(200);
-      res.writeHead(200, { ...headers, "content-length": size }).end();
-      return;
-    }
-    const range = fault?.ignoreRange ? undefined : parseRange(req.headers.range, size);
-    if (range === "bad") {
-      log(416);
-      res.writeHead(416, { "content-range": `bytes */${size}` }).end();
-      return;
-    }
-    const start = range?.start ?? 0;
-    const end = range ? range.end + 1 : size;
-    const status = range ? 206 : 200;
-    if (range) headers["content-range"] = `bytes ${start}-${end - 1}/${size}`;
+/** Splits the internal redirect-hop and fault-bypass prefixes off a path. */
+function route(raw: string): { path: string; hop: number | undefined; direct: boolean } {
+  const path = decodeURIComponent(new URL(raw, "http://x").pathname);
+  const m = /^\/__hop\/(\d+)(\/.*)$/.exec(path);
+  if (m) return { path: m[2]!, hop: Number(m[1]), direct: false };
+  if (path.startsWith(`${DIRECT}/`)) return { path: path.slice(DIRECT.length), hop: undefined, direct: true };
+  return { path, hop: undefined, direct: false };
+}
+
+async function handle(w: World, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { path, hop, direct } = route(req.url ?? "/");
+  const log = (status: number) => w.stats.requests.push({ method: req.method ?? "GET", path, range: req.headers.range, status });
+  const info: RequestInfo = { method: req.method ?? "GET", path, range: req.headers.range };
+  const fault = hop === undefined ? faultFor(w, path, info) : w.faults.get(path);
+  if (fault?.delayMs) await sleep(fault.delayMs);
+  if (fault?.redirect && !direct) {
+    const left = (hop ?? fault.redirect.hops) - 1; // redirects still to come after this one
+    const to = left > 0 ? `${HOP}${left}${path}` : (fault.redirect.to ?? `${DIRECT}${path}`);
+    log(302);
+    res.writeHead(302, { location: to, "content-length": 0 }).end();
+    return;
+  }
+  const body = w.files.get(path);
+  if (fault?.status || !body) {
+    const status = fault?.status ?? 404;
     log(status);
-    res.writeHead(status, { ...headers, "content-length": end - start });
-    stats.active++;
-    try {
-      await sendBody(res, body, start, end, path, fault);
-    } finally {
-      stats.active--;
-    }
-  };
+    res.writeHead(status, { "content-type": "text/plain" }).end(`${status === 404 ? "not found" : `fault ${status}`}\n`);
+    return;
+  }
+  const size = Buffer.isBuffer(body) ? body.length : body.size;
+  const headers: Record<string, string | number> = { "accept-ranges": "bytes", "content-type": "application/octet-stream" };
+  if (req.method === "HEAD") {
+    if (w.opts.linked || fault?.linkedEtag) Object.assign(headers, { "x-linked-size": size, "x-linked-etag": `"${fault?.linkedEtag ?? sha256Of(body)}"` });
+    log(200);
+    res.writeHead(200, { ...headers, "content-length": size }).end();
+    return;
+  }
+  const range = fault?.ignoreRange ? undefined : parseRange(req.headers.range, size);
+  if (range === "bad") {
+    log(416);
+    res.writeHead(416, { "content-range": `bytes */${size}` }).end();
+    return;
+  }
+  const start = range?.start ?? 0;
+  const end = range ? range.end + 1 : size;
+  if (range) headers["content-range"] = `bytes ${start}-${end - 1}/${size}`;
+  log(range ? 206 : 200);
+  res.writeHead(range ? 206 : 200, { ...headers, "content-length": end - start });
+  w.stats.active++;
+  try {
+    await sendBody(w, res, body, start, end, path, fault);
+  } finally {
+    w.stats.active--;
+  }
+}
 
-  const sendBody = async (res: ServerResponse, body: FileBody, start: number, end: number, path: string, fault: Fault | undefined) => {
-    const rate = fault?.throttle ?? opts.throttle?.perConnection;
-    const own = rate ? new Pacer(rate) : undefined;
-    let sent = 0;
-    for (let pos = start; pos < end; ) {
-      if (res.destroyed) return;
-      let n = Math.min(CHUNK, end - pos);
-      const cut = fault?.resetAfter ?? fault?.truncateAfter;
-      if (cut !== undefined) n = Math.min(n, cut - sent);
-      if (n <= 0) {
-        if (fault?.resetAfter !== undefined) res.socket?.resetAndDestroy();
-        else res.socket?.end();
-        return;
-      }
-      await Promise.all([own?.take(n), total?.take(n)]);
-      if (res.destroyed) return;
-      let chunk = Buffer.isBuffer(body) ? body.subarray(pos, pos + n) : body.generate(pos, n);
-      if (fault?.corrupt) {
-        chunk = Buffer.from(chunk);
-        chunk[0] = chunk[0]! ^ 0xff;
-      }
-      sent += n;
-      pos += n;
-      stats.bytes[path] = (stats.bytes[path] ?? 0) + n;
-      stats.totalBytes += n;
-      if (!res.write(chunk)) await new Promise<void>((r) => {
-        const done = () => {
-          res.off("drain", done);
-          res.off("close", done);
-          r();
-        };
-        res.on("drain", done);
-        res.on("close", done);
-      });
-    }
-    res.end();
-  };
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise<void>((r) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      r();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
 
+/** Sends bytes [start, end) in chunks, paced, with the body faults applied; counts what was sent. */
+async function sendBody(w: World, res: ServerResponse, body: FileBody, start: number, end: number, path: string, fault: Fault | undefined): Promise<void> {
+  const rate = fault?.throttle ?? w.opts.throttle?.perConnection;
+  const own = rate ? new Pacer(rate) : undefined;
+  const cut = fault?.resetAfter ?? fault?.truncateAfter;
+  let sent = 0;
+  for (let pos = start; pos < end; ) {
+    if (res.destroyed) return;
+    const n = Math.min(CHUNK, end - pos, cut === undefined ? Infinity : cut - sent);
+    if (n <= 0) {
+      if (fault?.resetAfter !== undefined) res.socket?.resetAndDestroy();
+      else res.socket?.end(); // a clean close before Content-Length was reached: a truncated body
+      return;
+    }
+    await Promise.all([own?.take(n), w.total?.take(n)]);
+    if (res.destroyed) return;
+    let chunk = Buffer.isBuffer(body) ? body.subarray(pos, pos + n) : body.generate(pos, n);
+    if (fault?.corrupt) {
+      chunk = Buffer.from(chunk);
+      chunk[0] = chunk[0]! ^ 0xff;
+    }
+    sent += n;
+    pos += n;
+    w.stats.bytes[path] = (w.stats.bytes[path] ?? 0) + n;
+    w.stats.totalBytes += n;
+    if (!res.write(chunk)) await drained(res);
+  }
+  res.end();
+}
+
+export async function startFileServer(opts: FileServerOptions = {}): Promise<FileServer> {
+  const w: World = {
+    opts,
+    files: new Map<string, FileBody>(Object.entries(opts.files ?? {})),
+    faults: new Map<string, Fault>(),
+    stats: newStats(),
+    total: opts.throttle?.total ? new Pacer(opts.throttle.total) : undefined,
+  };
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => res.destroy());
+    handle(w, req, res).catch(() => res.destroy());
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
@@ -232,9 +243,9 @@ export async function startFileServer(opts: FileServerOptions = {}): Promise<Fil
   return {
     url: `http://${opts.host ?? "127.0.0.1"}:${port}`,
     port,
-    stats,
-    setFile: (path, body) => (body === undefined ? files.delete(path) : files.set(path, body)),
-    setFault: (path, fault) => (fault === undefined ? faults.delete(path) : faults.set(path, { ...fault })),
+    stats: w.stats,
+    setFile: (path, body) => (body === undefined ? w.files.delete(path) : w.files.set(path, body)),
+    setFault: (path, fault) => (fault === undefined ? w.faults.delete(path) : w.faults.set(path, { ...fault })),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

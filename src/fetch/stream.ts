@@ -6,6 +6,7 @@
 import { createWriteStream } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
+import type { Hash } from "node:crypto";
 import { hashRange, integrityProblem, MeterStream, newHash, type Actual } from "../integrity/sha256.ts";
 import { dropBody, header, openUrl, type Opened } from "./http.ts";
 import { AttemptError, isAbort, statusError, toAttemptError } from "./outcome.ts";
@@ -60,15 +61,38 @@ export async function streamDownload(url: string, t: Target, ctx: RunCtx, allowS
   }
 }
 
-async function streamOnce(url: string, t: Target, ctx: RunCtx, resume: boolean, allowSwitch: boolean): Promise<StreamResult> {
-  if (!resume) await rm(t.partial, { force: true });
-  let have = await fileSize(t.partial);
+/** Re-hashes the partial file; returns its usable length (0 when there is none or it is too long). */
+async function rehashPartial(t: Target, hash: Hash, ctx: RunCtx): Promise<number> {
+  const have = await fileSize(t.partial);
+  if (have === 0) return 0;
   if (t.size !== undefined && have > t.size) {
     await rm(t.partial, { force: true });
-    have = 0;
+    return 0;
   }
+  return hashRange(t.partial, hash, 0, have, ctx.signal);
+}
+
+/**
+ * Checks the answer to `bytes=<have>-` (or to a plain GET): returns where the body starts in the
+ * file (0 when the server ignored Range and sends everything), or throws what it means.
+ */
+async function bodyStart(url: string, res: Opened, have: number, t: Target): Promise<number> {
+  if (res.status === 200) return 0;
+  if (res.status === 206 && have > 0) {
+    const cr = parseContentRange(header(res.headers, "content-range"));
+    if (cr && cr.start === have && (t.size === undefined || cr.total === undefined || cr.total === t.size)) return have;
+    await discard(res);
+    throw new AttemptError("restart", url, `unexpected Content-Range "${header(res.headers, "content-range") ?? ""}" for bytes=${have}-`);
+  }
+  await discard(res);
+  if (res.status === 416 && have > 0) throw new AttemptError("restart", url, "HTTP 416 for the rest of a partial download");
+  throw statusError(url, res.status);
+}
+
+async function streamOnce(url: string, t: Target, ctx: RunCtx, resume: boolean, allowSwitch: boolean): Promise<StreamResult> {
+  if (!resume) await rm(t.partial, { force: true });
   let hash = newHash();
-  if (have > 0) have = await hashRange(t.partial, hash, 0, have, ctx.signal);
+  const have = await rehashPartial(t, hash, ctx);
   if (have > 0 && have === t.size) {
     // Finished before the last run could store it (killed between the last byte and the rename).
     const actual = { sha256: hash.digest("hex"), size: have };
@@ -78,24 +102,8 @@ async function streamOnce(url: string, t: Target, ctx: RunCtx, resume: boolean, 
   const release = await ctx.session.hosts.acquire(url, ctx.perHost, ctx.signal);
   try {
     const res = await openUrl(url, { session: ctx.session, env: ctx.env, signal: ctx.signal, timeouts: ctx.timeouts, headers: have > 0 ? { range: `bytes=${have}-` } : {} });
-    let start = have;
-    if (res.status === 200) {
-      if (have > 0) {
-        // The server ignored Range: the body is the whole file, so start over from zero.
-        start = 0;
-        hash = newHash();
-      }
-    } else if (res.status === 206 && have > 0) {
-      const cr = parseContentRange(header(res.headers, "content-range"));
-      if (!cr || cr.start !== have || (t.size !== undefined && cr.total !== undefined && cr.total !== t.size)) {
-        await discard(res);
-        throw new AttemptError("restart", url, `unexpected Content-Range "${header(res.headers, "content-range") ?? ""}" for bytes=${have}-`);
-      }
-    } else {
-      await discard(res);
-      if (res.status === 416 && have > 0) throw new AttemptError("restart", url, "HTTP 416 for the rest of a partial download");
-      throw statusError(url, res.status);
-    }
+    const start = await bodyStart(url, res, have, t);
+    if (start === 0 && have > 0) hash = newHash(); // Range ignored: the body is the whole file
     const len = contentLength(res);
     const total = len === undefined ? undefined : start + len;
     if (t.size !== undefined && total !== undefined && total !== t.size) {
@@ -107,19 +115,7 @@ async function streamOnce(url: string, t: Target, ctx: RunCtx, resume: boolean, 
       return { kind: "segment", size: total };
     }
     ctx.emit({ type: "download:start", id: t.id, url, ...(total !== undefined ? { total } : {}), ...(start > 0 ? { resumeFrom: start } : {}) });
-    const report = progressReporter(ctx.emit, t.id, total);
-    const meter = new MeterStream({ hash, start, limit: t.size ?? total, onBytes: (n) => report(n) });
-    try {
-      await pipeline(res.body, meter, createWriteStream(t.partial, { flags: start > 0 ? "a" : "w" }));
-    } catch (e) {
-      if (isAbort(e, ctx.signal)) throw e;
-      const a = toAttemptError(e, url, meter.bytes);
-      if (a.kind === "integrity") await rm(t.partial, { force: true });
-      throw a;
-    }
-    report(meter.bytes, true);
-    if (total !== undefined && meter.bytes < total) throw new AttemptError("transient", url, `truncated body: ${meter.bytes} of ${total} bytes`);
-    const actual = { sha256: meter.digest(), size: meter.bytes };
+    const actual = await receive(url, res, t, ctx, hash, start, total);
     const problem = integrityProblem({ sha256: t.sha256, size: t.size }, actual);
     if (problem) {
       await rm(t.partial, { force: true });
@@ -133,4 +129,21 @@ async function streamOnce(url: string, t: Target, ctx: RunCtx, resume: boolean, 
   } finally {
     release();
   }
+}
+
+/** Streams the body onto the partial file (appending from `start`), hashing and counting it. */
+async function receive(url: string, res: Opened, t: Target, ctx: RunCtx, hash: Hash, start: number, total: number | undefined): Promise<Actual> {
+  const report = progressReporter(ctx.emit, t.id, total);
+  const meter = new MeterStream({ hash, start, limit: t.size ?? total, onBytes: (n) => report(n) });
+  try {
+    await pipeline(res.body, meter, createWriteStream(t.partial, { flags: start > 0 ? "a" : "w" }));
+  } catch (e) {
+    if (isAbort(e, ctx.signal)) throw e;
+    const a = toAttemptError(e, url, meter.bytes);
+    if (a.kind === "integrity") await rm(t.partial, { force: true }); // too many bytes: nothing to keep
+    throw a; // a network failure keeps the partial for the next mirror or run
+  }
+  report(meter.bytes, true);
+  if (total !== undefined && meter.bytes < total) throw new AttemptError("transient", url, `truncated body: ${meter.bytes} of ${total} bytes`);
+  return { sha256: meter.digest(), size: meter.bytes };
 }
