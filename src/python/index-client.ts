@@ -38,6 +38,7 @@ export class IndexClient {
   readonly mirrors: Record<string, string[]>;
   readonly opts: ClientOptions;
   private readonly pages = new Map<string, Promise<ProjectFiles | undefined>>();
+  private readonly metas = new Map<string, Promise<{ text: string; size: number; via: MetadataVia }>>();
 
   constructor(mirrors: Record<string, string[]>, opts: ClientOptions) {
     this.mirrors = mirrors;
@@ -90,8 +91,18 @@ export class IndexClient {
     }
   }
 
-  /** METADATA of a wheel and its size, by the cheapest route the server allows. */
-  async metadata(file: IndexFile, sha256: string, urls: string[], id: string): Promise<{ text: string; size: number; via: MetadataVia }> {
+  /** METADATA of a wheel and its size, by the cheapest route the server allows (once per file and run: pure wheels serve every platform). */
+  metadata(file: IndexFile, sha256: string, urls: string[], id: string): Promise<{ text: string; size: number; via: MetadataVia }> {
+    const memo = `m:${sha256}`;
+    let p = this.metas.get(memo);
+    if (!p) {
+      p = this.readMetadata(file, sha256, urls, id);
+      this.metas.set(memo, p);
+    }
+    return p;
+  }
+
+  private async readMetadata(file: IndexFile, sha256: string, urls: string[], id: string): Promise<{ text: string; size: number; via: MetadataVia }> {
     if (file.metadata) {
       try {
         const doc = await getDocument([`${file.url}.metadata`], this.small(`${id} metadata`));
