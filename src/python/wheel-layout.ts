@@ -86,6 +86,9 @@ async function route(path: string, filename: string, zip: ZipFile, items: ZipIte
   if (!/^1\.\d+$/.test(wheel.wheelVersion)) throw wheelError(filename, `Wheel-Version ${wheel.wheelVersion || "(none)"} is not supported (only 1.x)`);
   const metadata = parseMetadata(metadataText);
   const entryPoints = parseEntryPoints((await read("entry_points.txt")) ?? "");
+  // Launchers are named after entry points: a name with a path in it could write outside Scripts/.
+  const badName = entryPoints.find((ep) => !/^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(ep.name) || ep.name.includes(".."));
+  if (badName) throw wheelError(filename, `entry point "${badName.name}" is not a plain file name`);
   const recorded = new Map(parseRecord(recordText).map((r) => [r.path, r.hash]));
 
   const dataDir = distInfo.replace(/\.dist-info$/, ".data");

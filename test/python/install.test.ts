@@ -82,6 +82,11 @@ describe("installWheels", () => {
     expect(err).toMatchObject({ code: "ARCHIVE", message: expect.stringMatching(/^evil-1\.0-py3-none-any\.whl: entry "\.\.\/\.\.\/\.\.\/outside\.py" contains '\.\.'/) });
   });
 
+  it("refuses an entry point whose name would put a launcher outside the scripts folder", async () => {
+    const err = await install([{ name: "sneaky", version: "1", files: { "s.py": "def f(): pass\n" }, entryPoints: { console_scripts: { "../../evil": "s:f" } } }]).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toBe('sneaky-1-py3-none-any.whl: entry point "../../evil" is not a plain file name');
+  });
+
   it("fails naming both wheels when two would write the same file, before writing any", async () => {
     const dir = await tempDir();
     const err = await install(
