@@ -13,6 +13,8 @@ import { LineSplitter, recognise } from "../../src/launcher/runtime/failures.ts"
 import { allowedChanges, fullCheck, globToRegExp, quickCheck } from "../../src/launcher/runtime/manifest.ts";
 import { pathWarnings } from "../../src/launcher/runtime/paths.ts";
 import { logName } from "../../src/launcher/runtime/log.ts";
+import { loadBundle } from "../../src/launcher/runtime/config.ts";
+import { serializeBundleJson, type BundleJson } from "../../src/assemble/bundle-json.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 describe("launcher arguments", () => {
@@ -166,6 +168,37 @@ describe("manifest checks", () => {
     expect(await fullCheck(root, files, allowed)).toEqual({ checked: 6, missing: ["a/gone.txt", "nodir/x.py"], changed: ["a/edited.txt", "big.bin"] });
     await rm(join(root, "config.json"));
     expect((await quickCheck(root, files, allowed)).missing).not.toContain("config.json");
+  });
+});
+
+describe("reading bundle.json", () => {
+  const doc = {
+    format: 1,
+    name: "x",
+    version: "1",
+    title: "X",
+    platform: "linux-x64",
+    builder: { name: "greenbundle", version: "t" },
+    components: [{ kind: "file", name: "files", dest: "a" }],
+    launcher: { name: "launcher", title: "X", version: "1", cwd: "", command: ["{python}"], port: 7860, ready: "/", env: {}, gpu: { cpu: [], vram: [] }, python: "p", git: null, repos: [] },
+    files: [{ path: "a", size: 1, sha256: "0".repeat(64) }],
+  };
+
+  it("reads the launcher settings before, and the manifest apart from, the rest", async () => {
+    const root = await tempDir("gb-bundlejson-");
+    await writeFile(join(root, "bundle.json"), serializeBundleJson(doc as BundleJson));
+    const b = loadBundle(root);
+    expect(b.launcher.port).toBe(7860);
+    expect((b.json as { files?: unknown }).files).toBeUndefined(); // the head was parsed alone
+    expect(b.files()).toEqual(doc.files);
+  });
+
+  it("reads any other JSON layout in one go", async () => {
+    const root = await tempDir("gb-bundlejson-");
+    await writeFile(join(root, "bundle.json"), JSON.stringify(doc));
+    expect(loadBundle(root).files()).toEqual(doc.files);
+    await writeFile(join(root, "bundle.json"), JSON.stringify({ ...doc, launcher: { ...doc.launcher, port: "x" } }, null, 2));
+    expect(() => loadBundle(root)).toThrow(/launcher.port/);
   });
 });
 

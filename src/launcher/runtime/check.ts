@@ -49,7 +49,8 @@ export async function runCheck(c: CheckContext): Promise<number> {
   c.out(`${launcher.title} ${launcher.version} (${json.platform})`);
   c.out(`bundle:   ${c.root}`);
   c.out(`launcher: greenbundle ${c.builderVersion}, node ${process.version}, ${process.platform}-${process.arch}`);
-  const longest = json.files.reduce((m, f) => Math.max(m, f.path.length), 0);
+  const files = c.bundle.files();
+  const longest = files.reduce((m, f) => Math.max(m, f.path.length), 0);
   for (const w of pathWarnings(c.root, longest, c.windows)) c.out(`! ${msg(c.lang, w.key, w.params)}`);
   const pythonOk = existsSync(c.resolved.python);
   ok &&= pythonOk;
@@ -58,13 +59,13 @@ export async function runCheck(c: CheckContext): Promise<number> {
   await reportGpu(c);
   const port = await findFreePort(launcher.port);
   c.out(`port:     ${port === launcher.port ? `${port} free` : port === null ? "no free port" : msg(c.lang, "portShifted", { from: launcher.port, to: port })}`);
-  c.out(msg(c.lang, "checkHeader", { count: json.files.length }));
+  c.out(msg(c.lang, "checkHeader", { count: files.length }));
   const tty = process.stdout.isTTY;
   let last = 0;
-  const r = await fullCheck(c.root, json.files, allowedChanges(allowChanges), (done) => {
+  const r = await fullCheck(c.root, files, allowedChanges(allowChanges), (done) => {
     if (tty && Date.now() - last > 500) {
       last = Date.now();
-      process.stdout.write(`\r${done}/${json.files.length}`);
+      process.stdout.write(`\r${done}/${files.length}`);
     }
   });
   if (tty) process.stdout.write("\r");

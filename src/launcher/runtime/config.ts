@@ -3,15 +3,18 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BundleJson, LauncherConfig } from "../../assemble/bundle-json.ts";
+import type { BundleJson, LauncherConfig, ManifestEntry } from "../../assemble/bundle-json.ts";
 
 export const BUNDLE_JSON = "bundle.json";
 
 export interface LoadedBundle {
-  json: BundleJson;
+  /** bundle.json; its `files` are only in `files()`. */
+  json: Omit<BundleJson, "files">;
   launcher: LauncherConfig;
   /** Globs of files the app may change (bundle.json verify.allow_changes). */
   allowChanges: string[];
+  /** The manifest, parsed on first use. */
+  files(): ManifestEntry[];
 }
 
 function need(cond: unknown, what: string): asserts cond {
@@ -29,10 +32,33 @@ function checkLauncher(l: LauncherConfig): void {
   need(l.git === null || typeof l.git === "string", "launcher.git must be a path or null");
 }
 
+/**
+ * The manifest is most of bundle.json (50,000 files: ~7 MB, ~150 ms to parse here), and nothing
+ * before the spawn needs it. The builder writes bundle.json as JSON.stringify(doc, null, 2) with
+ * `files` last (serializeBundleJson), so the top-level key is the only "\n  \"files\": [" in the
+ * text (a string cannot hold a raw newline): everything before it parses on its own. Any other
+ * layout falls back to one full parse.
+ */
+const FILES_KEY = Buffer.from('\n  "files": [');
+
+function parseHead(raw: Buffer): Record<string, unknown> | undefined {
+  const at = raw.lastIndexOf(FILES_KEY);
+  if (at < 0) return undefined;
+  const head = raw.subarray(0, at).toString("utf8").trimEnd();
+  if (!head.endsWith(",")) return undefined;
+  try {
+    return JSON.parse(head.slice(0, -1) + "\n}") as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
 export function loadBundle(root: string): LoadedBundle {
-  const json = JSON.parse(readFileSync(join(root, BUNDLE_JSON), "utf8")) as BundleJson;
+  const raw = readFileSync(join(root, BUNDLE_JSON));
+  let full: BundleJson | undefined;
+  const parseFull = (): BundleJson => (full ??= JSON.parse(raw.toString("utf8")) as BundleJson);
+  const json = (parseHead(raw) ?? parseFull()) as BundleJson;
   need(json && typeof json === "object", "not a JSON object");
-  need(Array.isArray(json.files), "files must be a list");
   checkLauncher(json.launcher);
   const l = json.launcher;
   const launcher: LauncherConfig = {
@@ -44,5 +70,10 @@ export function loadBundle(root: string): LoadedBundle {
     gpu: { cpu: l.gpu?.cpu ?? [], vram: l.gpu?.vram ?? [] },
     repos: l.repos ?? [],
   };
-  return { json, launcher, allowChanges: json.verify?.allow_changes ?? [] };
+  const files = (): ManifestEntry[] => {
+    const f = parseFull().files;
+    need(Array.isArray(f), "files must be a list");
+    return f;
+  };
+  return { json, launcher, allowChanges: json.verify?.allow_changes ?? [], files };
 }

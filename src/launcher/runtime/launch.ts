@@ -39,11 +39,11 @@ interface Prepared {
 
 /** What must be known before the spawn (GPU arguments, the port), found concurrently; null: do not start. */
 async function prepare(c: LaunchContext, out: Output): Promise<Prepared | null> {
-  const { json, launcher } = c.bundle;
+  const { launcher } = c.bundle;
   const startPort = c.args.port ?? launcher.port;
   const [gpus, port] = await Promise.all([detectGpus(c.windows, process.env), findFreePort(startPort)]);
-  const longest = json.files.reduce((m, f) => Math.max(m, f.path.length), 0);
-  for (const w of pathWarnings(c.root, longest, c.windows)) out.say(msg(c.lang, w.key, w.params), "warn");
+  // Characters in the path now; path length needs the manifest, which is read after the spawn.
+  for (const w of pathWarnings(c.root, 0, c.windows)) out.say(msg(c.lang, w.key, w.params), "warn");
   const choice = chooseGpuArgs(gpus, launcher.gpu);
   if (choice.gpu) out.say(msg(c.lang, "gpuFound", { name: choice.gpu.name, gb: (choice.gpu.memoryMiB / 1024).toFixed(1) }));
   else out.say(msg(c.lang, "noGpu"), "warn");
@@ -57,12 +57,15 @@ async function prepare(c: LaunchContext, out: Output): Promise<Prepared | null> 
 }
 
 /**
- * The quick manifest check runs while the app starts (the app's imports take seconds; the
- * check a fraction of that), so it never delays the spawn. Resolves to the number of missing files.
+ * The manifest is read and checked while the app starts (the app's imports take seconds; this a
+ * fraction of that), so it never delays the spawn. Resolves to the number of missing files.
  */
 async function checkFiles(c: LaunchContext, out: Output): Promise<number> {
-  const { json, allowChanges } = c.bundle;
-  const r = await quickCheck(c.root, json.files, allowedChanges(allowChanges));
+  await new Promise((r) => setImmediate(r)); // let the spawn's first events through first
+  const files = c.bundle.files();
+  const longest = files.reduce((m, f) => Math.max(m, f.path.length), 0);
+  for (const w of pathWarnings(c.root, longest, c.windows)) if (w.key === "pathLong") out.say(msg(c.lang, w.key, w.params), "warn");
+  const r = await quickCheck(c.root, files, allowedChanges(c.bundle.allowChanges));
   reportFiles(c.lang, r, (text, level) => out.say(text, level));
   out.note(`quick check: ${r.checked} files, ${r.missing.length} missing, ${r.changed.length} changed, at ${performance.now().toFixed(0)} ms`);
   return r.missing.length;
@@ -123,7 +126,7 @@ export async function launch(c: LaunchContext): Promise<{ code: number; stoppedB
   const app = startApp({ file: cmd.file, args: cmd.args, cwd: c.resolved.cwd, env, windows: c.windows, onOutput: failureWatcher(c, out) });
   // The launcher's own work ends here (issue 6, launcher item 5: under ~300 ms).
   const now = performance.now();
-  out.note(`startup-ms: ${now.toFixed(1)} (node bootstrap ${c.bootMs.toFixed(1)}, launcher ${(now - c.bootMs).toFixed(1)}) files: ${c.bundle.json.files.length} pid: ${app.pid ?? "-"}`);
+  out.note(`startup-ms: ${now.toFixed(1)} (node bootstrap ${c.bootMs.toFixed(1)}, launcher ${(now - c.bootMs).toFixed(1)}) pid: ${app.pid ?? "-"}`);
   const stopped = handleSignals(c, app, out);
   const missing = checkFiles(c, out);
   const done = new AbortController();
