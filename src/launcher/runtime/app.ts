@@ -44,33 +44,18 @@ function taskkill(pid: number): void {
   spawnSync("taskkill", ["/PID", String(pid), "/T", "/F"], { stdio: "ignore", windowsHide: true });
 }
 
-export function startApp(o: AppOptions): RunningApp {
-  let child: ChildProcess;
-  let alive = true;
-  let stops = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const exited = new Promise<AppExit>((resolve) => {
-    child = spawn(o.file, o.args, {
-      cwd: o.cwd,
-      env: o.env,
-      stdio: ["ignore", "pipe", "pipe"],
-      // POSIX: a new session and process group led by the app. Windows: detached would give the
-      // app a console of its own; it stays in ours so Ctrl+C reaches it directly.
-      detached: !o.windows,
-      windowsHide: false,
-    });
-    child.stdout!.on("data", (b: Buffer) => o.onOutput(b, "stdout"));
-    child.stderr!.on("data", (b: Buffer) => o.onOutput(b, "stderr"));
+/** Resolves when the app has exited and its output is drained (or after 2 s of waiting for it). */
+function whenDone(child: ChildProcess, windows: boolean, onExit: () => void): Promise<AppExit> {
+  return new Promise<AppExit>((resolve) => {
     child.once("error", (error) => {
-      alive = false;
+      onExit();
       resolve({ code: null, signal: null, error });
     });
     child.once("exit", (code, signal) => {
-      alive = false;
-      if (timer) clearTimeout(timer);
+      onExit();
       // What the app started and left behind goes too (POSIX: the rest of its group). Those
       // processes may hold our pipes open, so wait for the last output only briefly.
-      if (!o.windows && child.pid !== undefined) signalGroup(child.pid, "SIGKILL");
+      if (!windows && child.pid !== undefined) signalGroup(child.pid, "SIGKILL");
       const last = setTimeout(() => {
         child.stdout!.destroy();
         child.stderr!.destroy();
@@ -82,6 +67,34 @@ export function startApp(o: AppOptions): RunningApp {
       });
     });
   });
+}
+
+export function startApp(o: AppOptions): RunningApp {
+  let alive = true;
+  let stops = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let child: ChildProcess;
+  try {
+    child = spawn(o.file, o.args, {
+      cwd: o.cwd,
+      env: o.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      // POSIX: a new session and process group led by the app. Windows: detached would give the
+      // app a console of its own; it stays in ours so Ctrl+C reaches it directly.
+      detached: !o.windows,
+      windowsHide: false,
+    });
+  } catch (e) {
+    // e.g. EINVAL: Windows refuses .bat/.cmd files without a shell.
+    const error = e instanceof Error ? e : new Error(String(e));
+    return { pid: undefined, exited: Promise.resolve({ code: null, signal: null, error }), stop: () => {}, killTree: () => {} };
+  }
+  child.stdout!.on("data", (b: Buffer) => o.onOutput(b, "stdout"));
+  child.stderr!.on("data", (b: Buffer) => o.onOutput(b, "stderr"));
+  const exited = whenDone(child, o.windows, () => {
+    alive = false;
+    if (timer) clearTimeout(timer);
+  });
   const killTree = (): void => {
     const pid = child.pid;
     if (pid === undefined) return;
@@ -92,20 +105,12 @@ export function startApp(o: AppOptions): RunningApp {
   const stop = (): void => {
     const pid = child.pid;
     if (pid === undefined) return;
-    stops++;
-    if (stops > 1) return killTree();
+    if (++stops > 1) return killTree();
     // Windows: the console already delivered Ctrl+C to the app; POSIX: it is in its own
     // session, so forward the interrupt to its whole group as the terminal would have.
     if (!o.windows) signalGroup(pid, "SIGINT");
     timer = setTimeout(killTree, o.graceMs ?? 10_000);
     timer.unref();
   };
-  return {
-    get pid() {
-      return child.pid;
-    },
-    exited,
-    stop,
-    killTree,
-  };
+  return { pid: child.pid, exited, stop, killTree };
 }

@@ -113,6 +113,8 @@ function exitCode(e: AppExit): number {
 
 export async function launch(c: LaunchContext): Promise<{ code: number; stoppedByUser: boolean }> {
   const { launcher } = c.bundle;
+  // On Windows this is the console window's title.
+  if (c.windows) process.title = `${launcher.title} ${launcher.version}`;
   const out = new Output(process.env.GREENBUNDLE_NO_LOG ? undefined : join(c.root, "logs"), new Date());
   out.say(msg(c.lang, "starting", { title: launcher.title, version: launcher.version }));
   if (out.logPath) out.say(msg(c.lang, "logAt", { path: out.logPath }));
