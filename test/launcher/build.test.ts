@@ -1,0 +1,68 @@
+// Decisions of the launcher build, without building: which Node writes the SEA blob, the Windows
+// version numbers, the signing command, and what a bad Node archive says.
+
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { BundleError } from "../../src/core/errors.ts";
+import { chooseGenerator } from "../../src/launcher/sea.ts";
+import { numericVersion } from "../../src/launcher/win-resources.ts";
+import { osslsigncodeArgs } from "../../src/launcher/sign.ts";
+import { extractNodeBinary, nodeEntryName } from "../../src/launcher/node-binary.ts";
+import { buildLauncher } from "../../src/launcher/index.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+describe("the SEA blob writer", () => {
+  it("is the target binary for the host platform, else a Node of exactly the target's version", () => {
+    expect(chooseGenerator("linux-x64", "linux-x64", "24.21.0", "v22.19.0", false)).toEqual({ kind: "target" });
+    expect(chooseGenerator("win-x64", "linux-x64", "24.21.0", "v24.21.0", false)).toEqual({ kind: "self" });
+    expect(chooseGenerator("win-x64", "linux-x64", "24.21.0", "v24.20.0", true)).toEqual({ kind: "host-archive" });
+  });
+
+  it("refuses to guess when no Node of the right version can run here, and says what to do", () => {
+    const e = chooseGenerator("win-x64", "linux-x64", "24.21.0", "v24.20.0", false);
+    expect(e).toBeInstanceOf(BundleError);
+    expect((e as BundleError).message).toContain("Node 24.21.0");
+    expect((e as BundleError).hint).toContain("hostNodeArchive");
+  });
+});
+
+describe("Windows version info", () => {
+  it("takes the first four numbers of the recipe version", () => {
+    expect(numericVersion("1.10.1-r2")).toEqual([1, 10, 1, 2]);
+    expect(numericVersion("2024.05")).toEqual([2024, 5, 0, 0]);
+    expect(numericVersion("v1")).toEqual([1, 0, 0, 0]);
+    expect(numericVersion("99999.1")).toEqual([65535, 1, 0, 0]);
+  });
+});
+
+describe("signing", () => {
+  it("builds the osslsigncode command for PEM files or a .pfx, with a fixed signing time", () => {
+    expect(osslsigncodeArgs({ cert: "c.pem", key: "k.pem", time: new Date("2024-01-02T03:04:05Z") }, "Title", "in.exe", "out.exe")).toEqual([
+      "sign", "-certs", "c.pem", "-key", "k.pem", "-h", "sha256", "-n", "Title", "-time", "1704164645", "-in", "in.exe", "-out", "out.exe",
+    ]);
+    expect(osslsigncodeArgs({ cert: "me.pfx", key: "", pass: "secret" }, "T", "a", "b").slice(0, 5)).toEqual(["sign", "-pkcs12", "me.pfx", "-pass", "secret"]);
+  });
+});
+
+describe("the Node base binary", () => {
+  it("is looked for where nodejs.org archives keep it", () => {
+    expect(nodeEntryName("linux-x64", "24.21.0")).toBe("node-v24.21.0-linux-x64/bin/node");
+    expect(nodeEntryName("win-x64", "24.21.0")).toBe("node-v24.21.0-win-x64/node.exe");
+  });
+
+  it("must come from an archive of the right kind, with a hint naming the expected file", async () => {
+    const dir = await tempDir("gb-nodearchive-");
+    await writeFile(join(dir, "blob"), "not an archive");
+    const e = await extractNodeBinary(join(dir, "blob"), "win-x64", "24.21.0", join(dir, "node.exe")).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(BundleError);
+    expect((e as BundleError).hint).toContain("node-v24.21.0-win-x64.zip");
+  });
+
+  it("must be Node 22 or later with a full version", async () => {
+    const dir = await tempDir("gb-nodearchive-");
+    const o = { platform: "linux-x64" as const, nodeArchive: join(dir, "x"), out: join(dir, "launcher"), meta: { title: "T", version: "1", name: "launcher" }, workDir: dir };
+    await expect(buildLauncher({ ...o, nodeVersion: "20.11.0" })).rejects.toThrow(/version 22 or later/);
+    await expect(buildLauncher({ ...o, nodeVersion: "24" })).rejects.toThrow(/full version/);
+  });
+});
