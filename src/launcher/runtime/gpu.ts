@@ -53,6 +53,7 @@ function run(file: string, timeoutMs: number): Promise<string | null> {
 
 /** The NVIDIA GPUs of this machine, or null when nvidia-smi is absent or fails. */
 export async function detectGpus(windows: boolean, env: Record<string, string | undefined>): Promise<Gpu[] | null> {
+  // Tests and support: "NVIDIA GeForce GTX 1650, 4096;…" stands for nvidia-smi's answer, "" for none.
   if (env.GREENBUNDLE_FAKE_GPU !== undefined) return env.GREENBUNDLE_FAKE_GPU === "" ? null : parseNvidiaSmi(env.GREENBUNDLE_FAKE_GPU.replaceAll(";", "\n"));
   const candidates = ["nvidia-smi"];
   // Older Windows drivers put nvidia-smi here instead of System32.
