@@ -88,13 +88,16 @@ export interface ZipItem {
   mode: number | undefined;
 }
 
-/** Opens a zip and lists its entries (names decoded and checked, nothing read yet). Close with `zip.close()`. */
-export async function openZip(archive: string): Promise<{ zip: ZipFile; items: ZipItem[] }> {
+/** Opens a zip (from `data` when given) and lists its entries, names decoded and checked. Close with `zip.close()`. */
+export async function openZip(archive: string, data?: Buffer): Promise<{ zip: ZipFile; items: ZipItem[] }> {
   const yauzl = await import("yauzl");
   let zip: ZipFile;
   try {
     // decodeStrings:false so that a bad name reaches our own check and message, not yauzl's.
-    zip = await new Promise<ZipFile>((res, rej) => yauzl.open(archive, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (e, z) => (e ? rej(e) : res(z))));
+    const o = { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true };
+    // From memory when the caller has the bytes: yauzl reads the central directory from a file
+    // with two reads per entry, each a thread-pool round trip.
+    zip = await new Promise<ZipFile>((res, rej) => (data ? yauzl.fromBuffer(data, o, (e, z) => (e ? rej(e) : res(z))) : yauzl.open(archive, o, (e, z) => (e ? rej(e) : res(z)))));
   } catch (e) {
     throw archiveError(archive, `not a readable zip (${describeError(e)})`, e);
   }

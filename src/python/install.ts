@@ -6,7 +6,7 @@
 // so a .dist-info with a RECORD is a finished install.
 
 import { createHash } from "node:crypto";
-import { createWriteStream, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import { Transform } from "node:stream";
@@ -20,7 +20,7 @@ import { formatRecord, parseRecord, recordHash, type CoreMetadata, type RecordRo
 import { normalizeName } from "./pep508.ts";
 import { entryPointScripts, rewriteScript, type ScriptFile } from "./scripts.ts";
 import type { Target } from "./target.ts";
-import { readWheelLayout, wheelError, type RoutedEntry, type WheelLayout } from "./wheel-layout.ts";
+import { closeLayout, readWheelLayout, wheelError, type RoutedEntry, type WheelLayout } from "./wheel-layout.ts";
 
 export interface WheelToInstall {
   path: string;
@@ -75,7 +75,7 @@ export async function installWheels(wheels: WheelToInstall[], opts: InstallOptio
     emit?.({ type: "task:done", id: "python:install", detail: `${out.length} wheels` });
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } finally {
-    for (const l of layouts) l.zip.close();
+    for (const l of layouts) closeLayout(l);
   }
 }
 
@@ -131,16 +131,13 @@ async function uninstallPrevious(root: string, l: WheelLayout): Promise<void> {
   }
 }
 
-// Wheels up to this size are read into memory once and their entries inflated from there.
-const IN_MEMORY = 64 << 20;
-
 async function installOne(root: string, target: Target, l: WheelLayout, scripts: ScriptFile[], signal?: AbortSignal): Promise<InstalledDist> {
-  if (l.zip.fileSize <= IN_MEMORY) l.data = await readFile(l.path);
+  const data = l.inMemory ? await readFile(l.path) : undefined;
   const made = new Set<string>();
   const ensureDir = async (rel: string) => {
     const d = posix.dirname(rel);
     if (made.has(d)) return;
-    await mkdir(join(root, d), { recursive: true });
+    mkdirSync(join(root, d), { recursive: true }); // synchronous like the writes (see writeNew)
     made.add(d);
   };
   const rows: RecordRow[] = [];
@@ -148,7 +145,7 @@ async function installOne(root: string, target: Target, l: WheelLayout, scripts:
   await pool(l.entries, 8, async (e) => {
     signal?.throwIfAborted();
     await ensureDir(e.dest);
-    const { sha256, size } = await writeEntry(root, target, l, e);
+    const { sha256, size } = await writeEntry(root, target, l, e, data);
     if (e.expected && e.expected !== recordHash(sha256) && !e.script) {
       throw wheelError(l.filename, `"${e.item.name}" does not match the hash in the wheel's RECORD`, "the wheel was altered after it was built; fetch it again or pin another file");
     }
@@ -176,11 +173,11 @@ async function installOne(root: string, target: Target, l: WheelLayout, scripts:
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 /** Writes one entry with exclusive create, hashing as it goes; returns the digest of what was written. */
-async function writeEntry(root: string, target: Target, l: WheelLayout, e: RoutedEntry): Promise<{ sha256: string; size: number }> {
+async function writeEntry(root: string, target: Target, l: WheelLayout, e: RoutedEntry, wheel: Buffer | undefined): Promise<{ sha256: string; size: number }> {
   const out = join(root, e.dest);
   const mode = e.executable ? 0o755 : 0o644;
-  if (e.item.entry.uncompressedSize <= SMALL || e.script) {
-    let data = l.data ? zipEntryFromBuffer(l.filename, l.data, e.item) : await readZipEntry(l.path, l.zip, e.item);
+  if (wheel || e.item.entry.uncompressedSize <= SMALL || e.script) {
+    let data = wheel ? zipEntryFromBuffer(l.filename, wheel, e.item) : await readZipEntry(l.path, l.zip!, e.item);
     if (e.script) {
       if (e.expected && e.expected !== recordHash(sha(data))) {
         throw wheelError(l.filename, `"${e.item.name}" does not match the hash in the wheel's RECORD`, "the wheel was altered after it was built; fetch it again or pin another file");
@@ -200,7 +197,7 @@ async function writeEntry(root: string, target: Target, l: WheelLayout, e: Route
     },
   });
   try {
-    await pipeline(await zipEntryStream(l.path, l.zip, e.item), meter, createWriteStream(out, { flags: "wx", mode }));
+    await pipeline(await zipEntryStream(l.path, l.zip!, e.item), meter, createWriteStream(out, { flags: "wx", mode }));
   } catch (err) {
     throw clashOrRethrow(err, l, e.dest);
   }

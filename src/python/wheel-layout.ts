@@ -3,6 +3,7 @@
 // zip listing: root files to purelib or platlib by Root-Is-Purelib, `<dist>.data/<key>/…` onto the
 // target's scheme, and RECORD paths relative to the site-packages folder holding the .dist-info.
 
+import { readFile, stat } from "node:fs/promises";
 import { basename, posix } from "node:path";
 import type { ZipFile } from "yauzl";
 import { BundleError } from "../core/errors.ts";
@@ -41,9 +42,10 @@ export interface WheelLayout {
   entries: RoutedEntry[];
   /** Files the wheel's RECORD does not list (reported, not fatal). */
   unlisted: string[];
-  zip: ZipFile;
-  /** The whole wheel, when the installer reads it into memory. */
-  data?: Buffer;
+  /** Open only for wheels too big to read into memory (their large entries are streamed). */
+  zip?: ZipFile;
+  /** Small enough to be read whole into memory when it is unpacked. */
+  inMemory: boolean;
 }
 
 export function wheelError(filename: string, message: string, hint?: string): BundleError {
@@ -51,24 +53,39 @@ export function wheelError(filename: string, message: string, hint?: string): Bu
 }
 
 /** Opens a wheel and routes every entry; the caller closes `layout.zip`. */
+// Wheels up to this size are read into memory once; the installer inflates entries from there.
+const IN_MEMORY = 64 << 20;
+
 export async function readWheelLayout(path: string, target: Target, filename = basename(path)): Promise<WheelLayout> {
   let opened: Awaited<ReturnType<typeof openZip>>;
+  let data: Buffer | undefined;
   try {
-    opened = await openZip(path);
+    if ((await stat(path)).size <= IN_MEMORY) data = await readFile(path);
+    opened = await openZip(path, data);
   } catch (e) {
     // extract.ts names the cache blob; say which wheel it is.
     throw e instanceof BundleError ? wheelError(filename, e.message.replace(`${path}: `, ""), e.hint) : e;
   }
   const { zip, items } = opened;
   try {
-    return await route(path, filename, zip, items, target);
+    const layout = await route(path, filename, zip, items, target);
+    return data ? { ...layout, inMemory: true } : { ...layout, zip, inMemory: false };
   } catch (e) {
-    zip.close();
+    if (!data) zip.close();
     throw e;
+  } finally {
+    // Held only while routing: the installer reads small wheels again (from the page cache) one at a time.
+    if (data) zip.close();
   }
 }
 
-async function route(path: string, filename: string, zip: ZipFile, items: ZipItem[], target: Target): Promise<WheelLayout> {
+/** Closes what a layout holds open. */
+export function closeLayout(l: WheelLayout): void {
+  l.zip?.close();
+  delete l.zip;
+}
+
+async function route(path: string, filename: string, zip: ZipFile, items: ZipItem[], target: Target): Promise<Omit<WheelLayout, "inMemory">> {
   const parsed = parseWheelFilename(filename);
   const infos = [...new Set(items.map((i) => i.name.split("/")[0]!).filter((t) => t.endsWith(".dist-info")))];
   const distInfo = infos.find((d) => !parsed || normalizeName(d.slice(0, -".dist-info".length).split("-")[0]!) === parsed.name);
@@ -121,5 +138,5 @@ async function route(path: string, filename: string, zip: ZipFile, items: ZipIte
     });
   }
   const name = normalizeName(metadata.name || parsed?.name || "");
-  return { path, filename, name, version: metadata.version || parsed?.version || "", distInfo, site, metadata, wheel, entryPoints, entries, unlisted, zip };
+  return { path, filename, name, version: metadata.version || parsed?.version || "", distInfo, site, metadata, wheel, entryPoints, entries, unlisted };
 }
