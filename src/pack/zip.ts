@@ -56,8 +56,10 @@ class Scheduler {
   private readonly pool: DeflatePool;
   private readonly o: ZipOptions;
   private readonly budget: number;
+  readonly signal: AbortSignal | undefined;
 
   constructor(entries: PackEntry[], pool: DeflatePool, o: ZipOptions) {
+    this.signal = o.signal;
     this.entries = entries;
     this.pool = pool;
     this.o = o;
@@ -139,6 +141,7 @@ async function writeStored(w: VolumeWriter, e: PackEntry, s: Scheduler, index: n
       crc = crc32(chunk, crc);
       await w.append(chunk);
       done += bytesRead;
+      s.signal?.throwIfAborted();
       await s.fill(index); // keep the compression threads busy meanwhile
     }
     return { method: METHOD_STORE, crc, compressedSize: e.size };

@@ -24,6 +24,9 @@ export class Output {
   readonly logError: string | undefined;
 
   constructor(logsDir: string | undefined, now: Date) {
+    // A console that went away (closed pipe, `launcher | head`) must not take the app down with it.
+    process.stdout.on("error", () => {});
+    process.stderr.on("error", () => {});
     if (!logsDir) return;
     try {
       mkdirSync(logsDir, { recursive: true });
