@@ -172,7 +172,8 @@ export function zipEntryFromBuffer(archive: string, data: Buffer, item: ZipItem)
   let out: Buffer;
   try {
     if (e.compressionMethod === 0) out = raw;
-    else if (e.compressionMethod === 8) out = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.uncompressedSize) });
+    // One output chunk of the announced size (no concatenation); more than announced is an error.
+    else if (e.compressionMethod === 8) out = inflateRawSync(raw, { chunkSize: Math.max(64, e.uncompressedSize), maxOutputLength: Math.max(1, e.uncompressedSize) });
     else throw new Error(`compression method ${e.compressionMethod} is not supported`);
   } catch (err) {
     throw archiveError(archive, `entry "${item.name}" cannot be decompressed (${(err as Error).message})`, err);

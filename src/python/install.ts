@@ -5,18 +5,17 @@
 // it is written and checked against the wheel's RECORD; INSTALLER is written, and RECORD last,
 // so a .dist-info with a RECORD is a finished install.
 
-import { createHash } from "node:crypto";
-import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
+import { createHash, hash } from "node:crypto";
+import { createWriteStream, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
-import { writeFileAtomic } from "../core/fs.ts";
 import { PLATFORM_FACTS } from "../core/platform.ts";
 import { readZipEntry, zipEntryFromBuffer, zipEntryStream } from "../pack/extract.ts";
-import { formatRecord, parseRecord, recordHash, type CoreMetadata, type RecordRow } from "./metadata.ts";
+import { formatRecord, parseRecord, type CoreMetadata, type RecordRow } from "./metadata.ts";
 import { normalizeName } from "./pep508.ts";
 import { entryPointScripts, rewriteScript, type ScriptFile } from "./scripts.ts";
 import type { Target } from "./target.ts";
@@ -145,53 +144,58 @@ async function installOne(root: string, target: Target, l: WheelLayout, scripts:
   await pool(l.entries, 8, async (e) => {
     signal?.throwIfAborted();
     await ensureDir(e.dest);
-    const { sha256, size } = await writeEntry(root, target, l, e, data);
-    if (e.expected && e.expected !== recordHash(sha256) && !e.script) {
+    const { hash, size } = await writeEntry(root, target, l, e, data);
+    if (e.expected && e.expected !== hash && !e.script) {
       throw wheelError(l.filename, `"${e.item.name}" does not match the hash in the wheel's RECORD`, "the wheel was altered after it was built; fetch it again or pin another file");
     }
-    rows.push({ path: e.recordPath, hash: recordHash(sha256), size: String(size) });
+    rows.push({ path: e.recordPath, hash, size: String(size) });
     bytes += size;
   });
   const written: string[] = [];
   for (const s of scripts) {
     await ensureDir(s.path);
     await writeNew(join(root, s.path), s.content, s.mode, l, s.path);
-    rows.push({ path: posix.relative(l.site, s.path), hash: recordHash(sha(s.content)), size: String(s.content.length) });
+    rows.push({ path: posix.relative(l.site, s.path), hash: digest(s.content), size: String(s.content.length) });
     written.push(s.path);
   }
   const info = `${l.site}/${l.distInfo}`;
   const installer = Buffer.from(INSTALLER + "\n");
   await mkdir(join(root, info), { recursive: true });
   await writeFile(join(root, info, "INSTALLER"), installer);
-  rows.push({ path: `${l.distInfo}/INSTALLER`, hash: recordHash(sha(installer)), size: String(installer.length) });
+  rows.push({ path: `${l.distInfo}/INSTALLER`, hash: digest(installer), size: String(installer.length) });
   rows.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   rows.push({ path: `${l.distInfo}/RECORD`, hash: "", size: "" });
-  await writeFileAtomic(join(root, info, "RECORD"), formatRecord(rows)); // last: the completion marker
+  // Last, under a temporary name then renamed: RECORD is the completion marker. No fsync: the
+  // bundle folder as a whole is renamed into place when it is finished (assembly).
+  const record = join(root, info, "RECORD");
+  writeFileSync(`${record}.tmp`, formatRecord(rows));
+  renameSync(`${record}.tmp`, record);
   return { filename: l.filename, name: l.name, version: l.version, distInfo: info, files: rows.length, bytes, metadata: l.metadata, scripts: written };
 }
 
-const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+/** RECORD's digest form: "sha256=" + urlsafe base64 without padding (one-shot hash for small buffers). */
+const digest = (b: Buffer) => `sha256=${hash("sha256", b, "base64url")}`;
 
 /** Writes one entry with exclusive create, hashing as it goes; returns the digest of what was written. */
-async function writeEntry(root: string, target: Target, l: WheelLayout, e: RoutedEntry, wheel: Buffer | undefined): Promise<{ sha256: string; size: number }> {
+async function writeEntry(root: string, target: Target, l: WheelLayout, e: RoutedEntry, wheel: Buffer | undefined): Promise<{ hash: string; size: number }> {
   const out = join(root, e.dest);
   const mode = e.executable ? 0o755 : 0o644;
   if (wheel || e.item.entry.uncompressedSize <= SMALL || e.script) {
     let data = wheel ? zipEntryFromBuffer(l.filename, wheel, e.item) : await readZipEntry(l.path, l.zip!, e.item);
     if (e.script) {
-      if (e.expected && e.expected !== recordHash(sha(data))) {
+      if (e.expected && e.expected !== digest(data)) {
         throw wheelError(l.filename, `"${e.item.name}" does not match the hash in the wheel's RECORD`, "the wheel was altered after it was built; fetch it again or pin another file");
       }
       data = rewriteScript(data, target);
     }
     await writeNew(out, data, mode, l, e.dest);
-    return { sha256: sha(data), size: data.length };
+    return { hash: digest(data), size: data.length };
   }
-  const hash = createHash("sha256");
+  const hasher = createHash("sha256");
   let size = 0;
   const meter = new Transform({
     transform(chunk: Buffer, _e, cb) {
-      hash.update(chunk);
+      hasher.update(chunk);
       size += chunk.length;
       cb(null, chunk);
     },
@@ -201,7 +205,7 @@ async function writeEntry(root: string, target: Target, l: WheelLayout, e: Route
   } catch (err) {
     throw clashOrRethrow(err, l, e.dest);
   }
-  return { sha256: hash.digest("hex"), size };
+  return { hash: `sha256=${hasher.digest("base64url")}`, size };
 }
 
 // Synchronous on purpose: a wheel is thousands of small files, and open/write/close through the
