@@ -180,3 +180,38 @@ export function bulkWheelSpec(name: string, opts: { files: number; avgSize: numb
   }
   return { name, version: opts.version ?? "1.0.0", ...(opts.tag ? { tag: opts.tag } : {}), files, license: "MIT" };
 }
+
+/** The same module built for manylinux and for win_amd64 (and the Python tag given, e.g. "cp311"). */
+export function platformTwins(name: string, version: string, py: string, files: Record<string, Content>): WheelSpec[] {
+  return [`${py}-${py}-manylinux_2_17_x86_64.manylinux2014_x86_64`, `${py}-${py}-win_amd64`].map((tag) => ({ name, version, tag, files, license: "MIT" }));
+}
+
+/**
+ * A small, complete package world for the demo and for tests: a pure library with a console
+ * script, extras and platform markers; platform twins; a wheel with .data folders; and the
+ * requirements lines that pin exactly this closure.
+ */
+export function demoWheelSpecs(py: string): { specs: WheelSpec[]; requirements: string[] } {
+  const specs: WheelSpec[] = [
+    {
+      name: "gb-hello",
+      version: "1.0.0",
+      license: "MIT",
+      extras: ["color"],
+      requires: ["gb-native==1.0.0", 'gb-colors>=0.1; extra == "color"', 'gb-wincompat==1.0; sys_platform == "win32"'],
+      files: { "gb_hello/__init__.py": "def main():\n    from gb_native import platform_tag\n    print('hello from', platform_tag())\n    return 0\n" },
+      entryPoints: { console_scripts: { "gb-hello": "gb_hello:main" } },
+    },
+    { name: "gb-colors", version: "0.2.0", license: "MIT", files: { "gb_colors.py": "RED = '\\x1b[31m'\n" } },
+    { name: "gb-wincompat", version: "1.0", license: "MIT", files: { "gb_wincompat.py": "WINDOWS = True\n" } },
+    ...platformTwins("gb-native", "1.0.0", py, { "gb_native/__init__.py": "import sysconfig\ndef platform_tag():\n    return sysconfig.get_platform()\n" }),
+    {
+      name: "gb-data",
+      version: "1.0",
+      license: "MIT",
+      files: { "gb_data/__init__.py": "" },
+      data: { data: { "share/gb-data/readme.txt": "shared data\n" }, scripts: { "gb-data-tool": "#!python\nprint('data tool')\n" } },
+    },
+  ];
+  return { specs, requirements: ["gb-hello[color]==1.0.0", "gb-colors==0.2.0", 'gb-wincompat==1.0; sys_platform == "win32"', "gb-native==1.0.0", "gb-data==1.0"] };
+}
