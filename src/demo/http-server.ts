@@ -57,8 +57,8 @@ export interface ServerStats {
 
 export interface FileServerOptions {
   files?: Record<string, FileBody>;
-  /** Bytes per second for every response, and for all responses together. */
-  throttle?: { perConnection?: number; total?: number };
+  /** Bytes per second for every response, and for all responses together; how far behind (ms) a late sender may catch up (default 20). */
+  throttle?: { perConnection?: number; total?: number; burstMs?: number };
   /** Announce X-Linked-Size / X-Linked-Etag on HEAD, as Hugging Face does. */
   linked?: boolean;
   host?: string;
@@ -199,7 +199,7 @@ function drained(res: ServerResponse): Promise<void> {
 /** Sends bytes [start, end) in chunks, paced, with the body faults applied; counts what was sent. */
 async function sendBody(w: World, res: ServerResponse, body: FileBody, start: number, end: number, path: string, fault: Fault | undefined): Promise<void> {
   const rate = fault?.throttle ?? w.opts.throttle?.perConnection;
-  const own = rate ? new Pacer(rate) : undefined;
+  const own = rate ? new Pacer(rate, w.opts.throttle?.burstMs) : undefined;
   const cut = fault?.resetAfter ?? fault?.truncateAfter;
   let sent = 0;
   for (let pos = start; pos < end; ) {
@@ -232,7 +232,7 @@ export async function startFileServer(opts: FileServerOptions = {}): Promise<Fil
     files: new Map<string, FileBody>(Object.entries(opts.files ?? {})),
     faults: new Map<string, Fault>(),
     stats: newStats(),
-    total: opts.throttle?.total ? new Pacer(opts.throttle.total) : undefined,
+    total: opts.throttle?.total ? new Pacer(opts.throttle.total, opts.throttle.burstMs) : undefined,
   };
   const server = createServer((req, res) => {
     handle(w, req, res).catch(() => res.destroy());
