@@ -15,6 +15,7 @@ import { dropBody, header, openUrl } from "./http.ts";
 import { AttemptError, isAbort, statusError, toAttemptError } from "./outcome.ts";
 import { claim, contiguousEnd, doneBytes, fromState, initialPieces, pieceSizeFor, steal, toState, type Piece } from "./pieces.ts";
 import { parseContentRange, type Target } from "./stream.ts";
+import { clip, WRITE_BATCH, writeAllAt } from "./write.ts";
 
 const MIN_STEAL = 1 << 20;
 const HASH_STEP = 1 << 20;
@@ -22,42 +23,11 @@ const READ_BUF = 4 << 20;
 /** Consecutive failures of one piece without progress before the attempt gives up on this URL. */
 const PIECE_RETRIES = 4;
 const SAVE_EVERY_MS = 1000;
-const WRITE_BATCH = 1 << 20;
+
 
 /** Called after each write: n bytes at `at` (the buffers, for hashing in stream when they are next in order). */
 type OnBytes = (n: number, at: number, bufs: Buffer[]) => void;
 
-/** The first n bytes of a list of buffers, without copying. */
-function clip(bufs: Buffer[], n: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (const b of bufs) {
-    if (n <= 0) break;
-    out.push(b.length > n ? b.subarray(0, n) : b);
-    n -= b.length;
-  }
-  return out;
-}
-
-/** writev at a position, looping over short writes (no concatenation: a 1 GiB file would mean 1 GiB of copies). */
-async function writeAllAt(fh: FileHandle, bufs: Buffer[], at: number): Promise<void> {
-  let rest = bufs;
-  let pos = at;
-  while (rest.length) {
-    const { bytesWritten } = await fh.writev(rest, pos);
-    pos += bytesWritten;
-    let skip = bytesWritten;
-    const next: Buffer[] = [];
-    for (const b of rest) {
-      if (skip >= b.length) skip -= b.length;
-      else {
-        next.push(skip > 0 ? b.subarray(skip) : b);
-        skip = 0;
-      }
-    }
-    if (bytesWritten === 0 && next.length) throw new Error(`short write at ${pos}`);
-    rest = next;
-  }
-}
 
 export interface SegmentTarget extends Target {
   size: number;

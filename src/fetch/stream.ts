@@ -3,14 +3,13 @@
 // with a matching Content-Range, start over when the server ignores Range; keep the partial only
 // on network failure).
 
-import { createWriteStream } from "node:fs";
-import { rm, stat } from "node:fs/promises";
-import { pipeline } from "node:stream/promises";
+import { open, rm, stat } from "node:fs/promises";
 import type { Hash } from "node:crypto";
-import { hashRange, integrityProblem, MeterStream, newHash, type Actual } from "../integrity/sha256.ts";
+import { hashRange, integrityProblem, newHash, TooLargeError, type Actual } from "../integrity/sha256.ts";
 import { dropBody, header, openUrl, type Opened } from "./http.ts";
 import { AttemptError, isAbort, statusError, toAttemptError } from "./outcome.ts";
 import { progressReporter, type RunCtx } from "./context.ts";
+import { WRITE_BATCH, writeAllAt } from "./write.ts";
 
 /** The file being downloaded. */
 export interface Target {
@@ -131,19 +130,48 @@ async function streamOnce(url: string, t: Target, ctx: RunCtx, resume: boolean, 
   }
 }
 
-/** Streams the body onto the partial file (appending from `start`), hashing and counting it. */
+/**
+ * Writes the body onto the partial file from `start` (hashing and counting it). On a failure,
+ * every byte that arrived is written before the error goes on, so the next mirror or run resumes
+ * exactly after it.
+ */
 async function receive(url: string, res: Opened, t: Target, ctx: RunCtx, hash: Hash, start: number, total: number | undefined): Promise<Actual> {
   const report = progressReporter(ctx.emit, t.id, total);
-  const meter = new MeterStream({ hash, start, limit: t.size ?? total, onBytes: (n) => report(n) });
+  const limit = t.size ?? total;
+  const fh = await open(t.partial, start > 0 ? "r+" : "w");
+  let pos = start;
+  let pending: Buffer[] = [];
+  let pendingLen = 0;
+  const flush = async () => {
+    if (!pendingLen) return;
+    const bufs = pending;
+    const n = pendingLen;
+    pending = [];
+    pendingLen = 0;
+    await writeAllAt(fh, bufs, pos);
+    pos += n;
+    report(pos);
+  };
   try {
-    await pipeline(res.body, meter, createWriteStream(t.partial, { flags: start > 0 ? "a" : "w" }));
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      const next = pos + pendingLen + chunk.length;
+      if (limit !== undefined && next > limit) throw new TooLargeError(limit, next);
+      hash.update(chunk);
+      pending.push(chunk);
+      pendingLen += chunk.length;
+      if (pendingLen >= WRITE_BATCH) await flush();
+    }
+    await flush();
   } catch (e) {
+    if (!(e instanceof TooLargeError)) await flush().catch(() => {});
+    await fh.close().catch(() => {});
     if (isAbort(e, ctx.signal)) throw e;
-    const a = toAttemptError(e, url, meter.bytes);
+    const a = toAttemptError(e, url, pos - start);
     if (a.kind === "integrity") await rm(t.partial, { force: true }); // too many bytes: nothing to keep
     throw a; // a network failure keeps the partial for the next mirror or run
   }
-  report(meter.bytes, true);
-  if (total !== undefined && meter.bytes < total) throw new AttemptError("transient", url, `truncated body: ${meter.bytes} of ${total} bytes`);
-  return { sha256: meter.digest(), size: meter.bytes };
+  await fh.close();
+  report(pos, true);
+  if (total !== undefined && pos < total) throw new AttemptError("transient", url, `truncated body: ${pos} of ${total} bytes`);
+  return { sha256: hash.digest("hex"), size: pos };
 }
