@@ -68,15 +68,21 @@ export function ttyRenderer(write: (s: string) => void): Renderer {
     finish = release;
   };
 
+  // Warnings must outlive the view (it keeps only the last few notes): they are printed again,
+  // in full, right after its last frame.
+  const warnings: string[] = [];
   return {
     emit(e) {
       model.apply(e, Date.now());
       if (!finish && isLive(e)) start();
       if (!finish) plain.emit(e); // before the view starts (or for a command without live work): plain lines
+      else if (e.type === "warning") warnings.push(`warning: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}\n`);
     },
     close() {
-      finish?.();
+      if (!finish) return;
+      finish();
       finish = undefined;
+      for (const w of warnings.splice(0)) write(w); // held back by the view, released after its last frame
     },
   };
 }
