@@ -9,7 +9,11 @@ import { join, resolve } from "node:path";
 import { BundleError, isBundleError } from "../core/errors.ts";
 import { silent, type Emit } from "../core/events.ts";
 import { replaceDir } from "../core/fs.ts";
-import { PLATFORM_FACTS } from "../core/platform.ts";
+import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
+import { fetchOne } from "../fetch/index.ts";
+import { readLock } from "../python/lockfile.ts";
+import { expandUrl } from "../recipe/mirrors.ts";
+import { LOCK_PLACEHOLDER } from "../recipe/schema.ts";
 import { choosePlatform, makePlan, type Plan } from "../plan/plan.ts";
 import type { LockFile } from "../python/lockfile.ts";
 import { loadRecipe, type LoadedRecipe } from "../recipe/load.ts";
@@ -42,6 +46,12 @@ export interface BuildOptions {
   lock?: LockFile | null;
   /** Version written as builder.version in bundle.json. */
   builderVersion: string;
+  /**
+   * The platform of the machine running the build (the CLI passes it). Building a launcher for
+   * another platform needs a Node of the target's version that runs here: the recipe's
+   * launcher.node archive for this host is then fetched as well.
+   */
+  hostPlatform?: Platform;
   emit?: Emit;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
@@ -187,6 +197,7 @@ async function buildLauncherStep(root: string, work: string, plan: Plan, loaded:
   const buildLauncher = await loadLauncher();
   const icon = loaded.recipe.launcher.icon ? loaded.resolveFile(["launcher", "icon"], loaded.recipe.launcher.icon) : undefined;
   await mkdir(work, { recursive: true });
+  const hostNodeArchive = await hostNode(loaded, nodeArtifact.version, plan.platform, o, emit);
   return buildLauncher({
     platform: plan.platform,
     nodeArchive: node.path,
@@ -196,7 +207,30 @@ async function buildLauncherStep(root: string, work: string, plan: Plan, loaded:
     workDir: work,
     emit,
     ...(o.signal ? { signal: o.signal } : {}),
+    ...(hostNodeArchive ? { hostNodeArchive } : {}),
   });
+}
+
+/**
+ * The recipe's Node archive for the build machine, when the launcher is for another platform and
+ * greenbundle runs on a different Node version (the SEA blob must be written by the target's
+ * exact version). Undefined when not needed or when the recipe has no archive for this host;
+ * the launcher stage then explains what to do.
+ */
+async function hostNode(loaded: LoadedRecipe, version: string, target: Platform, o: BuildOptions, emit: Emit): Promise<string | undefined> {
+  const host = o.hostPlatform;
+  const spec = host ? loaded.recipe.launcher.node[host] : undefined;
+  if (!host || host === target || process.version === `v${version}` || !spec) return undefined;
+  const lockFile = loaded.recipe.wheels?.lock ? loaded.resolveFile(["wheels", "lock"], loaded.recipe.wheels.lock) : undefined;
+  const locked = spec.sha256 === LOCK_PLACEHOLDER && lockFile ? (await readLock(lockFile))?.platforms[host]?.artifacts.node : undefined;
+  const sha256 = spec.sha256 === LOCK_PLACEHOLDER ? locked?.sha256 : spec.sha256;
+  if (!sha256) return undefined;
+  const size = spec.size ?? locked?.size;
+  const got = await fetchOne(
+    { id: `node (${host}, to build the ${target} launcher)`, urls: expandUrl(spec.url, loaded.recipe.mirrors), sha256, ...(size ? { size } : {}) },
+    { cacheDir: o.cacheDir, offline: o.offline ?? false, emit, ...(o.signal ? { signal: o.signal } : {}), ...(o.env ? { env: o.env } : {}) },
+  );
+  return got.path;
 }
 
 async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[], plan: Plan, split: string | undefined, g: Gathered, o: BuildOptions, emit: Emit): Promise<BuiltArchive[]> {

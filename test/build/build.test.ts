@@ -5,13 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBundle, type BuildOptions, type BuildResult } from "../../src/assemble/build.ts";
 import type { BundleJson } from "../../src/assemble/bundle-json.ts";
 import { buildManifest, walkTree } from "../../src/assemble/manifest.ts";
-import { loadPythonTree } from "../../src/assemble/optional.ts";
 import { Cache } from "../../src/cache/index.ts";
 import { collector } from "../../src/core/events.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { makeWorld, type World } from "./world.ts";
 
-const hasPython = Boolean(await loadPythonTree());
 let world: World;
 let tmp: string;
 let cache: string;
@@ -97,13 +95,13 @@ describe("bundle build into a folder", () => {
     expect(notices).toContain("Permission is hereby granted");
     expect(notices).toContain("repository app/repositories/helper");
     expect(notices).toMatch(/helper[^\n]*— Apache-2\.0/);
-    if (hasPython) expect(notices).toContain("wheel demo-pkg 1.0 — MIT");
+    expect(notices).toContain("wheel demo-pkg 1.0 — MIT");
     const readme = await readFile(join(first.bundleDir, "README.txt"), "utf8");
     expect(readme).toContain("Loopback world 整合包");
     expect(readme).toContain("system's git");
   });
 
-  it.skipIf(!hasPython)("installs the runtime and the wheels into python/ (needs the Python stage)", async () => {
+  it("installs the runtime and the wheels into python/", async () => {
     expect((await stat(join(first.bundleDir, "python", "bin", "python3"))).isFile()).toBe(true);
     const site = join(first.bundleDir, "python", "lib", `python${world.pythonVersion.split(".").slice(0, 2).join(".")}`, "site-packages");
     expect(await readdir(site)).toContain("demo_pkg");

@@ -4,16 +4,14 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBundle, type BuildResult } from "../../src/assemble/build.ts";
 import { sha256OfFile } from "../../src/assemble/manifest.ts";
-import { loadLauncher } from "../../src/assemble/optional.ts";
 import { nodeArchive } from "../launcher/node-dist.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { makeWorld, type World } from "./world.ts";
 
-const hasLauncher = Boolean(await loadLauncher());
 let world: World | undefined;
 let built: BuildResult;
 
-describe.skipIf(!hasLauncher)("a bundle with its launcher (needs the launcher stage)", () => {
+describe("a bundle with its launcher", () => {
   beforeAll(async () => {
     const tmp = await tempDir("gb-launcher-");
     world = await makeWorld(tmp, { nodeArchive: await readFile(await nodeArchive("linux", "24.21.0")) });

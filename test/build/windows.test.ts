@@ -2,13 +2,11 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBundle, type BuildResult } from "../../src/assemble/build.ts";
-import { loadPythonTree } from "../../src/assemble/optional.ts";
 import { isBundleError } from "../../src/core/errors.ts";
 import { runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { makeWorld, type World } from "./world.ts";
 
-const hasPython = Boolean(await loadPythonTree());
 let world: World;
 let tmp: string;
 let win: BuildResult;
@@ -29,7 +27,7 @@ describe("a win-x64 bundle", () => {
     expect(notices).toContain("GNU GENERAL PUBLIC LICENSE");
   });
 
-  it.skipIf(!hasPython)("unpacks the embeddable Python with its ._pth opened for site-packages and the app (needs the Python stage)", async () => {
+  it("unpacks the embeddable Python with its ._pth opened for site-packages and the app", async () => {
     expect((await stat(join(win.bundleDir, "python", "python.exe"))).isFile()).toBe(true);
     expect(await readFile(join(win.bundleDir, "python", "python310._pth"), "utf8")).toMatch(/import site/);
     expect(await readdir(join(win.bundleDir, "python", "Lib", "site-packages"))).toContain("demo_pkg");

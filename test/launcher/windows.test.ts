@@ -120,8 +120,9 @@ describe.skipIf(!linux)("the win-x64 launcher", () => {
     const signed = readFileSync(join(tmp, "s1", "launcher.exe"));
     // A certificate table is back: pe-library refuses it unless told to ignore it.
     expect(() => R.NtExecutable.from(signed)).toThrow();
-    execFileSync("osslsigncode", ["extract-signature", "-in", join(tmp, "s1", "launcher.exe"), "-out", join(tmp, "sig.der")], { stdio: "ignore" });
-    expect(execFileSync("openssl", ["pkcs7", "-inform", "DER", "-in", join(tmp, "sig.der"), "-print_certs", "-noout"]).toString()).toContain("greenbundle test");
+    // PEM output: osslsigncode 2.5 (Debian bookworm) writes DER with the WIN_CERTIFICATE header, 2.9 without.
+    execFileSync("osslsigncode", ["extract-signature", "-pem", "-in", join(tmp, "s1", "launcher.exe"), "-out", join(tmp, "sig.pem")], { stdio: "ignore" });
+    expect(execFileSync("openssl", ["pkcs7", "-inform", "PEM", "-in", join(tmp, "sig.pem"), "-print_certs", "-noout"]).toString()).toContain("greenbundle test");
   }, 180_000);
 
   it.skipIf(!hasWine)("runs under wine when built on Node 22, and --check reports a deleted file (needs Debian's wine)", async () => {

@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import { buildBundle, type BuildFormat, type BuildResult } from "../../assemble/build.ts";
 import { cacheDirFrom } from "../../cache/index.ts";
+import { hostPlatform } from "../../core/platform.ts";
 import { intFlag } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { greenbundleVersion } from "../main.ts";
@@ -21,6 +22,7 @@ export async function run(ctx: CliContext): Promise<number> {
     locked: ctx.flags.locked === true,
     jobs: intFlag(ctx.flags, "jobs", 8),
     builderVersion: greenbundleVersion(),
+    ...(hostPlatform() ? { hostPlatform: hostPlatform()! } : {}),
     emit: ctx.emit,
     signal: ctx.signal,
     env: ctx.env,
