@@ -78,7 +78,7 @@ export async function makePlan({ loaded, platform, lock: givenLock }: PlanInputs
   const r = loaded.recipe;
   const target = makeTarget(platform, r.python.version, r.python.glibc);
   const lockFile = r.wheels?.lock ? loaded.resolveFile(["wheels", "lock"], r.wheels.lock) : undefined;
-  const lock = givenLock === undefined ? (lockFile ? await readLock(lockFile) : undefined) : (givenLock ?? undefined);
+  const lock = givenLock === undefined ? (lockFile ? await readLock(lockFile, loaded.locate(["wheels", "lock"])) : undefined) : (givenLock ?? undefined);
   const lp = lock?.platforms[platform];
   const problems: string[] = [];
   // Wheels were chosen for the lock's Python (tags, markers): another version makes it stale.
@@ -152,7 +152,7 @@ export async function pinnedRequirements(loaded: LoadedRecipe, target: Target): 
   const all: PinnedRequirement[] = [];
   if (r.wheels.requirements) {
     const path = loaded.resolveFile(["wheels", "requirements"], r.wheels.requirements);
-    all.push(...(await readPinnedRequirements(path, shownPath(path))));
+    all.push(...(await readPinnedRequirements(path, shownPath(path), loaded.locate(["wheels", "requirements"]))));
   }
   const diags: Diagnostic[] = [];
   r.extensions?.items.forEach((ext, i) => {

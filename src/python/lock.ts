@@ -49,7 +49,7 @@ export async function lockRecipe(o: LockOptions): Promise<LockReport> {
     throw new BundleError("RECIPE", `${o.loaded.file} names no lock file`, { hint: `add \`lock: ${r.name}.lock.json\` under wheels: (it is written next to the recipe)` });
   }
   const lockPath = o.loaded.resolveFile(["wheels", "lock"], r.wheels.lock);
-  const existing = await readLock(lockPath);
+  const existing = await readExisting(o, lockPath);
   const client = new IndexClient(r.mirrors, { cacheDir: o.cacheDir, ...pick(o) });
   const platforms = o.platforms ?? [...r.platforms];
   const pinnedOnce = new Map<string, Promise<LockedArtifact>>();
@@ -78,6 +78,17 @@ export async function lockRecipe(o: LockOptions): Promise<LockReport> {
   if (changed) await writeLock(lockPath, out);
   const shown = relative(process.cwd(), lockPath);
   return { file: shown.startsWith("..") ? lockPath : shown, lock: out, changed, warnings, stats };
+}
+
+/** The lock being replaced. A damaged or foreign-format one is replaced too (with a warning), not a dead end. */
+async function readExisting(o: LockOptions, lockPath: string): Promise<LockFile | undefined> {
+  try {
+    return await readLock(lockPath, o.loaded.locate(["wheels", "lock"]));
+  } catch (e) {
+    if (!(e instanceof BundleError) || e.code !== "NOT_LOCKED") throw e;
+    o.emit?.({ type: "warning", message: `${e.message}; writing a fresh lock in its place` });
+    return undefined;
+  }
 }
 
 function pick(o: LockOptions) {

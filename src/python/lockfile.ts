@@ -2,7 +2,8 @@
 // diff-friendly: sorted keys, one wheel per object, no timestamps.
 
 import { readFile } from "node:fs/promises";
-import { BundleError } from "../core/errors.ts";
+import { z } from "zod";
+import { BundleError, type SourcePos } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import type { Platform } from "../core/platform.ts";
 
@@ -50,24 +51,76 @@ export interface LockFile {
   platforms: Partial<Record<Platform, LockPlatform>>;
 }
 
-export async function readLock(path: string): Promise<LockFile | undefined> {
+// The shape a lock must have before anything trusts it: a hand-edited or damaged lock is an
+// error that names the key, never a crash deeper down (plan, install) on a missing field.
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, "expected a sha256: 64 lowercase hex digits");
+const Size = z.number().int().nonnegative();
+const PlainName = z.string().regex(/^(?!\.\.?$)[^/\\\0]+$/, "expected a plain file name (no folders)");
+const LockShape = z.object({
+  lock: z.literal(LOCK_VERSION),
+  recipe: z.string(),
+  python: z.string(),
+  platforms: z.record(
+    z.string(),
+    z.object({
+      wheels: z.array(
+        z.object({
+          name: z.string().min(1),
+          version: z.string().min(1),
+          filename: PlainName,
+          sha256: Hex64,
+          size: Size,
+          index: z.string(),
+          path: z.string().min(1),
+          requires: z.array(z.string()).optional(),
+          sdist_sha256: Hex64.optional(),
+        }),
+      ),
+      artifacts: z.record(z.string(), z.object({ sha256: Hex64, size: Size, url: z.string() })),
+    }),
+  ),
+});
+
+/**
+ * Reads and checks a lock file; undefined when it does not exist. `where` is the recipe's
+ * `wheels.lock` position: a lock path that names a folder is then a recipe error (exit 2).
+ */
+export async function readLock(path: string, where?: SourcePos): Promise<LockFile | undefined> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new BundleError("IO", `cannot read lock file ${path}`, { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if ((code === "EISDIR" || code === "ENOTDIR") && where) {
+      throw new BundleError("RECIPE", `wheels.lock names ${path}, which is not a file`, {
+        diagnostics: [{ ...where, path: "wheels.lock", message: `${path} is ${code === "EISDIR" ? "a folder" : "under a file"}, not a lock file`, hint: "name a .json file next to the recipe, e.g. wheels.lock: <name>.lock.json" }],
+        cause: e,
+      });
+    }
+    throw new BundleError("IO", `cannot read lock file ${path}: ${code === "EISDIR" ? "it is a folder" : (code ?? String(e))}`, { hint: "check the path and its permissions", cause: e });
   }
-  let data: LockFile;
+  const again = "run `bundle lock <recipe>` again (it rewrites the lock), or restore the file from version control";
+  let data: unknown;
   try {
-    data = JSON.parse(text) as LockFile;
+    data = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (e) {
-    throw new BundleError("NOT_LOCKED", `lock file ${path} is not valid JSON`, { hint: "run `bundle lock <recipe>` again", cause: e });
+    throw new BundleError("NOT_LOCKED", `lock file ${path} is not valid JSON (${(e as Error).message})`, { hint: again, cause: e });
   }
-  if (data.lock !== LOCK_VERSION || typeof data.platforms !== "object") {
-    throw new BundleError("NOT_LOCKED", `lock file ${path} has an unknown format (lock: ${String(data.lock)})`, { hint: "run `bundle lock <recipe>` with this version of greenbundle" });
+  const version = (data as { lock?: unknown } | null)?.lock;
+  if (version !== LOCK_VERSION) {
+    throw new BundleError("NOT_LOCKED", `lock file ${path} has an unknown format (lock: ${JSON.stringify(version) ?? "missing"}; this greenbundle reads ${LOCK_VERSION})`, {
+      hint: "run `bundle lock <recipe>` with this version of greenbundle",
+    });
   }
-  return data;
+  const checked = LockShape.safeParse(data);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    const at = issue.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("").replace(/^\./, "");
+    const more = checked.error.issues.length > 1 ? ` (and ${checked.error.issues.length - 1} more problem(s))` : "";
+    throw new BundleError("NOT_LOCKED", `lock file ${path} is damaged: ${at || "(top)"}: ${issue.message}${more}`, { hint: again });
+  }
+  return data as LockFile;
 }
 
 /** Serialises with sorted keys and sorted wheels, so that re-locking an unchanged recipe changes nothing. */

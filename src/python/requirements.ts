@@ -2,7 +2,7 @@
 // Errors carry file:line:column (they are recipe errors, exit 2).
 
 import { readFile } from "node:fs/promises";
-import { BundleError, type Diagnostic } from "../core/errors.ts";
+import { BundleError, type Diagnostic, type SourcePos } from "../core/errors.ts";
 import { parseRequirement, Pep508Error, type Requirement } from "./pep508.ts";
 
 export interface PinnedRequirement extends Requirement {
@@ -60,16 +60,23 @@ export function parsePinnedRequirements(text: string, file: string): { reqs: Pin
   return { reqs, diagnostics };
 }
 
-export async function readPinnedRequirements(path: string, shownAs: string): Promise<PinnedRequirement[]> {
+/** Reads the requirements file; `where` (the recipe's `wheels.requirements`) is where a read failure points. */
+export async function readPinnedRequirements(path: string, shownAs: string, where?: SourcePos): Promise<PinnedRequirement[]> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
-    throw new BundleError("RECIPE", `cannot read requirements file ${shownAs}`, {
-      hint: "wheels.requirements is relative to the recipe that names it",
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a folder, not a file" : `cannot be read (${code ?? String(e)})`;
+    const hint = "wheels.requirements is relative to the recipe that names it";
+    throw new BundleError("RECIPE", `requirements file ${shownAs} ${why}`, {
+      ...(where ? {} : { hint }),
       cause: e,
+      diagnostics: where ? [{ ...where, path: "wheels.requirements", message: `${shownAs} ${why}`, hint }] : [],
     });
   }
+  // A byte-order mark (Notepad's "UTF-8 with BOM") is not part of the first requirement.
+  text = text.replace(/^\uFEFF/, "");
   const { reqs, diagnostics } = parsePinnedRequirements(text, shownAs);
   if (diagnostics.length > 0) {
     throw new BundleError("RECIPE", `${shownAs}: ${diagnostics.length} problem(s) in the requirements file`, { diagnostics });

@@ -2,7 +2,7 @@
 // with the schema, then the whole-recipe checks. Every problem becomes a Diagnostic with the file
 // the offending value came from, its line and column, the key path and a hint.
 
-import { access } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { dirname, resolve, relative, isAbsolute } from "node:path";
 import type { z } from "zod";
 import { BundleError, type Diagnostic, type SourcePos } from "../core/errors.ts";
@@ -95,11 +95,15 @@ async function readChain(file: string): Promise<YamlSource[]> {
       throw recipeError(file, [{ ...positionOf(src, ["extends"])!, path: "extends", message: `more than ${MAX_EXTENDS} levels of extends` }]);
     }
     const next = resolve(dirname(abs), ext);
-    try {
-      await access(next);
-    } catch {
+    const isFile = await stat(next).then((s) => (s.isFile() ? true : "folder"), () => false);
+    if (isFile !== true) {
       throw recipeError(file, [
-        { ...positionOf(src, ["extends"])!, path: "extends", message: `extends names ${ext}, which does not exist`, hint: "the path is relative to the recipe that contains it" },
+        {
+          ...positionOf(src, ["extends"])!,
+          path: "extends",
+          message: `extends names ${ext}, which ${isFile === "folder" ? "is a folder, not a recipe file" : "does not exist"}`,
+          hint: "the path is relative to the recipe that contains it and names a .yml file",
+        },
       ]);
     }
     current = next;

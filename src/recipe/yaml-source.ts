@@ -2,7 +2,7 @@
 // file:line:column. Pure apart from reading the file.
 
 import { readFile } from "node:fs/promises";
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import { BundleError, type Diagnostic, type SourcePos } from "../core/errors.ts";
 
 export type KeyPath = readonly (string | number)[];
@@ -31,8 +31,15 @@ export async function readYamlSource(file: string, shownAs = file): Promise<Yaml
     text = await readFile(file, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new BundleError(code === "ENOENT" ? "USAGE" : "IO", `cannot read recipe ${shownAs}: ${code ?? String(e)}`, {
-      hint: code === "ENOENT" ? "check the path; recipes usually live in recipes/" : undefined,
+    // A missing file or a folder is a wrong argument (exit 2); anything else is the disk's trouble.
+    const usage = code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR";
+    throw new BundleError(usage ? "USAGE" : "IO", `cannot read recipe ${shownAs}: ${code === "EISDIR" ? "it is a folder" : (code ?? String(e))}`, {
+      hint:
+        code === "EISDIR"
+          ? "name the recipe file itself, e.g. recipes/sd-webui-a1111.yml"
+          : usage
+            ? "check the path; recipes usually live in recipes/"
+            : "check that the file exists and that you may read it",
       cause: e,
     });
   }
@@ -46,18 +53,39 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   if (doc.errors.length > 0) {
     const diagnostics: Diagnostic[] = doc.errors.map((e) => {
       const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-      const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+      const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "").replace(/; please use YAML\.\w+\(\)$/, "");
       return { file, line: pos.line, col: pos.col, path: "", message: `YAML syntax: ${message}`, hint: yamlHint(e.code) };
     });
     throw new BundleError("RECIPE", `${file} is not valid YAML`, { diagnostics });
   }
-  return { file, doc, lines, value: doc.toJS({ maxAliasCount: 100 }) };
+  return { file, doc, lines, value: toValue(doc, lines, file) };
+}
+
+/** The document as plain JS; alias trouble (which the parser leaves to this step) is a diagnostic too. */
+function toValue(doc: Document, lines: LineCounter, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    const unresolved = /^Unresolved alias[^:]*: (.*)$/.exec((e as Error).message)?.[1];
+    let at: number | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        if (at === undefined && (unresolved === undefined || node.source === unresolved)) at = node.range?.[0];
+      },
+    });
+    const pos = at === undefined ? { line: 1, col: 1 } : lines.linePos(at);
+    const message = unresolved !== undefined ? `YAML alias *${unresolved} names no anchor &${unresolved} set before it` : "YAML aliases expand to too many values";
+    const hint = unresolved !== undefined ? `define &${unresolved} earlier in the file, or write the value out` : "write the values out instead of nesting aliases";
+    throw new BundleError("RECIPE", `${file} is not valid YAML`, { diagnostics: [{ file, ...pos, path: "", message, hint }], cause: e });
+  }
 }
 
 function yamlHint(code: string): string {
   switch (code) {
     case "DUPLICATE_KEY":
       return "each key may appear once in a mapping; remove or merge the duplicate";
+    case "MULTIPLE_DOCS":
+      return "a recipe is one YAML document: remove the `---` line and what follows, or merge it";
     case "TAB_AS_INDENT":
       return "YAML indentation must use spaces, not tabs";
     case "BAD_INDENT":
