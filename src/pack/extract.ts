@@ -194,26 +194,15 @@ export async function extractZip(archive: string, dest: string, opts: ExtractOpt
       opts.signal?.throwIfAborted();
       const rel = strip.apply(item.name).replace(/\/+$/, "");
       if (rel === "" || (opts.filter && !opts.filter(rel))) continue;
-      const out = join(dest, ...rel.split("/"));
-      if (item.kind === "dir") {
-        await mkdir(out, { recursive: true });
-        result.dirs++;
-      } else if (item.kind === "link") {
-        if (opts.links === "refuse") throw archiveError(archive, `entry "${item.name}" is a symbolic link, which this target cannot hold`);
-        const target = (await readZipEntry(archive, zip, item)).toString("utf8");
-        if (!linkStaysInside(rel, target)) throw archiveError(archive, `link "${item.name}" → "${target}" points outside the destination`);
-        links.push({ at: rel, target }); // made last, so no file is ever written through a link
-      } else {
-        await mkdir(dirname(out), { recursive: true });
-        const mode = item.mode !== undefined && item.mode & 0o111 ? 0o755 : 0o644;
-        await pipeline(await zipEntryStream(archive, zip, item), createWriteStream(out, { mode }), { signal: opts.signal as AbortSignal });
-        result.files++;
-        result.bytes += item.entry.uncompressedSize;
-      }
+      await writeZipItem(archive, zip, item, rel, dest, opts, result, links).catch((e: unknown) => {
+        throw writeProblem(archive, dest, item.name, e, opts.signal);
+      });
     }
     for (const l of links) {
       await mkdir(dirname(join(dest, l.at)), { recursive: true });
-      await symlink(l.target, join(dest, ...l.at.split("/")));
+      await symlink(l.target, join(dest, ...l.at.split("/"))).catch((e: unknown) => {
+        throw writeProblem(archive, dest, l.at, e, opts.signal);
+      });
       result.links++;
     }
     if (links.length > 0) await checkLinksInside(archive, dest);
@@ -221,6 +210,42 @@ export async function extractZip(archive: string, dest: string, opts: ExtractOpt
     zip.close();
   }
   return strip.top !== undefined && opts.strip !== undefined ? { ...result, stripped: strip.top } : result;
+}
+
+/**
+ * A file-system error while unpacking, said as what it means: two entries that cannot both exist
+ * (a file and a folder of one name) make the archive wrong; anything else is the destination's
+ * trouble (full disk, permissions). Never a bare errno.
+ */
+function writeProblem(archive: string, dest: string, entry: string, e: unknown, signal: AbortSignal | undefined): unknown {
+  if (e instanceof BundleError || signal?.aborted) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
+    return archiveError(archive, `entry "${entry}" clashes with another entry of the same name (a file and a folder, or a link and a folder)`, e);
+  }
+  return new BundleError("IO", `cannot unpack "${entry}" of ${archive} into ${dest}: ${describeError(e)}`, {
+    hint: code === "ENOSPC" ? "the disk is full: free some space and run again" : "check that the destination is writable and has free space",
+    cause: e,
+  });
+}
+
+async function writeZipItem(archive: string, zip: ZipFile, item: ZipItem, rel: string, dest: string, opts: ExtractOptions, result: ExtractResult, links: { at: string; target: string }[]): Promise<void> {
+  const out = join(dest, ...rel.split("/"));
+  if (item.kind === "dir") {
+    await mkdir(out, { recursive: true });
+    result.dirs++;
+  } else if (item.kind === "link") {
+    if (opts.links === "refuse") throw archiveError(archive, `entry "${item.name}" is a symbolic link, which this target cannot hold`);
+    const target = (await readZipEntry(archive, zip, item)).toString("utf8");
+    if (!linkStaysInside(rel, target)) throw archiveError(archive, `link "${item.name}" → "${target}" points outside the destination`);
+    links.push({ at: rel, target }); // made last, so no file is ever written through a link
+  } else {
+    await mkdir(dirname(out), { recursive: true });
+    const mode = item.mode !== undefined && item.mode & 0o111 ? 0o755 : 0o644;
+    await pipeline(await zipEntryStream(archive, zip, item), createWriteStream(out, { mode }), { signal: opts.signal as AbortSignal });
+    result.files++;
+    result.bytes += item.entry.uncompressedSize;
+  }
 }
 
 /** After extraction: every symbolic link under `dest` must resolve inside it (catches chains of links). */

@@ -103,6 +103,7 @@ export function stopCheck(stop: DriverResult["stop"]): Check {
   const how = stop.method === "http" ? "POST server-stop" : stop.method === "signal" ? "SIGINT to the launcher" : "not started";
   if (stop.method === "none") return check("stop", "skip", "the launcher never ran");
   const exit = stop.exitSignal ? `signal ${stop.exitSignal}` : `exit code ${stop.exitCode}`;
+  if (stop.method === "exited") return check("stop", "warn", `the launcher had already exited by itself (${exit}) before it was asked to stop`);
   if (stop.escalation.length > 0) return check("stop", "fail", `${how} did not stop the app in time; had to send ${stop.escalation.join(", then ")} (${exit})`);
   return check("stop", "pass", `${how}: the launcher exited after ${s(stop.ms)} (${exit})`);
 }

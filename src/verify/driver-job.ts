@@ -61,7 +61,8 @@ export interface DriverResult {
   readyError?: string;
   steps: StepResult[];
   stop: {
-    method: "http" | "signal" | "none";
+    /** "exited": the launcher had already ended by itself when the stop began (nothing was sent). */
+    method: "http" | "signal" | "none" | "exited";
     /** Signals that had to be sent after the requested stop did not end the launcher in time. */
     escalation: string[];
     ms: number;

@@ -100,7 +100,8 @@ async function stopApp(job: DriverJob, child: ChildProcess, port: number, exit: 
   let method: "http" | "signal" = "signal";
   const done = (ms: number) => Promise.race([exit, sleep(ms).then(() => undefined)]);
   let result = await done(0);
-  if (!result && job.stop.http) {
+  if (result) return { method: "exited", escalation, ms: 0, exitCode: result.code ?? null, exitSignal: result.signal ?? null };
+  if (job.stop.http) {
     method = "http";
     // the app may drop the connection while it shuts down: that is an answer too
     await httpCall(port, job.stop.http.method, job.stop.http.path, undefined, 5000).catch(() => undefined);

@@ -69,7 +69,9 @@ export async function bootAndCheck(run: Run): Promise<void> {
   await generationChecks(run, res, files);
   const memStep = res.steps.find((s) => s.name === "memory");
   const memory: MemoryFacts | null = memStep?.ok ? readMemory(await readFile(files.memory)) : null;
-  const g = gpuCheck(opts.gpu, run.torch, memory);
+  // No image, no GPU verdict: "generated without a GPU" would claim a generation that never happened.
+  const generated = res.steps.some((s) => s.name === "txt2img" && s.ok);
+  const g = generated || opts.gpu === "off" ? gpuCheck(opts.gpu, run.torch, memory) : { check: check("gpu", "skip", "no image was generated, so GPU use is unknown"), used: null, detail: "not checked: no image was generated" };
   const figures = memory && Object.keys(memory.figures).length > 0 ? memory.figures : null;
   r.gpu = { mode: opts.gpu, torch: run.torch, memory: figures, used: g.used, detail: g.detail };
   r.checks.push(g.check, stopCheck(res.stop), leftoversCheck(res));

@@ -10,6 +10,7 @@ import { basename, join } from "node:path";
 import { BUNDLE_JSON, type BundleJson } from "../assemble/bundle-json.ts";
 import { BundleError, describeError } from "../core/errors.ts";
 import { silent } from "../core/events.ts";
+import { bundleJsonProblem } from "./bundle-json-shape.ts";
 import { CHECK_ORDER, check } from "./checks.ts";
 import { checkManifest, describeManifestProblem } from "./manifest.ts";
 import { REPORT_FORMAT, writeReport, type Check, type VerifyReport } from "./report.ts";
@@ -133,9 +134,15 @@ async function readBundleJson(run: Run): Promise<void> {
   let bj: BundleJson;
   try {
     bj = JSON.parse(await readFile(join(run.root!, BUNDLE_JSON), "utf8")) as BundleJson;
-    if (bj.format !== 1 || !Array.isArray(bj.files) || !bj.launcher) throw new Error(`unknown bundle.json format ${String(bj.format)}`);
   } catch (e) {
     r.checks.push(check("bundle", "fail", `${BUNDLE_JSON} is unreadable: ${describeError(e)}`));
+    throw new Halt();
+  }
+  const problem = bundleJsonProblem(bj);
+  if (problem !== undefined) {
+    const format = (bj as { format?: unknown } | null)?.format;
+    const why = format !== 1 ? `its format is ${JSON.stringify(format) ?? "missing"}, this greenbundle reads 1` : problem;
+    r.checks.push(check("bundle", "fail", `${BUNDLE_JSON} is not one greenbundle wrote: ${why}`, ["rebuild the bundle with `bundle build`; bundle.json is written by the builder, not by hand"]));
     throw new Halt();
   }
   run.bj = bj;

@@ -47,7 +47,10 @@ export async function runVerify(ctx: CliContext, input: string, show: { reportLi
 
 export function failure(o: VerifyOutcome): BundleError {
   const failed = o.report.checks.filter((c) => c.status === "fail");
-  return new BundleError("VERIFY", `verification failed: ${failed.map((c) => c.title).join(", ")}`, {
+  // The first failure's detail says what went wrong without opening the report (CI logs keep stderr).
+  const first = failed[0]?.detail ?? "";
+  const why = first ? ` — ${first.length > 300 ? `${first.slice(0, 299)}…` : first}` : "";
+  return new BundleError("VERIFY", `verification failed: ${failed.map((c) => c.title).join(", ")}${why}`, {
     hint: `read ${o.reportDir}/report.html (and app.log next to it)`,
     details: { reportDir: o.reportDir, failed: o.report.failed },
   });
