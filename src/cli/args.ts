@@ -84,16 +84,34 @@ function parseOrThrow(args: readonly string[], flags: Record<string, FlagSpec>, 
       const names = Object.keys(flags);
       const bare = opt.replace(/^-+/, "");
       const dym = didYouMean(bare, names);
-      const elsewhere = !dym ? COMMANDS.find((c) => c.name !== command?.name && bare in c.flags) : undefined;
+      const elsewhere = !dym ? COMMANDS.filter((c) => c.name !== command?.name && bare in c.flags).map((c) => c.name) : [];
       throw new BundleError("USAGE", `unknown option ${opt} for ${where}`, {
-        hint: dym ? `${dym.replace(`"${closestOf(dym)}"`, `--${closestOf(dym)}`)}` : elsewhere ? `--${bare} belongs to bundle ${elsewhere.name}` : `see \`${where} --help\``,
+        hint: dym
+          ? `${dym.replace(`"${closestOf(dym)}"`, `--${closestOf(dym)}`)}`
+          : elsewhere.length
+            ? `--${bare} is an option of bundle ${elsewhere.join(", ")}`
+            : `see \`${where} --help\``,
       });
     }
-    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-      throw new BundleError("USAGE", `${msg.replace(/\.$/, "")} (${where})`, { hint: `see \`${where} --help\`` });
-    }
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") throw invalidValue(msg, opt, args, flags, where);
     throw new BundleError("USAGE", `${msg} (${where})`, { hint: `see \`${where} --help\`` });
   }
+}
+
+/** node:util's value errors, said in one line with what to type instead. */
+function invalidValue(msg: string, opt: string, args: readonly string[], flags: Record<string, FlagSpec>, where: string): BundleError {
+  const name = opt.replace(/^-+/, "");
+  const placeholder = flags[name]?.value ?? "VALUE";
+  const help = `see \`${where} --help\``;
+  if (/ambiguous/.test(msg)) {
+    const next = args[args.indexOf(opt) + 1] ?? "";
+    return new BundleError("USAGE", `${opt} needs a value, and the next word "${next}" looks like an option (${where})`, {
+      hint: `write ${opt}=${next} if that is the value; ${help}`,
+    });
+  }
+  if (/does not take an argument/.test(msg)) return new BundleError("USAGE", `${opt} is a switch and takes no value (${where})`, { hint: `write ${opt} alone` });
+  if (/argument missing/.test(msg)) return new BundleError("USAGE", `${opt} needs a value: ${opt} ${placeholder} (${where})`, { hint: help });
+  return new BundleError("USAGE", `${msg.split("\n")[0]!.replace(/\.$/, "")} (${where})`, { hint: help });
 }
 
 function closestOf(dym: string): string {

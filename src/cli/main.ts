@@ -98,7 +98,8 @@ export function reportError(e: unknown, io: Pick<Io, "stderr">, opts: { verbose:
   }
   // Not a BundleError: a bug in greenbundle. Say so, and how to report it.
   const msg = describeError(e);
-  if (opts.json) io.stderr(JSON.stringify({ type: "error", code: "INTERNAL", message: msg }) + "\n");
+  // Same shape as a BundleError's line, so that tools reading --json need one parser.
+  if (opts.json) io.stderr(JSON.stringify({ type: "error", code: "INTERNAL", message: msg, hint: "this is a bug in greenbundle; run again with --verbose and report the output", diagnostics: [] }) + "\n");
   else {
     io.stderr(`internal error: ${msg}\n`);
     io.stderr(opts.verbose && e instanceof Error && e.stack ? `${e.stack}\n` : "hint: this is a bug in greenbundle; run again with --verbose and report the output\n");

@@ -13,6 +13,7 @@ import type { CliContext } from "../context.ts";
 import { fmtBytes } from "../render.ts";
 
 export async function run(ctx: CliContext): Promise<number> {
+  const jobs = intFlag(ctx.flags, "jobs", 8); // a usage error before any work
   const loaded = await loadRecipe(ctx.args[0]!);
   const platform = choosePlatform(loaded.recipe, ctx.flags.platform as string | undefined);
   const plan = await makePlan({ loaded, platform });
@@ -22,7 +23,7 @@ export async function run(ctx: CliContext): Promise<number> {
   ctx.emit({ type: "stage", stage: "fetch", status: "start", detail: `${requests.length} artifact(s) of ${plan.bundleName} into ${cacheDir}${offline ? " (offline)" : ""}` });
   let got: Map<string, Fetched>;
   try {
-    got = await fetchAll(requests, { cacheDir, offline, jobs: intFlag(ctx.flags, "jobs", 8), emit: ctx.emit, signal: ctx.signal, env: ctx.env });
+    got = await fetchAll(requests, { cacheDir, offline, jobs, emit: ctx.emit, signal: ctx.signal, env: ctx.env });
   } catch (e) {
     if (e instanceof BundleError && unlocked.length) {
       throw new BundleError(e.code, e.message, { hint: `${e.hint ? `${e.hint}\n      ` : ""}also: ${notLockedMessage(unlocked, plan.recipe.file)}`, cause: e.cause, details: e.details });

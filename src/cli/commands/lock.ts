@@ -4,6 +4,7 @@ import { intFlag } from "../args.ts";
 import type { CliContext } from "../context.ts";
 
 export async function run(ctx: CliContext): Promise<number> {
+  const jobs = intFlag(ctx.flags, "jobs", 8); // a usage error before any work
   const { loadRecipe } = await import("../../recipe/load.ts");
   const { choosePlatform } = await import("../../plan/plan.ts");
   const { lockRecipe } = await import("../../python/lock.ts");
@@ -18,7 +19,7 @@ export async function run(ctx: CliContext): Promise<number> {
     signal: ctx.signal,
     env: ctx.env,
     offline: ctx.flags.offline === true,
-    jobs: intFlag(ctx.flags, "jobs", 8),
+    jobs,
   });
   for (const w of report.warnings) ctx.emit({ type: "warning", message: w });
   if (ctx.json) {
