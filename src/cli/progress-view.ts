@@ -7,7 +7,8 @@ import type { BundleEvent } from "../core/events.ts";
 export function fmtBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let i = 0;
-  let v = n;
+  // whole bytes below 1 KiB: rates (bytes / seconds) are fractional, and "182.79569… B/s" reads as noise
+  let v = n < 1024 ? Math.round(n) : n;
   while (v >= 1024 && i < units.length - 1) {
     v /= 1024;
     i++;

@@ -1,6 +1,6 @@
 // What the progress views show: speed and ETA per download and overall, plain lines in CI.
 import { describe, expect, it } from "vitest";
-import { ProgressModel, fmtDuration } from "../../src/cli/progress-view.ts";
+import { ProgressModel, fmtBytes, fmtDuration } from "../../src/cli/progress-view.ts";
 import { plainRenderer } from "../../src/cli/render.ts";
 
 describe("progress view", () => {
@@ -28,6 +28,10 @@ describe("progress view", () => {
     m.apply({ type: "download:failed", id: "b", reason: "no mirror has it" }, 2100);
     expect(m.view().lines).toEqual(["↪ a: HTTP 503; trying y", "⟳ b: every mirror failed; round 2 in 2s", "✔ a 100 B in 2s", "✖ b: no mirror has it"]);
     expect(m.overall()).toBe("1 downloaded, 1 cached, 1 failed · 100 B · avg 50 B/s");
+  });
+
+  it("shows rates under 1 KiB/s as whole bytes", () => {
+    expect([182.7956989247312, 0.4, 1023.6, 1536].map(fmtBytes)).toEqual(["183 B", "0 B", "1.0 KiB", "1.5 KiB"]);
   });
 
   it("formats durations for humans", () => {
