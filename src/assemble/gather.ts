@@ -42,7 +42,9 @@ const where = (a: PlanArtifact) => `${a.source.file}:${a.source.line}:${a.source
 /** `--locked`: the lock must be fresh and pin every artifact (DESIGN.md "Command line"). */
 export function lockedProblems(plan: Plan): string[] {
   const out: string[] = [];
-  if (plan.lock.state === "none") out.push("the recipe names no lock file (wheels.lock)");
+  // A recipe without wheels whose hashes are all written in it is fully locked without a lock file.
+  const needsLockFile = plan.artifacts.some((a) => a.kind === "wheel" || a.kind === "sdist" || !a.locked);
+  if (plan.lock.state === "none" && needsLockFile) out.push("the recipe names no lock file (wheels.lock)");
   if (plan.lock.state === "missing") out.push(`the lock file ${plan.lock.file} does not exist`);
   if (plan.lock.state === "stale") out.push(`the lock file ${plan.lock.file} is stale`);
   out.push(...plan.lock.problems);

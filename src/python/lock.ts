@@ -41,13 +41,13 @@ export interface LockReport {
   warnings: string[];
   /** Per platform: wheels locked and how their METADATA was read. */
   stats: { platform: Platform; wheels: number; sdists: number; artifacts: number; metadata: Partial<Record<MetadataVia | "sdist", number>> }[];
+  /** Set when the recipe has nothing a lock could pin (no wheels, every hash in the recipe): why no file was written. */
+  nothing?: string;
 }
 
 export async function lockRecipe(o: LockOptions): Promise<LockReport> {
   const r = o.loaded.recipe;
-  if (!r.wheels?.lock) {
-    throw new BundleError("RECIPE", `${o.loaded.file} names no lock file`, { hint: `add \`lock: ${r.name}.lock.json\` under wheels: (it is written next to the recipe)` });
-  }
+  if (!r.wheels?.lock) return noLockFile(o);
   const lockPath = o.loaded.resolveFile(["wheels", "lock"], r.wheels.lock);
   const existing = await readExisting(o, lockPath);
   const client = new IndexClient(r.mirrors, { cacheDir: o.cacheDir, ...pick(o) });
@@ -56,28 +56,72 @@ export async function lockRecipe(o: LockOptions): Promise<LockReport> {
   const out: LockFile = { lock: LOCK_VERSION, recipe: r.name, python: r.python.version, platforms: {} };
   for (const p of PLATFORMS) if (!platforms.includes(p) && existing?.platforms[p] && r.platforms.includes(p)) out.platforms[p] = existing.platforms[p];
   const failures: string[] = [];
+  const errors: BundleError[] = [];
   const warnings: string[] = [];
   const stats: LockReport["stats"] = [];
   for (const platform of platforms) {
     o.emit?.({ type: "stage", stage: `lock ${platform}`, status: "start" });
     const got = await lockPlatform(o, platform, existing, client, pinnedOnce);
     failures.push(...got.failures);
+    errors.push(...got.errors);
     warnings.push(...got.warnings);
     if (got.lp) out.platforms[platform] = got.lp;
     stats.push(got.stats);
     o.emit?.({ type: "stage", stage: `lock ${platform}`, status: "done", detail: `${got.stats.wheels} wheels` });
   }
-  if (failures.length > 0) {
-    throw new BundleError("RESOLVE", `cannot lock ${o.loaded.file}: ${failures.length} problem(s)\n${failures.map((f) => `  ${f}`).join("\n")}`, {
-      hint: "fix the pins in the requirements file (the full closure, one name==version per line) or the package's indexes, then run `bundle lock` again; nothing was written",
-      details: { problems: failures },
-    });
-  }
+  if (failures.length > 0) throw lockFailed(o.loaded.file, failures, errors);
   const before = existing ? serializeLock(existing) : "";
   const changed = serializeLock(out) !== before;
   if (changed) await writeLock(lockPath, out);
   const shown = relative(process.cwd(), lockPath);
   return { file: shown.startsWith("..") ? lockPath : shown, lock: out, changed, warnings, stats };
+}
+
+/**
+ * A recipe without `wheels.lock`. With no wheels and every sha256 written in the recipe there is
+ * nothing to pin (DESIGN.md: the lock holds resolved wheels and "lock" hashes), so locking is a
+ * no-op, not an error: scripts run `bundle lock` over every recipe. Otherwise the lock is needed.
+ */
+async function noLockFile(o: LockOptions): Promise<LockReport> {
+  const r = o.loaded.recipe;
+  const platforms = o.platforms ?? [...r.platforms];
+  const unpinned: string[] = [];
+  for (const platform of platforms) {
+    const plan = await makePlan({ loaded: o.loaded, platform, lock: null });
+    for (const a of plan.artifacts) if (!a.locked && !unpinned.includes(a.id)) unpinned.push(a.id);
+  }
+  if (r.wheels) {
+    throw new BundleError("RECIPE", `${o.loaded.file} names no lock file`, { hint: `add \`lock: ${r.name}.lock.json\` under wheels: (it is written next to the recipe)` });
+  }
+  if (unpinned.length > 0) {
+    throw new BundleError("RECIPE", `${o.loaded.file} has no wheels: section, so there is no lock file to pin ${unpinned.join(", ")} into`, {
+      hint: `write their sha256 into the recipe instead of "lock", or add wheels: with indexes: and \`lock: ${r.name}.lock.json\``,
+    });
+  }
+  return {
+    file: "",
+    lock: { lock: LOCK_VERSION, recipe: r.name, python: r.python.version, platforms: {} },
+    changed: false,
+    warnings: [],
+    stats: platforms.map((platform) => ({ platform, wheels: 0, sdists: 0, artifacts: 0, metadata: {} })),
+    nothing: `nothing to lock: ${o.loaded.file} has no wheels and every sha256 is in the recipe (no lock file needed, \`build --locked\` accepts it as it is)`,
+  };
+}
+
+/**
+ * One error for every problem of the run. When every problem is the same network or integrity
+ * failure, its code and hint are the lock's (a dead mirror is not fixed by editing the pins).
+ */
+function lockFailed(file: string, failures: string[], errors: BundleError[]): BundleError {
+  const pins = "fix the pins in the requirements file (the full closure, one name==version per line) or the package's indexes, then run `bundle lock` again";
+  const codes = new Set(errors.map((e) => e.code));
+  const same = errors.length === failures.length && codes.size === 1 ? errors[0]! : undefined;
+  const hints = [...new Set(errors.map((e) => e.hint).filter((h): h is string => Boolean(h)))];
+  const hint = (same && hints.length ? hints : [pins, ...hints]).join("; ") + "; nothing was written";
+  return new BundleError(same ? same.code : "RESOLVE", `cannot lock ${file}: ${failures.length} problem(s)\n${failures.map((f) => `  ${f}`).join("\n")}`, {
+    hint,
+    details: { problems: failures },
+  });
 }
 
 /** The lock being replaced. A damaged or foreign-format one is replaced too (with a warning), not a dead end. */
@@ -106,13 +150,17 @@ async function lockPlatform(o: LockOptions, platform: Platform, existing: LockFi
   const resolver: Resolver = { o, target, client, artifacts, lockedHash: (f) => lockedHashes.get(f), platform };
   const failures: string[] = [];
   const warnings: string[] = [];
+  const errors: BundleError[] = [];
   const metadata: Record<string, number> = {};
   const wheels: (LockedWheel & { requiresDist: string[] })[] = [];
   let done = 0;
   o.emit?.({ type: "task:start", id: `lock:${platform}`, title: `resolve ${reqs.length} requirements for ${platform}`, total: reqs.length });
   await pool(reqs, o.jobs ?? 8, async (q) => {
     const res = await resolveRequirement(resolver, q);
-    if ("failure" in res) failures.push(res.failure);
+    if ("failure" in res) {
+      failures.push(res.failure);
+      if (res.error) errors.push(res.error);
+    }
     else {
       wheels.push(res.wheel);
       warnings.push(...res.warnings);
@@ -122,7 +170,7 @@ async function lockPlatform(o: LockOptions, platform: Platform, existing: LockFi
   });
   o.emit?.({ type: "task:done", id: `lock:${platform}` });
   const stats = { platform, wheels: wheels.length, sdists: wheels.filter((w) => w.index === "sdist").length, artifacts: Object.keys(artifacts).length, metadata };
-  if (failures.length > 0) return { failures: failures.sort(), warnings, stats, lp: undefined };
+  if (failures.length > 0) return { failures: failures.sort(), errors, warnings, stats, lp: undefined };
 
   const extras = new Map(reqs.map((q) => [q.key, q.extras]));
   const closure = checkClosure(wheels.map((w) => ({ key: w.name, version: w.version, requiresDist: w.requiresDist })), extras, target.markers);
@@ -137,7 +185,7 @@ async function lockPlatform(o: LockOptions, platform: Platform, existing: LockFi
       return applied.length > 0 ? { ...w, requires: applied } : w;
     }),
   };
-  return { failures, warnings, stats, lp: failures.length ? undefined : lp };
+  return { failures, errors, warnings, stats, lp: failures.length ? undefined : lp };
 }
 
 /**

@@ -23,7 +23,11 @@ export async function run(ctx: CliContext): Promise<number> {
   });
   for (const w of report.warnings) ctx.emit({ type: "warning", message: w });
   if (ctx.json) {
-    ctx.out(JSON.stringify({ file: report.file, changed: report.changed, platforms: report.stats, warnings: report.warnings }, null, 2));
+    ctx.out(JSON.stringify({ file: report.nothing ? null : report.file, changed: report.changed, platforms: report.stats, warnings: report.warnings, ...(report.nothing ? { nothing: report.nothing } : {}) }, null, 2));
+    return 0;
+  }
+  if (report.nothing) {
+    ctx.out(report.nothing);
     return 0;
   }
   const lines = report.stats.map((s) => {
