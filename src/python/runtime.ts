@@ -19,6 +19,8 @@ export interface UnpackRuntimeOptions {
   target: Target;
   /** Recipe `python.paths`: folders relative to the bundle root put on sys.path (win-x64 ._pth). */
   paths?: readonly string[];
+  /** win-x64: the folder Python would put first on sys.path for the launcher's command (see `firstSysPath`). */
+  first?: string | undefined;
   signal?: AbortSignal;
 }
 
@@ -28,7 +30,7 @@ export async function unpackRuntime(opts: UnpackRuntimeOptions): Promise<Extract
   if (opts.target.platform === "win-x64") {
     // Windows cannot hold symbolic links portably; the embeddable zip has none.
     const r = await extractZip(opts.archive, dest, { links: "refuse", ...signal });
-    const pth = await rewritePth(dest, opts.target, opts.paths ?? []);
+    const pth = await rewritePth(dest, opts.target, opts.paths ?? [], opts.first);
     await mkdir(join(opts.root, opts.target.scheme.purelib), { recursive: true });
     return { ...r, pth };
   }
@@ -73,13 +75,49 @@ function shortVersion(t: Target): string {
   return t.pythonVersion.split(".").slice(0, 2).join(".");
 }
 
+/** Python options that take their value as the next argument (`python -W error script.py`). */
+const OPTION_WITH_VALUE = new Set(["-W", "-X", "--check-hash-based-pycs"]);
+
+/**
+ * The folder, relative to the bundle root, that Python puts first on sys.path for the launcher's
+ * command: the script's folder for `{python} path/script.py`, the working folder for `-m` / `-c`
+ * (docs.python.org "The initialization of the sys.path module search path"). A ._pth file turns
+ * that off (CPython Modules/getpath.py sets safe_path with it), so without this entry
+ * `{python} launch.py` cannot import its own modules from the embeddable Python. Undefined when
+ * the command does not start with `{python}` or names a script outside the bundle.
+ */
+export function firstSysPath(launcher: { cwd?: string | undefined; command: readonly string[] }): string | undefined {
+  if (launcher.command[0] !== "{python}") return undefined;
+  const cwd = launcher.cwd ?? "";
+  const args = launcher.command.slice(1);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "-" || /^-[mc]/.test(a)) return inBundle(cwd);
+    if (OPTION_WITH_VALUE.has(a)) i++;
+    else if (!a.startsWith("-")) {
+      const script = a.replace(/\\/g, "/");
+      const fromRoot = script.startsWith("{bundle}/") ? script.slice("{bundle}/".length) : undefined;
+      if (fromRoot === undefined && (script.includes("{") || posix.isAbsolute(script) || /^[A-Za-z]:/.test(script))) return undefined;
+      return inBundle(posix.dirname(fromRoot ?? posix.join(cwd, script)));
+    }
+  }
+  return inBundle(cwd); // the interactive interpreter: the working folder
+}
+
+function inBundle(p: string): string | undefined {
+  const n = posix.normalize(p === "" ? "." : p).replace(/\/+$/, "");
+  if (n === ".") return "";
+  return n === ".." || n.startsWith("../") ? undefined : n;
+}
+
 /**
  * The ._pth content, deterministic for given inputs (docs.python.org "The initialization of the
- * sys.path module search path", ._pth files): keep the stdlib zip and `.`, then
+ * sys.path module search path", ._pth files): `first` (the launcher's script folder, where
+ * Python without a ._pth puts it: before the stdlib), the stdlib zip and `.`, then
  * `Lib\site-packages`, then each app folder as `..\<path>`, then `import site`.
  */
-export function pthContent(original: string, target: Target, paths: readonly string[]): string {
-  const keep: string[] = [];
+export function pthContent(original: string, target: Target, paths: readonly string[], first?: string): string {
+  const keep: string[] = first === undefined ? [] : [first === "" ? ".." : `..\\${first.replace(/\//g, "\\")}`];
   for (const raw of original.split(/\r?\n/)) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#") || /^import\s+site\b/.test(line)) continue;
@@ -88,10 +126,11 @@ export function pthContent(original: string, target: Target, paths: readonly str
   const site = posix.relative("python", target.scheme.purelib).replace(/\//g, "\\");
   const lines = [...keep];
   for (const extra of [site, ...paths.map((p) => `..\\${p.replace(/\/+$/, "").replace(/\//g, "\\")}`)]) if (!lines.includes(extra)) lines.push(extra);
-  return ["# written by greenbundle: stdlib, site-packages and the recipe's python.paths", ...lines, "import site", ""].join("\r\n");
+  const what = first === undefined ? "stdlib" : "the launcher's script folder, stdlib";
+  return [`# written by greenbundle: ${what}, site-packages and the recipe's python.paths`, ...lines, "import site", ""].join("\r\n");
 }
 
-async function rewritePth(dest: string, target: Target, paths: readonly string[]): Promise<string> {
+async function rewritePth(dest: string, target: Target, paths: readonly string[], first?: string): Promise<string> {
   const pthName = `python${target.nodot}._pth`;
   const names = await readdir(dest);
   const found = names.find((n) => n.toLowerCase() === pthName) ?? names.find((n) => /^python3\d+\._pth$/i.test(n));
@@ -105,7 +144,7 @@ async function rewritePth(dest: string, target: Target, paths: readonly string[]
       hint: "make python.version match the embeddable zip",
     });
   }
-  const text = pthContent(await readFile(join(dest, found), "utf8"), target, paths);
+  const text = pthContent(await readFile(join(dest, found), "utf8"), target, paths, first);
   await writeFile(join(dest, found), text);
   return `python/${found}`;
 }

@@ -13,7 +13,7 @@ import { installWheels, type WheelToInstall } from "./install.ts";
 import { readLock } from "./lockfile.ts";
 import { fetchAll } from "./net.ts";
 import { parsePinnedRequirements } from "./requirements.ts";
-import { unpackRuntime } from "./runtime.ts";
+import { firstSysPath, unpackRuntime } from "./runtime.ts";
 import { buildSdist } from "./sdist.ts";
 
 export interface PythonTreeOptions {
@@ -50,7 +50,8 @@ export async function buildPythonTree(o: PythonTreeOptions): Promise<{ component
   }
   const py = plan.artifacts.find((a) => a.kind === "python")!;
   const runtime = need(o.fetched, py);
-  await unpackRuntime({ archive: runtime.path, root, target, paths: o.recipe.python.paths ?? [], ...(o.signal ? { signal: o.signal } : {}) });
+  const first = firstSysPath(o.recipe.launcher);
+  await unpackRuntime({ archive: runtime.path, root, target, paths: o.recipe.python.paths ?? [], first, ...(o.signal ? { signal: o.signal } : {}) });
   const components: Component[] = [{ kind: "python", name: "python", ...(py.version ? { version: py.version } : {}), url: runtime.url, sha256: runtime.sha256, size: runtime.size, license: "PSF-2.0", dest: "python" }];
 
   const wheels: WheelToInstall[] = [];

@@ -109,7 +109,7 @@ export const PythonSchema = perPlatform(ArtifactSchema)
     paths: z
       .array(relPath("folder added to the interpreter's search path (win-x64 ._pth)"))
       .optional()
-      .describe("app folders put on sys.path (written into python3XX._pth on win-x64)"),
+      .describe("more app folders put on sys.path (written into python3XX._pth on win-x64; the launcher's script folder, or its cwd for -m, is always put first)"),
   })
   .describe("the embedded Python runtime, per platform");
 

@@ -50,7 +50,8 @@ describe("buildPythonTree", () => {
     const data = await readFile(stub.path);
     const { root, components } = await buildFor("win-x64", { filename: "python-3.10.6-embed-amd64.zip", data }, "3.10.6", [twin("cp310", "win_amd64"), twin("cp310", "manylinux2014_x86_64")], ["twin==1.0", `pip==${pip.version}`, `setuptools==${setuptools.version}`]);
     expect(await readFile(join(root, "python/python310._pth"), "utf8")).toBe(
-      ["# written by greenbundle: stdlib, site-packages and the recipe's python.paths", "python310.zip", ".", "Lib\\site-packages", "..\\webui", "..\\webui\\lib", "import site", ""].join("\r\n"),
+      // `{python} -c …` from the bundle root: Python would put the working folder first
+      ["# written by greenbundle: the launcher's script folder, stdlib, site-packages and the recipe's python.paths", "..", "python310.zip", ".", "Lib\\site-packages", "..\\webui", "..\\webui\\lib", "import site", ""].join("\r\n"),
     );
     expect((await readdir(join(root, "python"))).sort()).toEqual(["LICENSE.txt", "Lib", "Scripts", "_socket.pyd", "python.exe", "python3.dll", "python310._pth", "python310.dll", "python310.zip", "pythonw.exe", "vcruntime140.dll"]);
     expect((await readdir(join(root, "python/Lib/site-packages"))).sort()).toEqual(
