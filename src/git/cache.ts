@@ -6,7 +6,7 @@
 // completion marker, and keeps the commit from being pruned.
 
 import { createHash } from "node:crypto";
-import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
@@ -86,7 +86,18 @@ export async function cachedCommit(cacheDir: string, req: RepoRequest): Promise<
   if (r.exitCode !== 0 || r.stdout.trim() !== req.commit) return undefined;
   const url = (await git(["config", `greenbundle.${req.commit}.url`], { cwd: bare, isolated: true, reject: false })).stdout.trim();
   const branch = (await git(["config", "greenbundle.defaultbranch"], { cwd: bare, isolated: true, reject: false })).stdout.trim();
+  await markUsed(bare);
   return { id: req.id, commit: req.commit, bare, url: url || req.urls[0] || req.origin, ...(branch ? { branch } : {}), cached: true };
+}
+
+/** A file in the bare repository whose mtime says when it was last used (`bundle cache gc --older-than`); git ignores it. */
+export const USED_MARK = "greenbundle-used";
+
+/** Best effort: a read-only cache still serves builds. */
+async function markUsed(bare: string): Promise<void> {
+  const mark = join(bare, USED_MARK);
+  const now = new Date();
+  await utimes(mark, now, now).catch(() => writeFile(mark, "").catch(() => undefined));
 }
 
 /** Bytes of the bare repository's packs: the growth is what a fetch downloaded. */

@@ -2,6 +2,8 @@
 
 import { Cache, cacheDirFrom, gcCache, listEntries, verifyCache, type Entry } from "../../cache/index.ts";
 import { BundleError } from "../../core/errors.ts";
+import { bareCachePath } from "../../git/cache.ts";
+import { gcCachedRepos, listCachedRepos, verifyCachedRepos, type CachedRepo } from "../../git/maintenance.ts";
 import { makePlan } from "../../plan/plan.ts";
 import { loadRecipe } from "../../recipe/load.ts";
 import type { CliContext } from "../context.ts";
@@ -30,31 +32,54 @@ function entryJson(e: Entry) {
   return { sha256: e.sha256, size: e.size, path: e.path, added: new Date(e.added).toISOString(), lastUsed: new Date(e.lastUsed).toISOString(), url: e.url, from: e.from, keys: e.keys };
 }
 
+function repoJson(r: CachedRepo) {
+  return { origin: r.origin, path: r.path, commits: r.commits, urls: r.urls, bytes: r.bytes, lastUsed: new Date(r.lastUsed).toISOString() };
+}
+
+/** Columns padded to their widest cell; the size column (1) is right-aligned. */
+function table(head: string[], rows: string[][]): string[] {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === 1 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join("  ").trimEnd();
+  return rows.length ? ["", fmt(head), ...rows.map(fmt)] : [];
+}
+
+const reposPhrase = (n: number) => `${n} git repositor${n === 1 ? "y" : "ies"}`;
+
 async function ls(ctx: CliContext, cache: Cache): Promise<number> {
   const entries = (await listEntries(cache)).sort((a, b) => b.lastUsed - a.lastUsed);
+  const repos = (await listCachedRepos(cache.dir)).sort((a, b) => b.lastUsed - a.lastUsed);
   const total = entries.reduce((n, e) => n + e.size, 0);
+  const repoBytes = repos.reduce((n, r) => n + r.bytes, 0);
   if (ctx.json) {
-    ctx.out(JSON.stringify({ cache: cache.dir, entries: entries.map(entryJson), bytes: total }, null, 2));
+    ctx.out(JSON.stringify({ cache: cache.dir, entries: entries.map(entryJson), bytes: total, repos: repos.map(repoJson), repoBytes }, null, 2));
     return 0;
   }
   const now = Date.now();
   const rows = entries.map((e) => [e.sha256.slice(0, 12), fmtBytes(e.size), age(now - e.lastUsed), e.url ?? e.keys[0] ?? (e.from ? `from ${e.from.slice(0, 12)}` : "")]);
-  const head = ["SHA256", "SIZE", "USED", "SOURCE"];
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i === 1 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join("  ").trimEnd();
-  ctx.out([`${cache.dir}: ${entries.length} blob(s), ${fmtBytes(total)}`, ...(rows.length ? ["", fmt(head), ...rows.map(fmt)] : [])].join("\n"));
+  const repoRows = repos.map((r) => [r.commits.map((c) => c.slice(0, 12)).join(",") || "-", fmtBytes(r.bytes), age(now - r.lastUsed), r.origin]);
+  ctx.out(
+    [
+      `${cache.dir}: ${entries.length} blob(s), ${fmtBytes(total)}${repos.length ? `; ${reposPhrase(repos.length)}, ${fmtBytes(repoBytes)}` : ""}`,
+      ...table(["SHA256", "SIZE", "USED", "SOURCE"], rows),
+      ...table(["COMMITS", "SIZE", "USED", "REPOSITORY"], repoRows),
+    ].join("\n"),
+  );
   return 0;
 }
 
 async function verify(ctx: CliContext, cache: Cache): Promise<number> {
   const r = await verifyCache(cache, { emit: ctx.emit, signal: ctx.signal });
-  if (ctx.json) ctx.out(JSON.stringify({ cache: cache.dir, checked: r.checked, bytes: r.bytes, corrupt: r.corrupt }, null, 2));
+  const g = await verifyCachedRepos(cache.dir, { emit: ctx.emit, signal: ctx.signal });
+  if (ctx.json) ctx.out(JSON.stringify({ cache: cache.dir, checked: r.checked, bytes: r.bytes, corrupt: r.corrupt, repos: { checked: g.checked, bytes: g.bytes, corrupt: g.corrupt } }, null, 2));
   else {
     ctx.out(`${cache.dir}: ${r.checked} blob(s) re-hashed (${fmtBytes(r.bytes)}), ${r.corrupt.length} corrupt${r.corrupt.length ? " and evicted:" : ""}`);
     for (const c of r.corrupt) ctx.out(`  ${c.path}: ${c.problem}`);
+    if (g.checked) ctx.out(`${reposPhrase(g.checked)} checked with git fsck (${fmtBytes(g.bytes)}), ${g.corrupt.length} corrupt${g.corrupt.length ? " and evicted:" : ""}`);
+    for (const c of g.corrupt) ctx.out(`  ${c.path} (${c.origin}): ${c.problem}`);
   }
-  if (r.corrupt.length) {
-    throw new BundleError("CACHE", `${r.corrupt.length} corrupt blob(s) were evicted from ${cache.dir}`, { hint: "`bundle fetch <recipe>` downloads them again; if this repeats, check the disk" });
+  const bad = [...(r.corrupt.length ? [`${r.corrupt.length} corrupt blob(s)`] : []), ...(g.corrupt.length ? [`${g.corrupt.length} corrupt git repositor${g.corrupt.length === 1 ? "y" : "ies"}`] : [])];
+  if (bad.length) {
+    throw new BundleError("CACHE", `${bad.join(" and ")} ${r.corrupt.length + g.corrupt.length === 1 ? "was" : "were"} evicted from ${cache.dir}`, { hint: "`bundle fetch <recipe>` downloads them again; if this repeats, check the disk" });
   }
   return 0;
 }
@@ -72,26 +97,40 @@ async function gc(ctx: CliContext, cache: Cache, recipes: string[]): Promise<num
       hint: "e.g. `bundle cache gc recipes/sd-webui-a1111.yml` keeps what that recipe needs (all platforms) and drops the rest",
     });
   }
-  const keep = recipes.length ? await neededDigests(recipes) : undefined;
+  const needed = recipes.length ? await neededByRecipes(recipes, cache.dir) : undefined;
   const dryRun = ctx.flags["dry-run"] === true;
-  const r = await gcCache(cache, { keep, olderThanMs, now: Date.now(), dryRun });
-  if (ctx.json) ctx.out(JSON.stringify({ cache: cache.dir, dryRun, removed: r.removed.map(entryJson), freed: r.freed, tmpRemoved: r.tmpRemoved }, null, 2));
+  const now = Date.now();
+  const r = await gcCache(cache, { keep: needed?.digests, olderThanMs, now, dryRun });
+  const g = await gcCachedRepos(cache.dir, { keep: needed?.repos, olderThanMs, now, dryRun });
+  if (ctx.json) ctx.out(JSON.stringify({ cache: cache.dir, dryRun, removed: r.removed.map(entryJson), freed: r.freed, tmpRemoved: r.tmpRemoved, removedRepos: g.removed.map(repoJson), freedRepos: g.freed }, null, 2));
   else {
-    ctx.out(`${dryRun ? "would remove" : "removed"} ${r.removed.length} blob(s), ${fmtBytes(r.freed)}${r.tmpRemoved.length ? `, and ${r.tmpRemoved.length} partial/temporary file(s)` : ""}`);
-    if (dryRun || ctx.verbose) for (const e of r.removed) ctx.out(`  ${e.sha256.slice(0, 12)}  ${fmtBytes(e.size)}  ${e.url ?? e.keys[0] ?? ""}`);
+    const repos = g.removed.length ? `, ${reposPhrase(g.removed.length)}, ${fmtBytes(g.freed)}` : "";
+    ctx.out(`${dryRun ? "would remove" : "removed"} ${r.removed.length} blob(s), ${fmtBytes(r.freed)}${repos}${r.tmpRemoved.length ? `, and ${r.tmpRemoved.length} partial/temporary file(s)` : ""}`);
+    if (dryRun || ctx.verbose) {
+      for (const e of r.removed) ctx.out(`  ${e.sha256.slice(0, 12)}  ${fmtBytes(e.size)}  ${e.url ?? e.keys[0] ?? ""}`);
+      for (const x of g.removed) ctx.out(`  git  ${fmtBytes(x.bytes)}  ${x.origin}`);
+    }
   }
   return 0;
 }
 
-/** Every sha256 the recipes need, on every platform they list (the plan includes locked wheels and "lock" hashes). */
-async function neededDigests(recipes: string[]): Promise<Set<string>> {
-  const keep = new Set<string>();
+/**
+ * What the recipes need, on every platform they list: every sha256 (the plan includes locked wheels
+ * and "lock" hashes) and the bare repository of every repository and extension (named by its origin
+ * as the build names it, src/assemble/gather.ts).
+ */
+async function neededByRecipes(recipes: string[], cacheDir: string): Promise<{ digests: Set<string>; repos: Set<string> }> {
+  const digests = new Set<string>();
+  const repos = new Set<string>();
   for (const file of recipes) {
     const loaded = await loadRecipe(file);
     for (const platform of loaded.recipe.platforms) {
       const plan = await makePlan({ loaded, platform });
-      for (const a of plan.artifacts) if (a.sha256) keep.add(a.sha256.toLowerCase());
+      for (const a of plan.artifacts) {
+        if (a.sha256) digests.add(a.sha256.toLowerCase());
+        if ((a.kind === "repo" || a.kind === "extension") && (a.origin ?? a.urls[0])) repos.add(bareCachePath(cacheDir, a.origin ?? a.urls[0]!));
+      }
     }
   }
-  return keep;
+  return { digests, repos };
 }
