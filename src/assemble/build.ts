@@ -18,7 +18,7 @@ import { choosePlatform, makePlan, type Plan } from "../plan/plan.ts";
 import type { LockFile } from "../python/lockfile.ts";
 import { loadRecipe, type LoadedRecipe } from "../recipe/load.ts";
 import { BUNDLE_FORMAT, BUNDLE_JSON, resolveLauncherConfig, serializeBundleJson, type BundleJson, type Component, type ManifestEntry } from "./bundle-json.ts";
-import { collectComponents, withLicenses } from "./components.ts";
+import { collectComponents, withLicenses, withTreeDigests } from "./components.ts";
 import { cleanStale, partialDir } from "./dist.ts";
 import type { UnmetNeed } from "./extensions.ts";
 import { gather, type Gathered } from "./gather.ts";
@@ -149,7 +149,7 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   const entries = await walkTree(root);
   const lint = checkPortability(entries, plan, emit);
   const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: plan.platform !== "win-x64", ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
-  const bundleJson = await writeBundleJson(root, plan, loaded, o.builderVersion, components, Boolean(gitArchive), manifest);
+  const bundleJson = await writeBundleJson(root, plan, loaded, o.builderVersion, withTreeDigests(components, manifest), Boolean(gitArchive), manifest);
   return { bundleJson, unmet, lint, strategy: files.strategy, counts: files.counts };
 }
 

@@ -1,11 +1,13 @@
 // The bill of materials (bundle.json `components`): one entry per thing the bundle carries, with
-// the URL whose bytes were used, their sha256 and size (or the commit for repositories) and the
-// licence when one was recognised.
+// the URL whose bytes were used, their sha256 and size and the licence when one was recognised.
+// Repositories have no downloaded file of their own: they carry their commit, and the sha256 and
+// size of their checkout as placed (treeDigests), so that every component has both (DESIGN.md).
 
+import { createHash } from "node:crypto";
 import type { Fetched } from "../fetch/types.ts";
 import type { FetchedRepo } from "../git/cache.ts";
 import type { Plan, PlanArtifact } from "../plan/plan.ts";
-import type { Component, ComponentKind } from "./bundle-json.ts";
+import type { Component, ComponentKind, ManifestEntry } from "./bundle-json.ts";
 
 export interface ComponentInputs {
   plan: Plan;
@@ -69,5 +71,26 @@ export function withLicenses(cs: Component[], licenses: Map<string, string>): Co
     const key = c.kind === "wheel" ? `wheel:${c.name.toLowerCase().replace(/[-_.]+/g, "-")}` : `${c.kind}:${c.dest}`;
     const lic = licenses.get(key);
     return lic ? { ...c, license: lic } : c;
+  });
+}
+
+/**
+ * Fills in `sha256` and `size` of repository and extension components from the file manifest: the
+ * files under the component's folder that no deeper component owns (a nested repository, an
+ * extension, a file placed by the recipe), as `<sha256>  <path relative to the folder>` lines
+ * sorted by path (sha256sum's format), hashed; the size is their bytes. Deterministic, like the
+ * checkout itself (normalised .git included).
+ */
+export function withTreeDigests(cs: Component[], files: readonly ManifestEntry[]): Component[] {
+  const dests = cs.map((c) => c.dest);
+  return cs.map((c) => {
+    if ((c.kind !== "repo" && c.kind !== "extension") || c.sha256) return c;
+    const prefix = `${c.dest}/`;
+    const deeper = dests.filter((d) => d !== c.dest && d.startsWith(prefix));
+    const owned = files.filter((f) => f.path.startsWith(prefix) && !deeper.some((d) => f.path === d || f.path.startsWith(`${d}/`)));
+    const rel = owned.map((f) => ({ path: f.path.slice(prefix.length), sha256: f.sha256, size: f.size })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const h = createHash("sha256");
+    for (const f of rel) h.update(`${f.sha256}  ${f.path}\n`);
+    return { ...c, sha256: h.digest("hex"), size: rel.reduce((n, f) => n + f.size, 0) };
   });
 }
