@@ -2,9 +2,10 @@
 // answers with X-Linked-Size and X-Linked-Etag (the sha256 of LFS files, FACTS-a1111.md "Mirror
 // URL patterns"). When the recipe gives no size this learns it cheaply (so a checkpoint can be
 // fetched in segments) and skips, without downloading gigabytes, a mirror that announces another
-// file. Any trouble with the HEAD is ignored: the GET decides.
+// file. Any trouble with the HEAD is ignored: the GET decides — except a timeout: a server that
+// lets the HEAD hang would let the GET hang as long, doubling every round's wait for nothing.
 
-import { AttemptError } from "./outcome.ts";
+import { AttemptError, isTimeout } from "./outcome.ts";
 import type { RunCtx } from "./context.ts";
 import { dropBody, header, openUrl } from "./http.ts";
 
@@ -23,7 +24,8 @@ export async function linkedSize(url: string, sha256: string, ctx: RunCtx): Prom
   try {
     res = await openUrl(url, { session: ctx.session, env: ctx.env, method: "HEAD", noRedirect: true, signal: ctx.signal, timeouts: ctx.timeouts });
     dropBody(res.body);
-  } catch {
+  } catch (e) {
+    if (isTimeout(e)) throw e;
     return undefined;
   }
   const etag = header(res.headers, "x-linked-etag")?.replace(/^W\//, "").replace(/"/g, "").toLowerCase();

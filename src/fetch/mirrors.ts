@@ -67,7 +67,7 @@ export function gaveUp(id: string, label: string, attempts: readonly Attempt[], 
   const lines = summarizeAttempts(attempts).map(({ url, what }) => `  ${url}: ${what}`);
   const why = integrity ? "no mirror served the expected bytes" : allMissing ? "no mirror has it" : `every mirror failed${rounds > 1 ? ` (${rounds} rounds)` : ""}`;
   const hint = integrity
-    ? "the bytes differ from the recipe's sha256: retrying cannot help. Check the hash in the recipe or lock (it may be wrong, or the file changed upstream); a mirror serving other bytes is never used"
+    ? "the bytes differ from the expected sha256 (from the recipe, the lock or the index page): retrying cannot help. Check that hash (it may be wrong, or the file changed upstream); a mirror serving other bytes is never used"
     : allMissing
       ? "check the path in the recipe, or add a mirror that has this file"
       : "check the network or proxy (HTTPS_PROXY, NO_PROXY), or add a mirror; partial downloads are kept and the next run resumes";

@@ -42,6 +42,17 @@ export function statusError(url: string, status: number): AttemptError {
 }
 
 const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT", "ETIMEDOUT"]);
+/** What each timeout means for the user: a server that never answers is not a slow download. */
+const TIMEOUT_WORDS: Record<string, string> = {
+  UND_ERR_HEADERS_TIMEOUT: "timed out: the server accepted the connection but never answered",
+  UND_ERR_BODY_TIMEOUT: "timed out: the download stalled (no bytes for too long)",
+  UND_ERR_CONNECT_TIMEOUT: "timed out while connecting",
+};
+
+/** Whether `e` is an attempt that ended because the server did not answer in time. */
+export function isTimeout(e: unknown): e is AttemptError {
+  return e instanceof AttemptError && TIMEOUT_CODES.has((e.cause as NodeJS.ErrnoException | undefined)?.code ?? "");
+}
 
 /** Whether `e` is the caller's cancellation (Ctrl+C), which is never a mirror's fault. */
 export function isAbort(e: unknown, signal?: AbortSignal): boolean {
@@ -56,13 +67,32 @@ export function toAttemptError(e: unknown, url: string, bytes?: number): Attempt
   if (e instanceof TooLargeError) return new AttemptError("integrity", url, e.message, { cause: e });
   const code = (e as NodeJS.ErrnoException | undefined)?.code ?? "";
   const after = bytes ? ` after ${bytes} bytes` : "";
-  if (TIMEOUT_CODES.has(code)) return new AttemptError("transient", url, `timed out${after} (${code})`, { cause: e });
+  if (TIMEOUT_CODES.has(code)) return new AttemptError("transient", url, `${TIMEOUT_WORDS[code] ?? "timed out"}${after} (${code})`, { cause: e });
   if (code === "ECONNRESET" || code === "UND_ERR_SOCKET" || code === "EPIPE") return new AttemptError("transient", url, `connection reset${after}`, { cause: e });
   if (code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH") return new AttemptError("transient", url, `truncated body${after}`, { cause: e });
   if (code === "ECONNREFUSED") return new AttemptError("transient", url, "connection refused", { cause: e });
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return new AttemptError("transient", url, `host not found (${code})`, { cause: e });
-  if (code === "UND_ERR_INVALID_ARG" || e instanceof TypeError) return new AttemptError("refused", url, describeError(e), { cause: e });
-  return new AttemptError("transient", url, `${describeError(e)}${after}`, { cause: e });
+  const tls = tlsReason(code);
+  if (tls) return new AttemptError("refused", url, tls, { cause: e });
+  if (code === "UND_ERR_INVALID_ARG" || e instanceof TypeError) return new AttemptError("refused", url, oneLine(describeError(e)), { cause: e });
+  return new AttemptError("transient", url, `${oneLine(describeError(e))}${after}`, { cause: e });
+}
+
+// TLS failures do not heal by retrying the same URL: say what they mean instead of OpenSSL's
+// multi-line text (wrong version number = an https:// URL at a port that speaks plain HTTP).
+const CERT_CODES = new Set(["CERT_HAS_EXPIRED", "DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "ERR_TLS_CERT_ALTNAME_INVALID", "CERT_NOT_YET_VALID"]);
+
+function tlsReason(code: string): string | undefined {
+  if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || code === "ERR_SSL_PACKET_LENGTH_TOO_LONG" || code === "EPROTO") return `TLS handshake failed (${code}): the server does not speak HTTPS there; is the mirror an http:// URL?`;
+  if (CERT_CODES.has(code)) return `TLS certificate not accepted (${code}); a proxy that rewrites certificates needs NODE_EXTRA_CA_CERTS`;
+  if (code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_")) return `TLS failed (${code})`;
+  return undefined;
+}
+
+/** The first line of an error text: an attempt is listed on one line. */
+function oneLine(text: string): string {
+  const first = text.split("\n")[0]!.trim();
+  return first.length > 200 ? `${first.slice(0, 199)}…` : first;
 }
 
 /** One try of one URL, as the final error lists it. */
