@@ -139,7 +139,7 @@ export class IndexClient {
     const o = this.opts;
     const opts: FetchOptions = { cacheDir: o.cacheDir, ...(o.emit ? { emit: o.emit } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(o.env ? { env: o.env } : {}), ...(o.offline ? { offline: true } : {}) };
     const f = await fetchOne({ id, urls, sha256 }, opts);
-    return { text: await localWheelMetadata(f.path, id), size: f.size };
+    return { text: await localWheelMetadata(f.path, `${id} (${f.url})`), size: f.size };
   }
 }
 
@@ -148,7 +148,11 @@ export async function localWheelMetadata(path: string, shownAs: string): Promise
   const { zip, items } = await openZip(path);
   try {
     const md = items.filter((i) => /^[^/]+\.dist-info\/METADATA$/.test(i.name));
-    if (md.length !== 1) throw new BundleError("ARCHIVE", `${shownAs}: the wheel has ${md.length} .dist-info/METADATA files (one expected)`);
+    if (md.length !== 1) {
+      throw new BundleError("ARCHIVE", `${shownAs}: the wheel has ${md.length} .dist-info/METADATA files (one expected)`, {
+        hint: "the wheel is broken or not a wheel: pin another version, or take the package from another index",
+      });
+    }
     return (await readZipEntry(path, zip, md[0]!)).toString("utf8");
   } finally {
     zip.close();

@@ -6,7 +6,7 @@ import { BundleError } from "../core/errors.ts";
 import type { Platform } from "../core/platform.ts";
 import type { FetchOptions } from "../fetch/types.ts";
 import { lockedWheelUrls } from "../plan/plan.ts";
-import { expandUrl } from "../recipe/mirrors.ts";
+import { expandUrl, joinUrl } from "../recipe/mirrors.ts";
 import type { PackageOverride } from "../recipe/schema.ts";
 import { localWheelMetadata, type IndexClient, type MetadataVia, type ProjectFiles } from "./index-client.ts";
 import type { LockOptions } from "./lock.ts";
@@ -32,7 +32,8 @@ export interface Resolver {
 }
 
 export type LockedWithMetadata = LockedWheel & { requiresDist: string[] };
-export type Resolved = { wheel: LockedWithMetadata; warnings: string[]; via: MetadataVia | "sdist" } | { failure: string };
+/** A failure keeps the error behind it (network, integrity…), so that the lock's error can say what to do about it. */
+export type Resolved = { wheel: LockedWithMetadata; warnings: string[]; via: MetadataVia | "sdist" } | { failure: string; error?: BundleError };
 
 export function findOverride(packages: Record<string, PackageOverride> | undefined, key: string): PackageOverride | undefined {
   for (const [name, o] of Object.entries(packages ?? {})) if (normalizeName(name) === key) return o;
@@ -48,7 +49,7 @@ export async function resolveRequirement(rv: Resolver, q: PinnedRequirement): Pr
   try {
     return ov?.sdist ? await resolveSdist(rv, q, ov) : await resolveWheel(rv, q, ov);
   } catch (e) {
-    if (e instanceof BundleError && e.code !== "INTERRUPTED" && e.code !== "RECIPE") return { failure: `${q.name}==${q.version} on ${rv.platform}: ${e.message}` };
+    if (e instanceof BundleError && e.code !== "INTERRUPTED" && e.code !== "RECIPE") return { failure: `${q.name}==${q.version} on ${rv.platform}: ${e.message}`, error: e };
     throw e;
   }
 }
@@ -69,12 +70,17 @@ async function findWheel(rv: Resolver, key: string, version: string, ov: Package
     const pg = await rv.client.flat(f);
     if (pg) pages.push({ ...pg, flat: true });
   }
-  if (pages.length === 0) return { failure: `${label} on ${rv.platform}: no mirror of ${lists.join(", ")} has a project "${key}"` };
+  if (pages.length === 0) {
+    const asked = lists.flatMap((l) => (r.mirrors[l] ?? []).map((b) => joinUrl(b, `${key}/`)));
+    return { failure: `${label} on ${rv.platform}: no mirror of ${lists.join(", ")} has a project "${key}" (not found at ${asked.join(", ")})` };
+  }
   const cands = gatherCandidates(pages, key, rv.lockedHash);
   const sdists = pages.filter((p) => !p.flat).flatMap((p) => p.files).filter((f) => !f.filename.endsWith(".whl"));
   const sources = [...new Set(pages.map((p) => p.list))].join("/");
   const res = chooseWheel(version, cands, sdists, rv.target, sources, key);
-  if (!res.ok) return { failure: `${label} on ${rv.platform}: ${res.reason}` };
+  // With nothing usable on the pages at all, say which pages were read (a mirror serving the wrong thing).
+  const read = cands.length === 0 && sdists.length === 0 ? ` (read ${pages.map((p) => p.pageUrl).join(", ")})` : "";
+  if (!res.ok) return { failure: `${label} on ${rv.platform}: ${res.reason}${read}` };
   const c = res.choice.candidate;
   // Find-links files live at <base>/<file>; the lock's path is relative to <base>/<name>/.
   const page = c.flat ? new URL(`${key}/`, c.pageUrl).href : c.pageUrl;

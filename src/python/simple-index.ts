@@ -113,9 +113,11 @@ interface JsonFile {
 
 /** PEP 691 JSON project page. */
 export function parseJsonPage(text: string, pageUrl: string): IndexFile[] {
-  const data = JSON.parse(text) as { files?: JsonFile[] };
-  if (!Array.isArray(data.files)) throw new Error("not a PEP 691 project page (no files array)");
-  return data.files.map((j) => {
+  const data = JSON.parse(text) as { files?: JsonFile[] } | null;
+  if (!Array.isArray(data?.files)) throw new Error("not a PEP 691 project page (no files array)");
+  return data.files.map((j, i) => {
+    const bad = jsonFileProblem(j);
+    if (bad) throw new Error(`files[${i}] ${bad}`);
     const abs = new URL(j.url, pageUrl);
     abs.hash = "";
     const sha = j.hashes?.sha256?.toLowerCase();
@@ -132,6 +134,21 @@ export function parseJsonPage(text: string, pageUrl: string): IndexFile[] {
       ...(md ? { metadata: typeof md === "object" && md.sha256 ? { sha256: md.sha256.toLowerCase() } : {} } : {}),
     };
   });
+}
+
+/** Why a PEP 691 file entry cannot be used (a mirror serving broken JSON), or undefined. */
+function jsonFileProblem(j: unknown): string | undefined {
+  if (typeof j !== "object" || j === null) return "is not an object";
+  const f = j as Record<string, unknown>;
+  if (typeof f.filename !== "string" || f.filename === "") return "has no filename string";
+  if (typeof f.url !== "string") return "has no url string";
+  if (f.hashes !== undefined && (typeof f.hashes !== "object" || f.hashes === null || Object.values(f.hashes).some((h) => typeof h !== "string"))) return "has hashes that are not strings";
+  for (const k of ["core-metadata", "dist-info-metadata"]) {
+    const md = f[k];
+    if (typeof md === "object" && md !== null && Object.values(md).some((h) => typeof h !== "string")) return `has a ${k} hash that is not a string`;
+  }
+  if (f["requires-python"] != null && typeof f["requires-python"] !== "string") return "has a requires-python that is not a string";
+  return undefined;
 }
 
 /** Parses a project page by its Content-Type. */
