@@ -118,7 +118,7 @@ export async function readLock(path: string, where?: SourcePos): Promise<LockFil
     const issue = checked.error.issues[0]!;
     const at = issue.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("").replace(/^\./, "");
     const more = checked.error.issues.length > 1 ? ` (and ${checked.error.issues.length - 1} more problem(s))` : "";
-    throw new BundleError("NOT_LOCKED", `lock file ${path} is damaged: ${at || "(top)"}: ${issue.message}${more}`, { hint: again });
+    throw new BundleError("NOT_LOCKED", `lock file ${path} is damaged: ${at || "(top)"}: ${/received undefined$/.test(issue.message) ? "missing" : issue.message}${more}`, { hint: again });
   }
   return data as LockFile;
 }
