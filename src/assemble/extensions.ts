@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { satisfies } from "@renovatebot/pep440";
 import { evaluateMarker, normalizeName, parseRequirement, type MarkerEnv } from "../python/pep508.ts";
+import { decodeRequirementsText } from "../python/requirements.ts";
 
 export interface DeclaredNeed {
   /** The requirement as written (`opencv-python>=4`), or a line we could not read as one. */
@@ -93,7 +94,8 @@ export function unmetNeeds(extension: string, needs: DeclaredNeed[], wheels: Rea
 /** Reads requirements.txt and install.py of one placed extension (and the files they include). */
 export async function declaredNeeds(dir: string, env: MarkerEnv): Promise<DeclaredNeed[]> {
   const needs: DeclaredNeed[] = [];
-  const read = (rel: string) => readFile(join(dir, ...rel.split("/")), "utf8").catch(() => undefined);
+  // decoded as pip reads requirements files (a UTF-16 or UTF-8 byte-order mark says the encoding)
+  const read = (rel: string) => readFile(join(dir, ...rel.split("/"))).then(decodeRequirementsText, () => undefined);
   const queue: string[] = ["requirements.txt"];
   const done = new Set<string>();
   const py = await read("install.py");

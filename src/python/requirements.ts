@@ -60,11 +60,27 @@ export function parsePinnedRequirements(text: string, file: string): { reqs: Pin
   return { reqs, diagnostics };
 }
 
+/**
+ * The text of a requirements file as pip reads it (pip's `auto_decode`): a byte-order mark says
+ * the encoding — Notepad's "UTF-8 with BOM", and UTF-16, which Windows PowerShell 5 writes for
+ * `pip freeze > requirements.txt` — and is not part of the first line; otherwise UTF-8.
+ */
+export function decodeRequirementsText(b: Buffer): string {
+  if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return b.subarray(3).toString("utf8");
+  if (b[0] === 0xff && b[1] === 0xfe) return b.subarray(2).toString("utf16le");
+  if (b[0] === 0xfe && b[1] === 0xff) {
+    const le = Buffer.from(b.subarray(2));
+    le.swap16(); // big-endian: swap to little-endian (an odd trailing byte cannot be text anyway)
+    return le.toString("utf16le");
+  }
+  return b.toString("utf8");
+}
+
 /** Reads the requirements file; `where` (the recipe's `wheels.requirements`) is where a read failure points. */
 export async function readPinnedRequirements(path: string, shownAs: string, where?: SourcePos): Promise<PinnedRequirement[]> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = decodeRequirementsText(await readFile(path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a folder, not a file" : `cannot be read (${code ?? String(e)})`;
@@ -75,8 +91,6 @@ export async function readPinnedRequirements(path: string, shownAs: string, wher
       diagnostics: where ? [{ ...where, path: "wheels.requirements", message: `${shownAs} ${why}`, hint }] : [],
     });
   }
-  // A byte-order mark (Notepad's "UTF-8 with BOM") is not part of the first requirement.
-  text = text.replace(/^\uFEFF/, "");
   const { reqs, diagnostics } = parsePinnedRequirements(text, shownAs);
   if (diagnostics.length > 0) {
     throw new BundleError("RECIPE", `${shownAs}: ${diagnostics.length} problem(s) in the requirements file`, { diagnostics });

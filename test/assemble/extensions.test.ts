@@ -48,4 +48,11 @@ describe("what an extension would pip-install at first launch", () => {
     const needs = await declaredNeeds(dir, env);
     expect(needs.map((n) => `${n.key}@${n.where}`).sort()).toEqual(["insightface@req/base.txt:1", "timm@extra.txt:1"]);
   });
+
+  it("reads a UTF-16 requirements.txt (written by Windows PowerShell) as pip does", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, "requirements.txt"), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("onnxruntime==1.16.3\r\n", "utf16le")]));
+    const needs = await declaredNeeds(dir, env);
+    expect(needs.map((n) => `${n.key}${n.specifier}@${n.where}`)).toEqual(["onnxruntime==1.16.3@requirements.txt:1"]);
+  });
 });

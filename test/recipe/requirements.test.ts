@@ -2,7 +2,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parsePinnedRequirements } from "../../src/python/requirements.ts";
+import { decodeRequirementsText, parsePinnedRequirements, readPinnedRequirements } from "../../src/python/requirements.ts";
 import { runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { BASE } from "./malformed.test.ts";
@@ -34,6 +34,22 @@ describe("requirements file", () => {
       [5, 1, 'pip option "-r" is not supported in a recipe requirements file'],
       [6, 1, "clip uses a direct URL reference"],
       [7, 5, 'not a valid requirement: invalid version specifier "name==1"'],
+    ]);
+  });
+
+  it("reads files the way pip does: UTF-16 (Windows PowerShell's `pip freeze >`) and UTF-8 with a byte-order mark, CRLF lines", async () => {
+    const text = "# frozen\r\nsix==1.16.0\r\nnumpy==1.26.2 ; sys_platform == 'win32'\r\n";
+    const utf16le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
+    const utf16be = Buffer.from(utf16le);
+    utf16be.swap16();
+    const bom8 = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+    for (const b of [utf16le, utf16be, bom8, Buffer.from(text)]) expect(decodeRequirementsText(b)).toBe(text);
+    const dir = await tempDir("gb-req-");
+    await writeFile(join(dir, "frozen.txt"), utf16le);
+    const reqs = await readPinnedRequirements(join(dir, "frozen.txt"), "frozen.txt");
+    expect(reqs.map((r) => [r.key, r.version, r.line, r.col])).toEqual([
+      ["six", "1.16.0", 2, 1],
+      ["numpy", "1.26.2", 3, 1],
     ]);
   });
 
