@@ -178,10 +178,23 @@ async function fetchThroughMirrors(req: RepoRequest, bare: string, opts: EnsureO
   return attempts;
 }
 
+/**
+ * Every mirror failed. Only when each one said "not found" is the commit missing; a mirror that
+ * could not be reached says nothing about the commit, and the hint must then speak of the network.
+ */
 function noMirrorError(req: RepoRequest, attempts: MirrorAttempt[]): BundleError {
-  const lines = attempts.map((a) => `  ${a.url}: ${a.reason}`);
-  return new BundleError("GIT", `no mirror has ${req.name} at commit ${req.commit}:\n${lines.join("\n")}`, {
-    hint: "check that the commit exists upstream (a force-push can remove it) and that the URL is right, or add a mirror that has it",
+  const lines: string[] = [];
+  for (const a of attempts) {
+    const same = lines.findIndex((l) => l.startsWith(`  ${a.url}: ${a.reason}`));
+    if (same < 0) lines.push(`  ${a.url}: ${a.reason}`);
+    else lines[same] = `  ${a.url}: ${a.reason} ×${Number(/ ×(\d+)$/.exec(lines[same]!)?.[1] ?? 1) + 1}`;
+  }
+  const missing = attempts.every((a) => isPermanentGitFailure(a.reason));
+  const commitHint = "check that the commit exists upstream (a force-push can remove it) and that the URL is right, or add a mirror that has it";
+  const netHint = "check the network or proxy (HTTPS_PROXY, NO_PROXY), or add a mirror that can be reached";
+  const head = missing ? `no mirror has ${req.name} at commit ${req.commit}` : `could not fetch ${req.name} at commit ${req.commit} from any mirror`;
+  return new BundleError("GIT", `${head}:\n${lines.join("\n")}`, {
+    hint: missing ? commitHint : attempts.some((a) => isPermanentGitFailure(a.reason)) ? `${netHint}; where a mirror answered, ${commitHint}` : netHint,
     details: { id: req.id, commit: req.commit, attempts },
   });
 }
