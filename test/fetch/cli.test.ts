@@ -1,6 +1,7 @@
 // bundle fetch: what it fetches, what it reports, and what it leaves to `bundle lock`.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { createFixtureRepo, startGitServer } from "../../src/demo/git-server.ts";
 import { runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { file, server, writeRecipe } from "./helpers.ts";
@@ -54,6 +55,30 @@ describe("bundle fetch", () => {
     expect(r.stderr).toMatch(/error: 1 artifact\(s\) of .*recipe\.yml have no pinned sha256 yet, so they were not fetched:\n {2}file:app\/later\.bin \(.*recipe\.yml:\d+:\d+\)/);
     expect(r.stderr).toMatch(/hint: run `bundle lock .*recipe\.yml`/);
     expect(w.s.stats.requests.some((q) => q.path === "/m/later.bin")).toBe(false);
+  });
+
+  it("brings repository and extension commits into the git cache too, so that build --offline finds everything", async () => {
+    const w0 = await tempDir("gb-fetch-git-");
+    const [app] = await createFixtureRepo(join(w0, "git"), "o/app.git", [{ message: "a", files: { "app.py": "print(1)\n" } }]);
+    const [ext] = await createFixtureRepo(join(w0, "git"), "o/ext.git", [{ message: "e", files: { "e.py": "E = 1\n" } }]);
+    const git = await startGitServer({ root: join(w0, "git") });
+    try {
+      const w = await world({ extra: [`repos: [{ path: app, url: "${git.url}/o/app.git", commit: ${app} }]`, `extensions: { dir: app/ext, items: [{ url: "${git.url}/o/ext.git", commit: ${ext} }] }`] });
+      const r = await runCli(["fetch", w.recipe, "--cache", w.cacheDir, "--json"], { env: {} });
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { repos: { id: string; commit: string; url: string; cached: boolean }[] };
+      expect(out.repos.map((x) => [x.id, x.commit, x.cached]).sort()).toEqual([["extension:ext", ext, false], ["repo:app", app, false]]);
+      const offline = await runCli(["fetch", w.recipe, "--cache", w.cacheDir, "--offline"], { env: {} });
+      expect(offline.code, offline.stderr).toBe(0);
+      expect(offline.stdout).toMatch(/2 already cached; 2 repositories: 0 fetched, 2 already cached/);
+      const build = await runCli(["build", w.recipe, "--cache", w.cacheDir, "--offline", "--out", join(w.dir, "dist"), "--format", "dir"], { env: {} });
+      expect(build.stderr).not.toContain("repository commits not in the cache");
+      const empty = await runCli(["fetch", w.recipe, "--cache", join(w.dir, "empty"), "--offline"], { env: {} });
+      expect(empty.code).toBe(1);
+      expect(empty.stderr).toContain("--offline: 2 of 2 repository commit(s) are not in the cache");
+    } finally {
+      await git.close();
+    }
   });
 
   it("rejects --jobs that is not a whole number with exit 2", async () => {
