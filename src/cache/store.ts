@@ -10,7 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { BundleError } from "../core/errors.ts";
 import { writeSmallFile } from "./small-file.ts";
-import { MeterStream, type Actual } from "../integrity/sha256.ts";
+import { hashFile, integrityProblem, MeterStream, type Actual } from "../integrity/sha256.ts";
 import { acquireLock, type HeldLock, type LockOptions } from "./lock.ts";
 import { blobMetaRel, blobRel, keyRel, lockRel, partialRel, segmentsRel, TMP_DIR } from "./layout.ts";
 
@@ -24,7 +24,16 @@ export interface BlobRecord {
   from?: string;
   /** When it entered the cache (ms since epoch). */
   added: number;
+  /**
+   * The blob file's mtime when its bytes were last known good (hashed on the way in, or re-hashed).
+   * A blob whose size or mtime no longer match was written to since (a hardlinked bundle copy
+   * edited in place, a tool that ignored the read-only bit) and is re-hashed before any use.
+   */
+  mtimeMs?: number;
 }
+
+/** What `check` found: a usable blob, or none (and why, when a changed blob was evicted). */
+export type BlobCheck = { ok: true; size: number; meta: BlobRecord | undefined } | { ok: false; evicted?: string };
 
 export interface KeyRecord {
   key: string;
@@ -79,12 +88,40 @@ export class Cache {
     }
   }
 
-  /** Whether the blob is present (with this size, when given). A hit counts as a use. */
+  /** Whether the blob is present and intact (with this size, when given). A hit counts as a use. */
   async has(sha256: string, size?: number): Promise<boolean> {
-    const got = await this.blobSize(sha256);
-    if (got === undefined || (size !== undefined && got !== size)) return false;
-    await this.touch(sha256, got);
-    return true;
+    return (await this.check(sha256, size)).ok;
+  }
+
+  /**
+   * The blob, if present and unchanged since it was known good: size and mtime as recorded cost
+   * one stat and the record read the caller needs anyway. Otherwise it is re-hashed once: kept
+   * and re-stamped when the bytes still match its name, evicted when not — so that no stage ever
+   * uses changed bytes under a digest they do not have. A hit counts as a use.
+   */
+  async check(sha256: string, size?: number): Promise<BlobCheck> {
+    let s;
+    try {
+      s = await stat(this.blobPath(sha256));
+    } catch (e) {
+      if (errno(e) === "ENOENT" || errno(e) === "ENOTDIR") return { ok: false };
+      throw new BundleError("CACHE", `cannot read the cache at ${this.dir}`, { cause: e });
+    }
+    if (!s.isFile()) return { ok: false };
+    let meta = await this.meta(sha256);
+    if (meta?.size === s.size && meta.mtimeMs === s.mtimeMs) await this.touch(sha256, s.size);
+    else {
+      const actual = await hashFile(this.blobPath(sha256));
+      const problem = integrityProblem({ sha256, size: meta?.size }, actual);
+      if (problem) {
+        await this.remove(sha256);
+        return { ok: false, evicted: `${this.blobPath(sha256)} changed on disk since it was stored (${problem}); it was evicted` };
+      }
+      meta = { ...(meta ?? { added: Date.now() }), sha256, size: s.size, mtimeMs: s.mtimeMs };
+      await this.writeMeta(meta).catch(() => {});
+    }
+    if (size !== undefined && s.size !== size) return { ok: false };
+    return { ok: true, size: s.size, meta };
   }
 
   async meta(sha256: string): Promise<BlobRecord | undefined> {
@@ -120,6 +157,8 @@ export class Cache {
   async commit(file: string, actual: Actual, meta: StoreMeta = {}): Promise<string> {
     const dest = this.blobPath(actual.sha256);
     await chmod(file, 0o444);
+    // The mtime the verified bytes carry (a rename keeps it): the stamp `check` compares.
+    const { mtimeMs } = await stat(file);
     try {
       await this.renameInto(file, dest);
     } catch (e) {
@@ -127,7 +166,7 @@ export class Cache {
       await unlink(file).catch(() => {});
     }
     // The first record wins: it says where the bytes first came from and when.
-    const rec: BlobRecord = { sha256: actual.sha256, size: actual.size, ...(meta.url ? { url: meta.url } : {}), ...(meta.from ? { from: meta.from } : {}), added: Date.now() };
+    const rec: BlobRecord = { sha256: actual.sha256, size: actual.size, ...(meta.url ? { url: meta.url } : {}), ...(meta.from ? { from: meta.from } : {}), added: Date.now(), mtimeMs };
     await this.createFile(this.metaPath(actual.sha256), JSON.stringify(rec) + "\n");
     if (meta.key) await this.record(meta.key, actual.sha256);
     return dest;
@@ -190,7 +229,7 @@ export class Cache {
     try {
       const rec = JSON.parse(await readFile(join(this.dir, keyRel(key)), "utf8")) as KeyRecord;
       if (rec.key !== key) return undefined; // a hash collision on the file name: never trust it
-      return (await this.blobSize(rec.sha256)) === undefined ? undefined : rec.sha256;
+      return (await this.check(rec.sha256)).ok ? rec.sha256 : undefined;
     } catch {
       return undefined;
     }

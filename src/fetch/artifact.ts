@@ -21,9 +21,14 @@ export function label(req: FetchRequest): string {
 /** The cached blob for `req`, if present (a use is recorded). */
 export async function cachedHit(req: FetchRequest, ctx: RunCtx): Promise<Fetched | undefined> {
   const sha256 = req.sha256.toLowerCase();
-  if (!(await ctx.cache.has(sha256, req.size))) return undefined;
-  const size = req.size ?? (await ctx.cache.blobSize(sha256))!;
-  const url = (await ctx.cache.meta(sha256))?.url ?? req.urls[0] ?? "";
+  const got = await ctx.cache.check(sha256, req.size);
+  if (!got.ok) {
+    // A changed blob is evicted and fetched again; say so, since it points at a disk or a tool writing into the cache.
+    if (got.evicted) ctx.emit({ type: "warning", message: `${req.id}: ${got.evicted}; downloading it again`, hint: "run `bundle cache verify` to re-hash the whole cache" });
+    return undefined;
+  }
+  const size = req.size ?? got.size;
+  const url = got.meta?.url ?? req.urls[0] ?? "";
   if (req.key) await ctx.cache.record(req.key, sha256);
   ctx.emit({ type: "download:done", id: req.id, url, bytes: size, cached: true });
   return { id: req.id, path: ctx.cache.blobPath(sha256), sha256, size, url, cached: true };
