@@ -4,6 +4,7 @@
 // that a maintainer's ~/.gitconfig (pack.compression, core.autocrlf, ...) cannot change bytes.
 
 import { BundleError, describeError } from "../core/errors.ts";
+import { proxyEnv } from "../fetch/session.ts";
 
 export interface GitRunOptions {
   cwd?: string;
@@ -25,16 +26,30 @@ export interface GitResult {
   stderr: string;
 }
 
-/** Environment shared by every git call: never prompt, never page, English messages to parse. */
-function gitEnv(opts: GitRunOptions): NodeJS.ProcessEnv {
+/**
+ * Environment shared by every git call: never prompt, never page, English messages to parse. The
+ * proxy settings are the ones file downloads use (src/fetch/session.ts, DESIGN.md: HTTPS_PROXY,
+ * HTTP_PROXY and NO_PROXY are honoured), spelled the way git's curl reads them: curl ignores an
+ * upper-case HTTP_PROXY, and it would send loopback and LAN mirrors named in NO_PROXY's loopback
+ * defaults to the proxy, where files bypass it.
+ */
+export function gitEnv(opts: GitRunOptions): NodeJS.ProcessEnv {
+  const base = opts.baseEnv ?? process.env;
   const env: NodeJS.ProcessEnv = {
-    ...(opts.baseEnv ?? process.env),
+    ...base,
     GIT_TERMINAL_PROMPT: "0",
     GIT_PAGER: "cat",
     LC_ALL: "C",
     LANGUAGE: "C",
     GIT_OPTIONAL_LOCKS: "0",
   };
+  const proxy = proxyEnv(base);
+  if (proxy.httpProxy || proxy.httpsProxy) {
+    for (const k of ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"]) delete env[k];
+    if (proxy.httpProxy) env.http_proxy = proxy.httpProxy;
+    if (proxy.httpsProxy) env.https_proxy = proxy.httpsProxy;
+    env.no_proxy = proxy.noProxy;
+  }
   if (opts.isolated) {
     env.GIT_CONFIG_NOSYSTEM = "1";
     env.GIT_CONFIG_GLOBAL = "/dev/null";
