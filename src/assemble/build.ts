@@ -19,7 +19,7 @@ import type { LockFile } from "../python/lockfile.ts";
 import { loadRecipe, type LoadedRecipe } from "../recipe/load.ts";
 import { BUNDLE_FORMAT, BUNDLE_JSON, resolveLauncherConfig, serializeBundleJson, type BundleJson, type Component, type ManifestEntry } from "./bundle-json.ts";
 import { collectComponents, withLicenses, withTreeDigests } from "./components.ts";
-import { cleanStale, partialDir } from "./dist.ts";
+import { cleanStale, partialDir, prepareOutDir } from "./dist.ts";
 import type { UnmetNeed } from "./extensions.ts";
 import { gather, type Gathered } from "./gather.ts";
 import { formatFinding, lintPaths, type LintFinding } from "./lint.ts";
@@ -90,10 +90,10 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
   const plan = await makePlan({ loaded, platform, ...(o.lock !== undefined ? { lock: o.lock } : {}) });
   const formats = o.format ? [o.format] : loaded.recipe.package.formats;
   const signal = o.signal ? { signal: o.signal } : {};
+  const outDir = resolve(o.outDir);
+  await prepareOutDir(outDir);
   const gathered = await gather(plan, { cacheDir: o.cacheDir, emit, ...signal, ...(o.offline ? { offline: true } : {}), ...(o.locked ? { locked: true } : {}), ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.env ? { env: o.env } : {}) });
 
-  const outDir = resolve(o.outDir);
-  await mkdir(outDir, { recursive: true });
   await cleanStale(outDir, emit);
   const partial = partialDir(outDir, plan.bundleName);
   const work = `${partial}.work`;

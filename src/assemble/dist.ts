@@ -3,9 +3,27 @@
 // final rename is atomic) and renamed to `dist/<bundle>/` only when complete. Leftovers of builds
 // that were killed (their pid is gone) are removed by the next build.
 
-import { readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
+import { tmpSibling, whyUnwritable } from "../core/fs.ts";
+
+/**
+ * Creates the output folder and proves it writable with a probe file, before anything is
+ * downloaded: a --out that is a file, on a read-only disk or not writable is one clear error.
+ */
+export async function prepareOutDir(outDir: string): Promise<void> {
+  const probe = tmpSibling(join(outDir, "probe"));
+  try {
+    await mkdir(outDir, { recursive: true });
+    await writeFile(probe, "");
+    await rm(probe, { force: true });
+  } catch (e) {
+    const why = await whyUnwritable(outDir, e);
+    throw new BundleError("IO", `cannot write the output folder ${outDir}: ${why}`, { hint: "choose another with --out DIR, or fix this one", cause: e });
+  }
+}
 
 export function partialDir(outDir: string, bundleName: string, pid = process.pid): string {
   return join(outDir, `.${bundleName}.partial-${pid}`);

@@ -9,6 +9,7 @@ import { chmod, mkdir, readFile, rename, rm, stat, unlink, utimes, writeFile } f
 import { dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { BundleError } from "../core/errors.ts";
+import { whyUnwritable } from "../core/fs.ts";
 import { writeSmallFile } from "./small-file.ts";
 import { hashFile, integrityProblem, MeterStream, type Actual } from "../integrity/sha256.ts";
 import { acquireLock, type HeldLock, type LockOptions } from "./lock.ts";
@@ -50,6 +51,16 @@ function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** Why a cache folder cannot be used, in words, with what to do. */
+export async function cacheDirError(dir: string, e: unknown): Promise<BundleError> {
+  const code = errno(e);
+  const why = await whyUnwritable(dir, e);
+  return new BundleError("CACHE", `cannot use the cache folder ${dir}: ${why}`, {
+    hint: code === "ENOSPC" ? "free some space, or point --cache (or BUNDLE_CACHE_DIR) at a bigger disk" : "point --cache (or BUNDLE_CACHE_DIR) at a writable folder, or fix this one",
+    cause: e,
+  });
+}
+
 export class Cache {
   readonly dir: string;
 
@@ -68,6 +79,22 @@ export class Cache {
   }
   private metaPath(sha256: string): string {
     return join(this.dir, blobMetaRel(sha256));
+  }
+
+  private prepared: Promise<void> | undefined;
+
+  /**
+   * Makes sure the cache folder can be written (once per instance): a cache that is a file, on a
+   * read-only disk or not writable is one clear error up front, not one raw errno per download.
+   */
+  prepare(): Promise<void> {
+    this.prepared ??= mkdir(join(this.dir, TMP_DIR), { recursive: true }).then(
+      () => undefined,
+      async (e: unknown) => {
+        throw await cacheDirError(this.dir, e);
+      },
+    );
+    return this.prepared;
   }
 
   /** A fresh temporary path inside the cache (same filesystem as the blobs). */

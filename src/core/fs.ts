@@ -52,4 +52,26 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Why `dir` could not be created or written, in words. A recursive mkdir reports ENOENT for a
+ * read-only or forbidden parent; the nearest existing folder is then probed for the real reason.
+ */
+export async function whyUnwritable(dir: string, e: unknown): Promise<string> {
+  let code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOENT") {
+    let at = dir;
+    while (dirname(at) !== at && !(await exists(at))) at = dirname(at);
+    const probe = join(at, `.gb-probe-${process.pid}-${randomBytes(4).toString("hex")}`);
+    code = await mkdir(probe).then(
+      () => rm(probe, { recursive: true, force: true }).then(() => code),
+      (e2: unknown) => (e2 as NodeJS.ErrnoException).code ?? code,
+    );
+  }
+  if (code === "EEXIST" || code === "ENOTDIR") return "it (or a folder above it) is a file";
+  if (code === "EROFS") return "it is on a read-only file system";
+  if (code === "EACCES" || code === "EPERM") return "it is not writable";
+  if (code === "ENOSPC") return "the disk is full";
+  return code ?? String(e);
+}
+
 export { writeFile };

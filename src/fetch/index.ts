@@ -1,6 +1,6 @@
 // The fetch engine's public API. Every later stage gets its bytes through here (issue 3).
 
-import { BundleError } from "../core/errors.ts";
+import { BundleError, describeError } from "../core/errors.ts";
 import { cachedHit, fetchPinned } from "./artifact.ts";
 import { runCtx, type RunCtx } from "./context.ts";
 import { Semaphore } from "./limits.ts";
@@ -25,6 +25,7 @@ export async function fetchAll(reqs: FetchRequest[], opts: FetchOptions): Promis
   const got = new Map<string, Fetched>();
   if (ctx.offline) await offlineAll(reqs, ctx, got);
   else {
+    if (reqs.length) await ctx.cache.prepare();
     const order = [...reqs].sort((a, b) => (b.size ?? 0) - (a.size ?? 0));
     const sem = new Semaphore(ctx.jobs * 2);
     const failures: { req: FetchRequest; error: unknown }[] = [];
@@ -38,7 +39,7 @@ export async function fetchAll(reqs: FetchRequest[], opts: FetchOptions): Promis
       }),
     );
     if (ctx.signal?.aborted) throw interrupted(ctx.signal.reason);
-    if (failures.length) throw combined(failures, reqs.length);
+    if (failures.length) throw combined(failures, reqs.length, ctx.cache.dir);
   }
   return new Map(reqs.filter((r) => got.has(r.id)).map((r) => [r.id, got.get(r.id)!]));
 }
@@ -62,9 +63,19 @@ async function offlineAll(reqs: FetchRequest[], ctx: RunCtx, got: Map<string, Fe
   });
 }
 
-function combined(failures: { req: FetchRequest; error: unknown }[], total: number): unknown {
-  if (failures.length === 1) return failures[0]!.error;
-  const errs = failures.map((f) => (f.error instanceof BundleError ? f.error : new BundleError("NETWORK", `${f.req.id}: ${String(f.error)}`, { cause: f.error })));
+/** A failure that is not a BundleError comes from the local disk (the network's are classified where they arise). */
+function asBundleError(req: FetchRequest, e: unknown, cacheDir: string): BundleError {
+  if (e instanceof BundleError) return e;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return new BundleError("IO", `${req.id}: ${describeError(e)}`, {
+    hint: code === "ENOSPC" ? `the disk of ${cacheDir} is full: free some space and run again (finished downloads are kept)` : `check the cache folder ${cacheDir} (free space, permissions)`,
+    cause: e,
+  });
+}
+
+function combined(failures: { req: FetchRequest; error: unknown }[], total: number, cacheDir: string): unknown {
+  if (failures.length === 1) return asBundleError(failures[0]!.req, failures[0]!.error, cacheDir);
+  const errs = failures.map((f) => asBundleError(f.req, f.error, cacheDir));
   const code = errs.some((e) => e.code === "INTEGRITY") ? "INTEGRITY" : errs.find((e) => e.code !== "INTERRUPTED")?.code ?? "NETWORK";
   const hints = [...new Set(errs.map((e) => e.hint).filter((h): h is string => !!h))];
   return new BundleError(code, `${failures.length} of ${total} downloads failed:\n${errs.map((e) => `- ${e.message}`).join("\n")}`, {

@@ -5,6 +5,7 @@
 // never records them.
 
 import { join } from "node:path";
+import { Cache } from "../cache/store.ts";
 import { BundleError, isBundleError } from "../core/errors.ts";
 import type { Platform } from "../core/platform.ts";
 import { ensureCommit, type EnsureOptions, type FetchedRepo, type RepoRequest } from "./cache.ts";
@@ -18,6 +19,7 @@ export interface RepoFetchOptions extends EnsureOptions {
 /** Fetches every request; when some fail, one error lists them all. */
 export async function fetchRepos(reqs: RepoRequest[], opts: RepoFetchOptions): Promise<Map<string, FetchedRepo>> {
   const out = new Map<string, FetchedRepo>();
+  if (reqs.length) await new Cache(opts.cacheDir).prepare();
   const failures: BundleError[] = [];
   let next = 0;
   const worker = async () => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
-import { BASE } from "./malformed.test.ts";
+import { BASE_LINES as BASE } from "../blackbox/recipe-text.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -19,7 +19,7 @@ async function recipe(name: string, text: string): Promise<string> {
 }
 
 const withWheels = (extra: string[]) => [...BASE, "wheels:", "  indexes: [files]", ...extra].join("\n") + "\n";
-const lockLine = BASE.length + 4; // the `lock:` line in withWheels(["  requirements: …", "  lock: …"])
+const lockLine: number = BASE.length + 4; // the `lock:` line in withWheels(["  requirements: …", "  lock: …"])
 
 describe("bundle plan on files that are not recipes", () => {
   it("says a folder given as the recipe is a folder, with exit code 2", async () => {

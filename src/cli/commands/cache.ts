@@ -1,5 +1,6 @@
 // bundle cache ls|verify|gc [recipe...] [--cache DIR] [--older-than DAYS] [--dry-run] [--json]
 
+import { stat } from "node:fs/promises";
 import { Cache, cacheDirFrom, gcCache, listEntries, verifyCache, type Entry } from "../../cache/index.ts";
 import { BundleError } from "../../core/errors.ts";
 import { bareCachePath } from "../../git/cache.ts";
@@ -15,6 +16,9 @@ export async function run(ctx: CliContext): Promise<number> {
   if (action !== "gc" && (recipes.length || ctx.flags["older-than"] !== undefined || ctx.flags["dry-run"])) {
     throw new BundleError("USAGE", `bundle cache ${action} takes no recipes, --older-than or --dry-run`, { hint: "they belong to `bundle cache gc`" });
   }
+  // A file named as the cache would otherwise read as an empty cache (and a verify that "passed").
+  const kind = await stat(cache.dir).then((s) => (s.isDirectory() ? "dir" : "file"), () => "none");
+  if (kind === "file") throw new BundleError("USAGE", `the cache folder ${cache.dir} is a file`, { hint: "point --cache (or BUNDLE_CACHE_DIR) at the cache folder" });
   if (action === "ls") return ls(ctx, cache);
   if (action === "verify") return verify(ctx, cache);
   return gc(ctx, cache, recipes);

@@ -80,7 +80,7 @@ async function fetchBoth(requests: Parameters<typeof fetchAll>[0], repoReqs: Rep
   const errors = [files, repos].filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as unknown);
   if (errors.length === 1) throw errors[0];
   const first = errors[0] instanceof BundleError ? errors[0] : new BundleError("NETWORK", describeError(errors[0]), { cause: errors[0] });
-  throw new BundleError(first.code, errors.map((e) => (e instanceof BundleError ? e.message : describeError(e))).join("\n"), {
+  throw new BundleError(first.code, [...new Set(errors.map((e) => (e instanceof BundleError ? e.message : describeError(e))))].join("\n"), {
     ...(first.hint ? { hint: first.hint } : {}),
     cause: first,
     details: { errors: errors.map((e) => (e instanceof BundleError ? { code: e.code, message: e.message } : { message: describeError(e) })) },
