@@ -6,7 +6,7 @@
 
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { BundleError, isBundleError } from "../core/errors.ts";
+import { BundleError, describeError, isBundleError } from "../core/errors.ts";
 import { silent, type Emit } from "../core/events.ts";
 import { replaceDir } from "../core/fs.ts";
 import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
@@ -112,11 +112,25 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
     if (o.signal?.aborted && !(isBundleError(e) && e.code === "INTERRUPTED")) {
       throw new BundleError("INTERRUPTED", `build of ${plan.bundleName} interrupted; nothing was left in ${outDir}`, { cause: e });
     }
-    throw e;
+    throw diskError(e, plan.bundleName, outDir);
   } finally {
-    await rm(work, { recursive: true, force: true });
-    if (!renamed) await rm(partial, { recursive: true, force: true });
+    // Never let the clean-up's own failure replace the error that ended the build; a stage may
+    // still be flushing a write when it lands here, hence the retries. A leftover is removed by
+    // the next build (its pid is gone by then).
+    const clean = (p: string) => rm(p, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }).catch(() => emit({ type: "warning", message: `could not remove ${p}; the next build removes it` }));
+    await clean(work);
+    if (!renamed) await clean(partial);
   }
+}
+
+/** A raw file-system error (a full disk while placing files) is the disk's trouble, not a bug in greenbundle. */
+function diskError(e: unknown, bundle: string, outDir: string): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (isBundleError(e) || !code || !/^E[A-Z]+$/.test(code)) return e;
+  return new BundleError("IO", `build of ${bundle} failed writing under ${outDir}: ${describeError(e)}`, {
+    hint: code === "ENOSPC" || code === "EDQUOT" ? "the disk is full: free some space (or use --out on a bigger disk) and build again" : "check that the output folder is writable and has free space",
+    cause: e,
+  });
 }
 
 async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRecipe, g: Gathered, o: BuildOptions, emit: Emit) {

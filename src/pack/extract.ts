@@ -212,18 +212,31 @@ export async function extractZip(archive: string, dest: string, opts: ExtractOpt
   return strip.top !== undefined && opts.strip !== undefined ? { ...result, stripped: strip.top } : result;
 }
 
+/** Errors of the destination's disk, not of the archive: a full disk must not read as a corrupt download. */
+const DISK_CODES = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EIO", "EMFILE", "ENFILE"]);
+
+function isDiskError(e: unknown): boolean {
+  return typeof e === "object" && e !== null && DISK_CODES.has((e as NodeJS.ErrnoException).code ?? "");
+}
+
+/** The entry a node-tar error was about, when it says (its `path` is the file being written). */
+function entryOf(e: unknown): string | undefined {
+  const p = (e as { path?: unknown }).path;
+  return typeof p === "string" ? p : undefined;
+}
+
 /**
  * A file-system error while unpacking, said as what it means: two entries that cannot both exist
  * (a file and a folder of one name) make the archive wrong; anything else is the destination's
  * trouble (full disk, permissions). Never a bare errno.
  */
-function writeProblem(archive: string, dest: string, entry: string, e: unknown, signal: AbortSignal | undefined): unknown {
+function writeProblem(archive: string, dest: string, entry: string | undefined, e: unknown, signal: AbortSignal | undefined): unknown {
   if (e instanceof BundleError || signal?.aborted) return e;
   const code = (e as NodeJS.ErrnoException).code;
   if (code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
     return archiveError(archive, `entry "${entry}" clashes with another entry of the same name (a file and a folder, or a link and a folder)`, e);
   }
-  return new BundleError("IO", `cannot unpack "${entry}" of ${archive} into ${dest}: ${describeError(e)}`, {
+  return new BundleError("IO", `cannot unpack ${entry === undefined ? "" : `"${entry}" of `}${archive} into ${dest}: ${describeError(e)}`, {
     hint: code === "ENOSPC" ? "the disk is full: free some space and run again" : "check that the destination is writable and has free space",
     cause: e,
   });
@@ -286,7 +299,8 @@ export async function extractTarGz(archive: string, dest: string, opts: ExtractO
       strict: true,
       preserveOwner: false,
       ...(opts.strip !== undefined ? { strip: 1 } : {}),
-      onwarn: (code: string, message: string | Error) => fail(archiveError(archive, `${code}: ${typeof message === "string" ? message : message.message}`)),
+      onwarn: (code: string, message: string | Error) =>
+        fail(isDiskError(message) ? (writeProblem(archive, dest, entryOf(message), message, opts.signal) as BundleError) : archiveError(archive, `${code}: ${typeof message === "string" ? message : message.message}`)),
       filter: (path, entry) => {
         try {
           const name = path.replace(/\\/g, "/");
@@ -316,7 +330,9 @@ export async function extractTarGz(archive: string, dest: string, opts: ExtractO
       },
     });
   } catch (e) {
-    throw problem ?? archiveError(archive, `not a readable tar.gz (${describeError(e)})`, e);
+    if (problem) throw problem;
+    if (opts.signal?.aborted) throw e;
+    throw isDiskError(e) ? writeProblem(archive, dest, entryOf(e), e, opts.signal) : archiveError(archive, `not a readable tar.gz (${describeError(e)})`, e);
   }
   if (problem) throw problem;
   if (result.links > 0) await checkLinksInside(archive, dest);
