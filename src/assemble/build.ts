@@ -110,7 +110,9 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
     return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings };
   } catch (e) {
     if (o.signal?.aborted && !(isBundleError(e) && e.code === "INTERRUPTED")) {
-      throw new BundleError("INTERRUPTED", `build of ${plan.bundleName} interrupted; nothing was left in ${outDir}`, { cause: e });
+      // Once renamed, the bundle folder is finished and stays; only the archive is missing.
+      const left = renamed ? `the bundle folder ${join(outDir, plan.bundleName)} is complete, its archive was not written` : `nothing was left in ${outDir}`;
+      throw new BundleError("INTERRUPTED", `build of ${plan.bundleName} interrupted; ${left}`, { cause: e, hint: "run the same build again: downloads and the cache are kept" });
     }
     throw diskError(e, plan.bundleName, outDir);
   } finally {
