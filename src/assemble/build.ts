@@ -6,6 +6,7 @@
 
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { acquireLock } from "../cache/lock.ts";
 import { BundleError, describeError, isBundleError } from "../core/errors.ts";
 import { silent, type Emit } from "../core/events.ts";
 import { replaceDir } from "../core/fs.ts";
@@ -94,13 +95,19 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
   await prepareOutDir(outDir);
   const gathered = await gather(plan, { cacheDir: o.cacheDir, emit, ...signal, ...(o.offline ? { offline: true } : {}), ...(o.locked ? { locked: true } : {}), ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.env ? { env: o.env } : {}) });
 
-  await cleanStale(outDir, emit);
+  // Two builds of one bundle into one folder: the second waits, instead of replacing the folder
+  // under the first one's packer (which then failed, or could pack a mix of two trees).
+  const held = await acquireLock(join(outDir, `.${plan.bundleName}.lock`), {
+    ...signal,
+    onWait: (h) => emit({ type: "info", message: `another build${h ? ` (pid ${h.pid})` : ""} is writing ${plan.bundleName} in ${outDir}; waiting for it` }),
+  });
   const partial = partialDir(outDir, plan.bundleName);
   const work = `${partial}.work`;
-  await rm(partial, { recursive: true, force: true });
-  await mkdir(partial);
   let renamed = false;
   try {
+    await cleanStale(outDir, emit);
+    await rm(partial, { recursive: true, force: true });
+    await mkdir(partial);
     const a = await assemble(partial, work, plan, loaded, gathered, o, emit);
     const bundleDir = join(outDir, plan.bundleName);
     await replaceDir(partial, bundleDir);
@@ -122,6 +129,7 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
     const clean = (p: string) => rm(p, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }).catch(() => emit({ type: "warning", message: `could not remove ${p}; the next build removes it` }));
     await clean(work);
     if (!renamed) await clean(partial);
+    if (held !== "done") await held.release();
   }
 }
 
@@ -260,7 +268,13 @@ async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[]
     const r = await pack.packBundle({ dir: bundleDir, out: join(outDir, plan.bundleName), format, mtime, ...(split ? { split } : {}), emit, ...(o.signal ? { signal: o.signal } : {}) });
     archives.push({ format, size: r.size, files: r.files.map((path, i) => ({ path, sha256: r.sha256[i]! })) });
   }
-  await pack.writeSha256Sums(outDir, archives.flatMap((a) => a.files));
+  // SHA256SUMS is shared by every bundle of the folder: one writer at a time, or an update is lost.
+  const sums = await acquireLock(join(outDir, ".SHA256SUMS.lock"), o.signal ? { signal: o.signal } : {});
+  try {
+    await pack.writeSha256Sums(outDir, archives.flatMap((a) => a.files));
+  } finally {
+    if (sums !== "done") await sums.release();
+  }
   emit({ type: "stage", stage: "pack", status: "done" });
   return archives;
 }
