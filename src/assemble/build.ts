@@ -20,7 +20,7 @@ import type { LockFile } from "../python/lockfile.ts";
 import { loadRecipe, type LoadedRecipe } from "../recipe/load.ts";
 import { BUNDLE_FORMAT, BUNDLE_JSON, resolveLauncherConfig, serializeBundleJson, type BundleJson, type Component, type ManifestEntry } from "./bundle-json.ts";
 import { collectComponents, withLicenses, withTreeDigests } from "./components.ts";
-import { cleanStale, partialDir, prepareOutDir } from "./dist.ts";
+import { cleanStale, outLockPath, partialDir, prepareOutDir } from "./dist.ts";
 import type { UnmetNeed } from "./extensions.ts";
 import { gather, type Gathered } from "./gather.ts";
 import { formatFinding, lintPaths, type LintFinding } from "./lint.ts";
@@ -97,7 +97,8 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
 
   // Two builds of one bundle into one folder: the second waits, instead of replacing the folder
   // under the first one's packer (which then failed, or could pack a mix of two trees).
-  const held = await acquireLock(join(outDir, `.${plan.bundleName}.lock`), {
+  await mkdir(outDir, { recursive: true });
+  const held = await acquireLock(outLockPath(outDir, plan.bundleName), {
     ...signal,
     onWait: (h) => emit({ type: "info", message: `another build${h ? ` (pid ${h.pid})` : ""} is writing ${plan.bundleName} in ${outDir}; waiting for it` }),
   });
@@ -269,7 +270,7 @@ async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[]
     archives.push({ format, size: r.size, files: r.files.map((path, i) => ({ path, sha256: r.sha256[i]! })) });
   }
   // SHA256SUMS is shared by every bundle of the folder: one writer at a time, or an update is lost.
-  const sums = await acquireLock(join(outDir, ".SHA256SUMS.lock"), o.signal ? { signal: o.signal } : {});
+  const sums = await acquireLock(outLockPath(outDir, "SHA256SUMS"), o.signal ? { signal: o.signal } : {});
   try {
     await pack.writeSha256Sums(outDir, archives.flatMap((a) => a.files));
   } finally {

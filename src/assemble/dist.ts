@@ -3,20 +3,34 @@
 // final rename is atomic) and renamed to `dist/<bundle>/` only when complete. Leftovers of builds
 // that were killed (their pid is gone) are removed by the next build.
 
-import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
-import { tmpSibling, whyUnwritable } from "../core/fs.ts";
+import { exists, tmpSibling, whyUnwritable } from "../core/fs.ts";
 
 /**
- * Creates the output folder and proves it writable with a probe file, before anything is
- * downloaded: a --out that is a file, on a read-only disk or not writable is one clear error.
+ * Where the lock for `name` in output folder `outDir` lives: in the system's temp folder, keyed by
+ * both, so that a build killed with SIGKILL leaves nothing extra in dist/ (a stale lock there is
+ * broken by the next build, whose holder check finds the pid gone).
+ */
+export function outLockPath(outDir: string, name: string): string {
+  const key = createHash("sha256").update(`${resolve(outDir)}\0${name}`).digest("hex").slice(0, 32);
+  return join(tmpdir(), "greenbundle-locks", `${key}.lock`);
+}
+
+/**
+ * Proves, before anything is downloaded, that the output folder can be written: a --out that is
+ * a file, on a read-only disk or not writable is one clear error. Nothing is left behind: the
+ * probe goes into the folder, or into its nearest existing parent when it does not exist yet.
  */
 export async function prepareOutDir(outDir: string): Promise<void> {
-  const probe = tmpSibling(join(outDir, "probe"));
   try {
-    await mkdir(outDir, { recursive: true });
+    let at = outDir;
+    while (dirname(at) !== at && !(await exists(at))) at = dirname(at);
+    const probe = tmpSibling(join(at, "probe"));
     await writeFile(probe, "");
     await rm(probe, { force: true });
   } catch (e) {
