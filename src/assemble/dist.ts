@@ -26,7 +26,7 @@ export function outLockPath(outDir: string, name: string): string {
  * a file, on a read-only disk or not writable is one clear error. Nothing is left behind: the
  * probe goes into the folder, or into its nearest existing parent when it does not exist yet.
  */
-export async function prepareOutDir(outDir: string): Promise<void> {
+export async function prepareOutDir(outDir: string, what = "output folder", hint = "choose another with --out DIR, or fix this one"): Promise<void> {
   try {
     let at = outDir;
     while (dirname(at) !== at && !(await exists(at))) at = dirname(at);
@@ -35,7 +35,7 @@ export async function prepareOutDir(outDir: string): Promise<void> {
     await rm(probe, { force: true });
   } catch (e) {
     const why = await whyUnwritable(outDir, e);
-    throw new BundleError("IO", `cannot write the output folder ${outDir}: ${why}`, { hint: "choose another with --out DIR, or fix this one", cause: e });
+    throw new BundleError("IO", `cannot write the ${what} ${outDir}: ${why}`, { hint, cause: e });
   }
 }
 

@@ -50,7 +50,14 @@ export async function verifyBundle(opts: VerifyOptions): Promise<VerifyOutcome> 
   r.ok = r.failed.length === 0;
   r.timings.total = since(t0);
   const reportDir = opts.reportDir ?? join(opts.cwd, "dist", `verify-${r.bundle ? `${r.bundle.name}-${r.bundle.version}-${r.bundle.platform}` : basename(src.path).replace(/\.(zip|tar\.gz|tgz)$/i, "")}`);
-  await writeReport(reportDir, r, { ...(run.png ? { png: run.png } : {}), ...(run.log !== undefined ? { log: run.log } : {}) });
+  try {
+    await writeReport(reportDir, r, { ...(run.png ? { png: run.png } : {}), ...(run.log !== undefined ? { log: run.log } : {}) });
+  } catch (e) {
+    // The verdict must not vanish with the report: say it, then why the report is missing.
+    if (!(e instanceof BundleError)) throw e;
+    const verdict = r.ok ? "verification passed" : `verification failed (${r.failed.join(", ")})`;
+    throw new BundleError(e.code === "USAGE" ? "IO" : e.code, `${verdict}, but ${e.message}`, { ...(e.hint ? { hint: e.hint } : {}), cause: e });
+  }
   return { ok: r.ok, report: r, reportDir, copy: r.copy.path };
 }
 

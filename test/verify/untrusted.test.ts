@@ -80,3 +80,27 @@ describe("bundle verify with a launcher that exits at once", () => {
     expect(r.report.checks.find((c) => c.id === "stop")!.detail).toMatch(/already exited by itself \(exit code 3\)/);
   });
 });
+
+describe("bundle verify --report into a folder that is not a report", () => {
+  it.each([
+    ["a folder with other files", async (p: string) => (await mkdir(p, { recursive: true }), await writeFile(join(p, "data.txt"), "important")), /it holds other files \(data\.txt\), which writing the report would replace/, "data.txt"],
+    ["a file", async (p: string) => await writeFile(p, "important"), /it is a file/, undefined],
+  ] as const)("refuses %s before booting anything, and loses nothing", async (name, make, why, keptFile) => {
+    const target = join(dir, `report-${name.replace(/\W+/g, "-")}`);
+    await make(target);
+    const root = await folderWith(`rep-${name.replace(/\W+/g, "-")}`, { format: 1 });
+    const r = await runCli(["verify", root, "--report", target], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(why);
+    expect(r.stderr).not.toContain("==> verify");
+    expect(await readFile(keptFile ? join(target, keptFile) : target, "utf8")).toBe("important");
+  });
+
+  it("replaces an earlier report in the same folder", async () => {
+    const root = await folderWith("rep-again", { format: 1 });
+    const target = join(dir, "report-again");
+    expect((await runCli(["verify", root, "--report", target], { cwd: dir })).code).toBe(1);
+    expect((await runCli(["verify", root, "--report", target], { cwd: dir })).code).toBe(1);
+    expect((await readdir(target)).sort()).toEqual(["report.html", "report.json"]);
+  });
+});

@@ -1,9 +1,10 @@
 // bundle verify <archive-or-folder> [--gpu auto|require|off] [--timeout S] [--report DIR] [--keep]
 
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { prepareOutDir } from "../../assemble/dist.ts";
 import { BundleError } from "../../core/errors.ts";
 import { hostPlatform } from "../../core/platform.ts";
-import { summarize } from "../../verify/report.ts";
+import { reportDirProblem, summarize } from "../../verify/report.ts";
 import { verifyBundle, type GpuMode, type VerifyOutcome } from "../../verify/verify.ts";
 import type { CliContext } from "../context.ts";
 import { greenbundleVersion } from "../main.ts";
@@ -21,11 +22,17 @@ export async function runVerify(ctx: CliContext, input: string, show: { reportLi
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
     throw new BundleError("USAGE", `--timeout ${String(f.timeout)} is not a number of seconds`, { hint: "e.g. --timeout 600" });
   }
+  // Before a boot that can take many minutes: the report must have somewhere to go, and must not
+  // replace a folder that holds anything but an earlier report.
+  const reportDir = typeof f.report === "string" ? resolve(ctx.cwd, f.report) : undefined;
+  const problem = reportDir ? await reportDirProblem(reportDir) : undefined;
+  if (problem) throw new BundleError("USAGE", `--report ${String(f.report)}: will not write the report into ${reportDir}: ${problem}`, { hint: "name a new or empty folder with --report DIR" });
+  await prepareOutDir(reportDir ?? join(ctx.cwd, "dist"), "report folder", "name a writable folder with --report DIR");
   const outcome = await verifyBundle({
     input: resolve(ctx.cwd, input),
     gpu: ((f.gpu as string | undefined) ?? "auto") as GpuMode,
     ...(timeout !== undefined ? { timeoutS: timeout } : {}),
-    ...(typeof f.report === "string" ? { reportDir: resolve(ctx.cwd, f.report) } : {}),
+    ...(reportDir ? { reportDir } : {}),
     keep: f.keep === true,
     // the CLI is where the host is looked at (STYLE.md habit 1)
     hostPlatform: hostPlatform(),
