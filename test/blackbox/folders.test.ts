@@ -54,3 +54,12 @@ describe("folders that cannot be used", () => {
     expect(await whyUnwritable(join(aFile, "x", "y"), Object.assign(new Error("x"), { code: "ENOTDIR" }))).toBe("it (or a folder above it) is a file");
   });
 });
+
+describe("bundle demo with an --out that is a file", () => {
+  it("says so before starting the local world", async () => {
+    const r = await runCli(["demo", "--out", aFile, "--cache", join(dir, "cache")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error: cannot write the output folder ${aFile}: it (or a folder above it) is a file`);
+    expect(r.stderr).not.toContain("demo: world");
+  });
+});

@@ -7,6 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
+import { prepareOutDir } from "../../assemble/dist.ts";
 import { cacheDirFrom } from "../../cache/index.ts";
 import { BundleError } from "../../core/errors.ts";
 import { hostPlatform } from "../../core/platform.ts";
@@ -51,6 +52,7 @@ export async function run(ctx: CliContext): Promise<number> {
   const t0 = performance.now();
   const out = resolve(ctx.cwd, typeof ctx.flags.out === "string" ? ctx.flags.out : "dist");
   const cache = cacheDirFrom(ctx.flags, ctx.env, ctx.cwd);
+  await prepareOutDir(out); // before the world starts: a wrong --out is said at once
   const work = await mkdtemp(join(tmpdir(), "greenbundle-demo-"));
   const times: Record<string, number> = {};
   const stage = async <T>(name: string, detail: string, fn: () => Promise<T>): Promise<T> => {
