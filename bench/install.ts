@@ -59,7 +59,10 @@ async function main(): Promise<void> {
     const version = (await execa(python, ["-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"])).stdout.trim();
     const jobs = availableParallelism();
     const node = process.execPath;
-    const gbScript = `import { installWheels } from ${JSON.stringify(new URL("../src/python/install.ts", import.meta.url).pathname)};
+    // The same start-up as `bundle` itself (bin/bundle.js enables V8's compile cache).
+    const gbScript = `import module from "node:module";
+module.enableCompileCache?.();
+import { installWheels } from ${JSON.stringify(new URL("../src/python/install.ts", import.meta.url).pathname)};
 import { makeTarget } from ${JSON.stringify(new URL("../src/python/target.ts", import.meta.url).pathname)};
 const [root, ...ws] = process.argv.slice(2);
 await installWheels(ws.map((p) => ({ path: p, filename: p.split("/").pop() })), { root, target: makeTarget("linux-x64", ${JSON.stringify(version)}) });`;
