@@ -29,6 +29,9 @@ export function logTail(log: string, n = TAIL_LINES): { lines: number; tail: str
   return { lines: lines.length, tail: lines.slice(-n) };
 }
 
+/** The longest wait verify accepts, in seconds (a day). */
+export const MAX_TIMEOUT_S = 86_400;
+
 export async function bootAndCheck(run: Run): Promise<void> {
   const { opts, bj, root } = run as Required<Pick<Run, "bj" | "root">> & Run;
   const r = run.report;
@@ -36,7 +39,8 @@ export async function bootAndCheck(run: Run): Promise<void> {
   r.offline = { method: iso.method, detail: iso.detail, attempts: [] };
   r.checks.push(isolationCheck(iso));
   if (opts.gpu !== "off" && hasTorch(bj)) run.torch = await probeTorch(root, bj, iso, opts.env);
-  const timeoutMs = (opts.timeoutS ?? bj.verify?.timeout ?? 900) * 1000;
+  // At most a day: Node timers overflow past 2^31 ms and would then fire at once (TimeoutOverflowWarning).
+  const timeoutMs = Math.min(MAX_TIMEOUT_S, opts.timeoutS ?? bj.verify?.timeout ?? 900) * 1000;
   const dir = join(run.work!, "driver");
   const files = { txt2img: join(dir, "txt2img.json"), memory: join(dir, "memory.json") };
   const plan = a1111Plan(bj, files, timeoutMs);

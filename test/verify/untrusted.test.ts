@@ -104,3 +104,18 @@ describe("bundle verify --report into a folder that is not a report", () => {
     expect((await readdir(target)).sort()).toEqual(["report.html", "report.json"]);
   });
 });
+
+describe("bundle verify with huge timeouts", () => {
+  it("refuses --timeout beyond a day on the command line", async () => {
+    const r = await runCli(["verify", join(dir, "whatever"), "--timeout", "3000000"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: --timeout 3000000 is more than a day (86400 s)");
+  });
+
+  it("caps a recipe's huge verify.timeout instead of letting the timer overflow and fire at once", async () => {
+    const root = await makeFakeBundle(await tempDir("gb-verify-huge-"), { timeout: 3_000_000 });
+    const r = await verifyBundle(opts(root, { reportDir: join(dir, "huge-report") }));
+    expect(r.report.failed).toEqual([]);
+    expect(r.ok).toBe(true);
+  }, 120_000);
+});

@@ -5,6 +5,7 @@ import { prepareOutDir } from "../../assemble/dist.ts";
 import { BundleError } from "../../core/errors.ts";
 import { hostPlatform } from "../../core/platform.ts";
 import { reportDirProblem, summarize } from "../../verify/report.ts";
+import { MAX_TIMEOUT_S } from "../../verify/verify-boot.ts";
 import { verifyBundle, type GpuMode, type VerifyOutcome } from "../../verify/verify.ts";
 import type { CliContext } from "../context.ts";
 import { greenbundleVersion } from "../main.ts";
@@ -21,6 +22,9 @@ export async function runVerify(ctx: CliContext, input: string, show: { reportLi
   const timeout = f.timeout === undefined ? undefined : Number(f.timeout);
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
     throw new BundleError("USAGE", `--timeout ${String(f.timeout)} is not a number of seconds`, { hint: "e.g. --timeout 600" });
+  }
+  if (timeout !== undefined && timeout > MAX_TIMEOUT_S) {
+    throw new BundleError("USAGE", `--timeout ${String(f.timeout)} is more than a day (${MAX_TIMEOUT_S} s)`, { hint: "e.g. --timeout 3600" });
   }
   // Before a boot that can take many minutes: the report must have somewhere to go, and must not
   // replace a folder that holds anything but an earlier report.
