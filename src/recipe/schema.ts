@@ -16,6 +16,8 @@ export const LOCK_PLACEHOLDER = "lock";
 /** Why a recipe-relative path is not acceptable, or undefined when it is fine. */
 export function badRelPath(p: string): string | undefined {
   if (p.length === 0) return "path is empty";
+  // A NUL cannot be in a file name anywhere (every file-system call would throw on it).
+  if (/[\u0000-\u001f\u007f]/.test(p)) return "path contains a control character";
   if (p.includes("\\")) return "path contains a backslash; use / as separator";
   if (/^[A-Za-z]:/.test(p)) return "path starts with a drive letter; paths must be relative to the bundle";
   if (p.startsWith("/")) return "path is absolute; paths must be relative to the bundle";
@@ -23,6 +25,8 @@ export function badRelPath(p: string): string | undefined {
   if (segs.includes("..")) return "path contains '..' and could leave the bundle";
   if (segs.some((s, i) => s === "" && i !== segs.length - 1)) return "path contains an empty segment ('//')";
   if (segs.every((s) => s === "." || s === "")) return "path names the bundle root itself";
+  // "./app/./x" and "app/x" are one place: spelled two ways, the duplicate-destination check would miss it.
+  if (segs.includes(".")) return "path contains a '.' segment; write it without (app/x, not ./app/x)";
   return undefined;
 }
 
@@ -146,7 +150,8 @@ export const RepoSchema = z.strictObject({
 export const ExtensionSchema = z.strictObject({
   url: UrlSchema,
   commit: CommitSchema,
-  name: z.string().regex(/^[^/\\]+$/, { error: "an extension name is one folder name" }).optional().describe("folder name (default: the repository name)"),
+  // "." or ".." would put the extension over extensions.dir itself or its parent (the app).
+  name: z.string().regex(/^(?!\.\.?$)[^/\\\u0000-\u001f]+$/, { error: "an extension name is one folder name (not . or ..)" }).optional().describe("folder name (default: the repository name)"),
   requirements: z.array(z.string()).optional().describe("Python requirements this extension needs (added to the wheel set)"),
 });
 

@@ -132,3 +132,26 @@ describe("bundle plan with a wrong lock file", () => {
     expect(r.code).toBe(1);
   });
 });
+
+describe("bundle plan with paths that are spelled to slip through", () => {
+  const filePathLine = 16; // "  - path: app/models/model.bin" in BASE
+  const withFilePath = (p: string) => BASE.map((l, i) => (i === filePathLine - 1 ? `  - path: ${p}` : l)).join("\n") + "\n";
+
+  it.each([
+    ["a NUL character", '"app/a\\u0000b.bin"', /path contains a control character/],
+    ["a '.' segment", "./app/./model.bin", /path contains a '\.' segment; write it without/],
+  ])("refuses a destination with %s at its position", async (name, p, message) => {
+    const file = await recipe(`path-${name.replace(/\W+/g, "-")}.yml`, withFilePath(p));
+    const r = await runCli(["plan", file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:${filePathLine}:11: error: ${message.source}`));
+  });
+
+  it("refuses an extension named '..' (it would land over the app)", async () => {
+    const ext = ["extensions:", "  dir: app/extensions", "  items:", '    - name: ".."', "      url: mirror://gh/x/y.git", `      commit: ${"b".repeat(40)}`];
+    const file = await recipe("ext-dotdot.yml", [...BASE, ...ext].join("\n") + "\n");
+    const r = await runCli(["plan", file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:${BASE.length + 4}:13: error: an extension name is one folder name (not . or ..)`);
+  });
+});
