@@ -60,10 +60,12 @@ async function main(): Promise<void> {
     const jobs = availableParallelism();
     const node = process.execPath;
     // The same start-up as `bundle` itself (bin/bundle.js enables V8's compile cache).
+    // The same start-up as `bundle` itself: bin/bundle.js enables V8's compile cache, then
+    // imports the sources (dynamic imports: static ones would load before the cache is on).
     const gbScript = `import module from "node:module";
 module.enableCompileCache?.();
-import { installWheels } from ${JSON.stringify(new URL("../src/python/install.ts", import.meta.url).pathname)};
-import { makeTarget } from ${JSON.stringify(new URL("../src/python/target.ts", import.meta.url).pathname)};
+const { installWheels } = await import(${JSON.stringify(new URL("../src/python/install.ts", import.meta.url).href)});
+const { makeTarget } = await import(${JSON.stringify(new URL("../src/python/target.ts", import.meta.url).href)});
 const [root, ...ws] = process.argv.slice(2);
 await installWheels(ws.map((p) => ({ path: p, filename: p.split("/").pop() })), { root, target: makeTarget("linux-x64", ${JSON.stringify(version)}) });`;
     const gbFile = join(work, "install.mjs");
