@@ -2,6 +2,7 @@
 // the builder resolved from the recipe, and a manifest of every file. Written by assembly, read
 // by the launcher (manifest check, config) and by `bundle verify`.
 
+import { withoutCredentials } from "../core/errors.ts";
 import type { Platform } from "../core/platform.ts";
 
 export const BUNDLE_JSON = "bundle.json";
@@ -113,7 +114,9 @@ export interface LauncherInputs {
 export function resolveLauncherConfig(i: LauncherInputs): LauncherConfig {
   const l = i.recipe.launcher;
   const firstIndex = i.recipe.wheels?.indexes[0];
-  const pipIndexUrl = firstIndex ? i.recipe.mirrors[firstIndex]?.[0] : undefined;
+  // Written into the bundle for end users: never with the maintainer's credentials.
+  const firstUrl = firstIndex ? i.recipe.mirrors[firstIndex]?.[0] : undefined;
+  const pipIndexUrl = firstUrl === undefined ? undefined : withoutCredentials(firstUrl);
   return {
     name: l.name,
     title: i.recipe.title ?? i.recipe.name,

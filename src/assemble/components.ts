@@ -3,6 +3,7 @@
 // Repositories have no downloaded file of their own: they carry their commit, and the sha256 and
 // size of their checkout as placed (treeDigests), so that every component has both (DESIGN.md).
 
+import { withoutCredentials } from "../core/errors.ts";
 import { createHash } from "node:crypto";
 import type { Fetched } from "../fetch/types.ts";
 import type { FetchedRepo } from "../git/cache.ts";
@@ -61,7 +62,8 @@ export function collectComponents(i: ComponentInputs): Component[] {
   if (i.launcher) {
     out.push({ kind: "launcher", name: i.launcher.name, version: i.plan.recipe.version, sha256: i.launcher.sha256, size: i.launcher.size, dest: i.launcher.name });
   }
-  return out;
+  // The bill of materials ships with the bundle: a private mirror's credentials stay behind.
+  return out.map((c) => (c.url ? { ...c, url: withoutCredentials(c.url) } : c));
 }
 
 /** Fills in licences recognised from the notices, keyed by "<kind>:<name>" (wheels by normalised name). */

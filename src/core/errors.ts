@@ -82,6 +82,14 @@ export function redact(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s:]+(?::[^/@\s]*)?@/gi, "$1***@");
 }
 
+/**
+ * `url` without its user:password part. For what is written into a bundle (bundle.json, notices,
+ * a repository's origin): a private mirror's credentials must never ship to end users.
+ */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, "$1");
+}
+
 /** A short description of any thrown value, for messages that wrap it. */
 export function describeError(e: unknown): string {
   if (e instanceof Error) {

@@ -4,7 +4,7 @@
 
 import { createHash } from "node:crypto";
 import { relative } from "node:path";
-import { BundleError, type Diagnostic, type SourcePos } from "../core/errors.ts";
+import { BundleError, withoutCredentials, type Diagnostic, type SourcePos } from "../core/errors.ts";
 import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 import type { LoadedRecipe } from "../recipe/load.ts";
 import { expandLists, expandUrl, joinUrl } from "../recipe/mirrors.ts";
@@ -102,12 +102,12 @@ export async function makePlan({ loaded, platform, lock: givenLock }: PlanInputs
 
   r.repos.forEach((repo, i) => {
     const urls = expandUrl(repo.url, r.mirrors);
-    artifacts.push({ id: `repo:${repo.path}`, kind: "repo", name: repo.path, dest: repo.path, urls, commit: repo.commit, origin: repo.origin ?? urls[0]!, locked: true, source: at(["repos", i]) });
+    artifacts.push({ id: `repo:${repo.path}`, kind: "repo", name: repo.path, dest: repo.path, urls, commit: repo.commit, origin: repo.origin ?? withoutCredentials(urls[0]!), locked: true, source: at(["repos", i]) });
   });
   r.extensions?.items.forEach((ext, i) => {
     const name = extensionName(ext);
     const urls = expandUrl(ext.url, r.mirrors);
-    artifacts.push({ id: `extension:${name}`, kind: "extension", name, dest: `${r.extensions!.dir}/${name}`, urls, commit: ext.commit, origin: urls[0]!, locked: true, source: at(["extensions", "items", i]) });
+    artifacts.push({ id: `extension:${name}`, kind: "extension", name, dest: `${r.extensions!.dir}/${name}`, urls, commit: ext.commit, origin: withoutCredentials(urls[0]!), locked: true, source: at(["extensions", "items", i]) });
   });
   r.files.forEach((f, i) => {
     const id = `file:${f.path}`;

@@ -1,0 +1,46 @@
+// A private mirror's user:password in the recipe's URLs must never ship inside the bundle
+// (bundle.json, notices, a repository's origin), while the build still uses them to download.
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildBundle } from "../../src/assemble/build.ts";
+import { withoutCredentials } from "../../src/core/errors.ts";
+import { makeWorld, type World } from "../build/world.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+let world: World;
+let tmp: string;
+beforeAll(async () => {
+  tmp = await tempDir("gb-creds-");
+  world = await makeWorld(join(tmp, "world"));
+}, 120_000);
+afterAll(async () => world?.close());
+
+async function filesContaining(root: string, needle: string): Promise<string[]> {
+  const hits: string[] = [];
+  for (const e of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const p = join(e.parentPath, e.name);
+    if ((await readFile(p)).includes(needle)) hits.push(p.slice(root.length + 1));
+  }
+  return hits;
+}
+
+describe("mirror URLs with credentials", () => {
+  it("strips user:password from URLs", () => {
+    expect(withoutCredentials("https://user:tok@mirror.example/simple")).toBe("https://mirror.example/simple");
+    expect(withoutCredentials("http://tok@127.0.0.1:8080/x.git")).toBe("http://127.0.0.1:8080/x.git");
+    expect(withoutCredentials("https://mirror.example/a@b")).toBe("https://mirror.example/a@b");
+  });
+
+  it("downloads with them but writes them nowhere in the bundle", async () => {
+    const text = (await readFile(world.recipe, "utf8")).replace(/http:\/\/127\.0\.0\.1/g, "http://user:s3cret@127.0.0.1");
+    const recipe = join(tmp, "world", "recipe", "creds.yml");
+    await writeFile(recipe, text);
+    const r = await buildBundle({ recipe, cacheDir: join(tmp, "cache"), outDir: join(tmp, "dist"), launcher: false, builderVersion: "test", format: "dir" });
+    expect(await filesContaining(r.bundleDir, "s3cret")).toEqual([]);
+    const bj = JSON.parse(await readFile(join(r.bundleDir, "bundle.json"), "utf8")) as { launcher: { pipIndexUrl?: string }; components: { url?: string }[] };
+    expect(bj.launcher.pipIndexUrl).toBe(`${world.files.url}/simple`);
+    expect(bj.components.some((c) => c.url?.startsWith(world.files.url))).toBe(true);
+  }, 120_000);
+});
