@@ -61,6 +61,13 @@ export async function gather(plan: Plan, o: GatherOptions): Promise<Gathered> {
         details: { problems },
       });
     }
+  } else if (plan.lock.state === "stale") {
+    // Without --locked a stale lock is still used; say so, or wheels chosen for another Python ship silently.
+    o.emit({
+      type: "warning",
+      message: `the lock file ${plan.lock.file} is stale for ${plan.platform}:\n${plan.lock.problems.map((p) => `  ${p}`).join("\n")}`,
+      hint: `run \`bundle lock ${plan.recipe.file}\`; \`bundle build --locked\` refuses a stale lock`,
+    });
   }
   const { requests: reqs, unlocked } = planRequests(plan);
   const repoReqs = repoRequests(plan);

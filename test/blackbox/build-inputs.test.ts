@@ -1,5 +1,5 @@
-// A private mirror's user:password in the recipe's URLs must never ship inside the bundle
-// (bundle.json, notices, a repository's origin), while the build still uses them to download.
+// What a build takes in and must not pass on or ignore: a private mirror's user:password in the
+// recipe's URLs never ships inside the bundle; a stale lock used without --locked is said.
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,5 +42,21 @@ describe("mirror URLs with credentials", () => {
     const bj = JSON.parse(await readFile(join(r.bundleDir, "bundle.json"), "utf8")) as { launcher: { pipIndexUrl?: string }; components: { url?: string }[] };
     expect(bj.launcher.pipIndexUrl).toBe(`${world.files.url}/simple`);
     expect(bj.components.some((c) => c.url?.startsWith(world.files.url))).toBe(true);
+  }, 120_000);
+});
+
+describe("a stale lock without --locked", () => {
+  it("is used, with a warning that says why it is stale and what to run", async () => {
+    const text = (await readFile(world.recipe, "utf8")).replace(`version: ${world.pythonVersion}`, "version: 3.11.99");
+    const recipe = join(tmp, "world", "recipe", "stale.yml");
+    await writeFile(recipe, text);
+    const warnings: { message: string; hint?: string }[] = [];
+    await buildBundle({
+      recipe, cacheDir: join(tmp, "cache"), outDir: join(tmp, "dist-stale"), launcher: false, builderVersion: "test", format: "dir",
+      emit: (e) => void (e.type === "warning" && warnings.push(e)),
+    });
+    const w = warnings.find((x) => x.message.startsWith("the lock file"));
+    expect(w?.message).toMatch(/is stale for linux-x64:\n {2}the lock was made for Python .*; the recipe now says 3\.11\.99/);
+    expect(w?.hint).toMatch(/bundle build --locked` refuses a stale lock/);
   }, 120_000);
 });
