@@ -11,7 +11,7 @@ import type { Fetched } from "../fetch/types.ts";
 import type { FetchedRepo } from "../git/cache.ts";
 import { placeRepos } from "../git/repos.ts";
 import { git } from "../git/run.ts";
-import { extractArchive } from "../pack/extract.ts";
+import { extractArchive, pinnedArchiveError } from "../pack/extract.ts";
 import type { Plan, PlanArtifact } from "../plan/plan.ts";
 import { BUNDLED_GIT, type Component } from "./bundle-json.ts";
 import { declaredNeeds, describeUnmet, unmetNeeds, type UnmetNeed } from "./extensions.ts";
@@ -26,7 +26,9 @@ const abs = (root: string, rel: string) => join(root, ...rel.split("/"));
 
 /** MinGit into `git/` (win-x64): the bundle's own git, since Windows has none (issue 5 §4). */
 export async function placePortableGit(root: string, archive: Fetched, plan: Plan, signal?: AbortSignal): Promise<void> {
-  await extractArchive(archive.path, join(root, "git"), { links: "refuse", ...(signal ? { signal } : {}) });
+  await extractArchive(archive.path, join(root, "git"), { links: "refuse", ...(signal ? { signal } : {}) }).catch((e: unknown) => {
+    throw pinnedArchiveError(e, archive);
+  });
   const exe = BUNDLED_GIT[plan.platform];
   if (exe && !(await stat(abs(root, exe)).catch(() => undefined))?.isFile()) {
     throw new BundleError("BUILD", `the git archive ${archive.url} has no ${exe.slice(4)}: it is not a MinGit zip`, {
@@ -95,7 +97,9 @@ export async function checkExtensionNeeds(root: string, plan: Plan, emit: Emit):
  */
 export async function nodeNotice(archive: Fetched, version: string | undefined, work: string, signal?: AbortSignal): Promise<NoticeSection> {
   const dest = join(work, "node-license");
-  await extractArchive(archive.path, dest, { strip: true, filter: (p) => p === "LICENSE", links: "refuse", ...(signal ? { signal } : {}) });
+  await extractArchive(archive.path, dest, { strip: true, filter: (p) => p === "LICENSE", links: "refuse", ...(signal ? { signal } : {}) }).catch((e: unknown) => {
+    throw pinnedArchiveError(e, archive);
+  });
   const s = await repoNotice(dest, ".", `Node.js${version ? ` ${version}` : ""} (inside the launcher)`, archive.url);
   // Node.js itself is MIT-licensed; its LICENSE file goes on with the licences of what it bundles.
   return { ...s, license: "MIT", files: s.files.map((f) => ({ ...f, label: "LICENSE" })) };

@@ -212,6 +212,21 @@ export async function extractZip(archive: string, dest: string, opts: ExtractOpt
   return strip.top !== undefined && opts.strip !== undefined ? { ...result, stripped: strip.top } : result;
 }
 
+/**
+ * An ARCHIVE error on a downloaded file whose sha256 matched its pin, said about the artifact (its
+ * id and URL, not the cache path), with the hint that fits: another mirror would send the same
+ * bytes, so the recipe or lock pins a file that is not the archive expected.
+ */
+export function pinnedArchiveError(e: unknown, a: { id: string; url: string; path: string }): unknown {
+  if (!(e instanceof BundleError) || e.code !== "ARCHIVE") return e;
+  const message = e.message.startsWith(`${a.path}: `) ? e.message.slice(a.path.length + 2) : e.message;
+  return new BundleError("ARCHIVE", `${a.id} (${a.url}): ${message}`, {
+    hint: "its bytes match the sha256 pinned in the recipe or lock, so another mirror would send the same: check that the URL names the right archive, then pin its hash again",
+    cause: e,
+    details: { path: a.path },
+  });
+}
+
 /** Errors of the destination's disk, not of the archive: a full disk must not read as a corrupt download. */
 const DISK_CODES = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EIO", "EMFILE", "ENFILE"]);
 

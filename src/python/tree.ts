@@ -8,6 +8,7 @@ import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import type { Fetched } from "../fetch/types.ts";
 import type { Plan, PlanArtifact } from "../plan/plan.ts";
+import { pinnedArchiveError } from "../pack/extract.ts";
 import type { Recipe } from "../recipe/schema.ts";
 import { installWheels, type WheelToInstall } from "./install.ts";
 import { readLock } from "./lockfile.ts";
@@ -51,7 +52,9 @@ export async function buildPythonTree(o: PythonTreeOptions): Promise<{ component
   const py = plan.artifacts.find((a) => a.kind === "python")!;
   const runtime = need(o.fetched, py);
   const first = firstSysPath(o.recipe.launcher);
-  await unpackRuntime({ archive: runtime.path, root, target, paths: o.recipe.python.paths ?? [], first, ...(o.signal ? { signal: o.signal } : {}) });
+  await unpackRuntime({ archive: runtime.path, root, target, paths: o.recipe.python.paths ?? [], first, ...(o.signal ? { signal: o.signal } : {}) }).catch((e: unknown) => {
+    throw pinnedArchiveError(e, runtime);
+  });
   const components: Component[] = [{ kind: "python", name: "python", ...(py.version ? { version: py.version } : {}), url: runtime.url, sha256: runtime.sha256, size: runtime.size, license: "PSF-2.0", dest: "python" }];
 
   const wheels: WheelToInstall[] = [];

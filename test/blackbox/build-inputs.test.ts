@@ -60,3 +60,18 @@ describe("a stale lock without --locked", () => {
     expect(w?.hint).toMatch(/bundle build --locked` refuses a stale lock/);
   }, 120_000);
 });
+
+describe("a pinned runtime that is not an archive", () => {
+  it("names the artifact and its URL, and says another mirror cannot help", async () => {
+    const text = (await readFile(world.recipe, "utf8")).replace(/linux-x64: \{ url: mirror:\/\/files\/python\/python\.tar\.gz, sha256: [0-9a-f]{64} \}/, `linux-x64: { url: mirror://hf/org/model/resolve/main/model.bin, sha256: ${world.model.sha256} }`);
+    const recipe = join(tmp, "world", "recipe", "not-an-archive.yml");
+    await writeFile(recipe, text);
+    const err = await buildBundle({ recipe, cacheDir: join(tmp, "cache"), outDir: join(tmp, "dist-bad"), launcher: false, builderVersion: "test", format: "dir" }).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message: string; hint?: string },
+    );
+    expect(err?.code).toBe("ARCHIVE");
+    expect(err?.message).toMatch(new RegExp(`^python \\(${world.files.url}/hf/org/model/resolve/main/model\\.bin\\): not a readable tar\\.gz`));
+    expect(err?.hint).toMatch(/another mirror would send the same/);
+  }, 120_000);
+});
