@@ -66,7 +66,7 @@ describe("a pinned runtime that is not an archive", () => {
     const text = (await readFile(world.recipe, "utf8")).replace(/linux-x64: \{ url: mirror:\/\/files\/python\/python\.tar\.gz, sha256: [0-9a-f]{64} \}/, `linux-x64: { url: mirror://hf/org/model/resolve/main/model.bin, sha256: ${world.model.sha256} }`);
     const recipe = join(tmp, "world", "recipe", "not-an-archive.yml");
     await writeFile(recipe, text);
-    const err = await buildBundle({ recipe, cacheDir: join(tmp, "cache"), outDir: join(tmp, "dist-bad"), launcher: false, builderVersion: "test", format: "dir" }).then(
+    const err = await buildBundle({ recipe, cacheDir: join(tmp, "cache-bad"), outDir: join(tmp, "dist-bad"), launcher: false, builderVersion: "test", format: "dir" }).then(
       () => undefined,
       (e: unknown) => e as { code?: string; message: string; hint?: string },
     );
