@@ -141,8 +141,9 @@ export class Cache {
       const actual = await hashFile(this.blobPath(sha256));
       const problem = integrityProblem({ sha256, size: meta?.size }, actual);
       if (problem) {
-        await this.remove(sha256);
-        return { ok: false, evicted: `${this.blobPath(sha256)} changed on disk since it was stored (${problem}); it was evicted` };
+        // A read-only cache cannot evict: the blob is still never used.
+        const gone = await this.remove(sha256).then(() => "it was evicted", (e: unknown) => `it could not be evicted (${errno(e) ?? String(e)})`);
+        return { ok: false, evicted: `${this.blobPath(sha256)} changed on disk since it was stored (${problem}); ${gone}` };
       }
       meta = { ...(meta ?? { added: Date.now() }), sha256, size: s.size, mtimeMs: s.mtimeMs };
       await this.writeMeta(meta).catch(() => {});
