@@ -69,6 +69,11 @@ export async function main(argv: readonly string[], io: Io = processIo(), signal
     return code ?? 0;
   } catch (e) {
     renderer?.close();
+    // Ctrl+C surfaces as whatever the interrupted step threw (an AbortError, a killed child's
+    // error): that is an interruption, not a bug in greenbundle.
+    if (signal?.aborted && !isBundleError(e)) {
+      return reportError(new BundleError("INTERRUPTED", "interrupted", { hint: "run the command again: finished downloads stay in the cache and partial ones resume", cause: e }), io, { verbose, json });
+    }
     return reportError(e, io, { verbose, json });
   }
 }

@@ -61,7 +61,12 @@ export async function lockRecipe(o: LockOptions): Promise<LockReport> {
   const stats: LockReport["stats"] = [];
   for (const platform of platforms) {
     o.emit?.({ type: "stage", stage: `lock ${platform}`, status: "start" });
-    const got = await lockPlatform(o, platform, existing, client, pinnedOnce);
+    const got = await lockPlatform(o, platform, existing, client, pinnedOnce).catch((e: unknown) => {
+      if (e instanceof BundleError && e.code === "INTERRUPTED") {
+        throw new BundleError("INTERRUPTED", `bundle lock ${o.loaded.file} interrupted while resolving ${platform}; the lock file was not changed`, { hint: "run it again: what was downloaded stays in the cache", cause: e });
+      }
+      throw e;
+    });
     failures.push(...got.failures);
     errors.push(...got.errors);
     warnings.push(...got.warnings);

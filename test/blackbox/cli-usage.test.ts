@@ -65,3 +65,18 @@ describe("--json errors", () => {
     expect(Object.keys(JSON.parse(out) as object).sort()).toEqual(["code", "diagnostics", "hint", "message", "type"]);
   });
 });
+
+describe("Ctrl+C", () => {
+  it("is an interruption (exit 130), not an internal error, whatever the interrupted step threw", async () => {
+    const { Cache } = await import("../../src/cache/index.ts");
+    const { writeFile } = await import("node:fs/promises");
+    const cacheDir = join(dir, "cache-int");
+    await writeFile(join(dir, "blob.bin"), "bytes");
+    await new Cache(cacheDir).importFile(join(dir, "blob.bin"));
+    const ctl = new AbortController();
+    ctl.abort(new Error("SIGINT"));
+    const r = await runCli(["cache", "verify", "--cache", cacheDir], { signal: ctl.signal });
+    expect(r.stderr).not.toContain("internal error");
+    expect(r.code).toBe(130);
+  });
+});
