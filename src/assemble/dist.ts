@@ -4,12 +4,11 @@
 // that were killed (their pid is gone) are removed by the next build.
 
 import { createHash } from "node:crypto";
-import { readdir, rm, writeFile } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { BundleError } from "../core/errors.ts";
+import { join, resolve } from "node:path";
 import type { Emit } from "../core/events.ts";
-import { exists, tmpSibling, whyUnwritable } from "../core/fs.ts";
+import { assertWritableDir } from "../core/fs.ts";
 
 /**
  * Where the lock for `name` in output folder `outDir` lives: in the system's temp folder, keyed by
@@ -22,21 +21,12 @@ export function outLockPath(outDir: string, name: string): string {
 }
 
 /**
- * Proves, before anything is downloaded, that the output folder can be written: a --out that is
- * a file, on a read-only disk or not writable is one clear error. Nothing is left behind: the
- * probe goes into the folder, or into its nearest existing parent when it does not exist yet.
+ * Proves, before anything is downloaded, that the output folder can be written (core/fs.ts
+ * assertWritableDir): a --out that is a file, on a read-only disk or not writable is one clear
+ * error, and nothing is left behind.
  */
 export async function prepareOutDir(outDir: string, what = "output folder", hint = "choose another with --out DIR, or fix this one"): Promise<void> {
-  try {
-    let at = outDir;
-    while (dirname(at) !== at && !(await exists(at))) at = dirname(at);
-    const probe = tmpSibling(join(at, "probe"));
-    await writeFile(probe, "");
-    await rm(probe, { force: true });
-  } catch (e) {
-    const why = await whyUnwritable(outDir, e);
-    throw new BundleError("IO", `cannot write the ${what} ${outDir}: ${why}`, { hint, cause: e });
-  }
+  await assertWritableDir(outDir, what, hint);
 }
 
 export function partialDir(outDir: string, bundleName: string, pid = process.pid): string {

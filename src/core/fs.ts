@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, writeFile, stat, open } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
+import { BundleError } from "./errors.ts";
 
 /** A temporary sibling name for `path`: `.<name>.tmp-<pid>-<random>`, same folder so rename is atomic. */
 export function tmpSibling(path: string, tag = "tmp"): string {
@@ -72,6 +73,23 @@ export async function whyUnwritable(dir: string, e: unknown): Promise<string> {
   if (code === "EACCES" || code === "EPERM") return "it is not writable";
   if (code === "ENOSPC") return "the disk is full";
   return code ?? String(e);
+}
+
+/**
+ * Throws an IO error naming `dir` (as `what`) unless a file can be created there: in the folder,
+ * or in its nearest existing parent when it does not exist yet. The probe is removed again, so a
+ * check that passes leaves nothing behind.
+ */
+export async function assertWritableDir(dir: string, what: string, hint: string): Promise<void> {
+  try {
+    let at = dir;
+    while (dirname(at) !== at && !(await exists(at))) at = dirname(at);
+    const probe = tmpSibling(join(at, "probe"));
+    await writeFile(probe, "");
+    await rm(probe, { force: true });
+  } catch (e) {
+    throw new BundleError("IO", `cannot write the ${what} ${dir}: ${await whyUnwritable(dir, e)}`, { hint, cause: e });
+  }
 }
 
 export { writeFile };

@@ -4,7 +4,8 @@
 // on first download, and the closure check runs on the chosen wheels' METADATA. The lock is
 // written next to the recipe, stable and diff-friendly (lockfile.ts).
 
-import { relative } from "node:path";
+import { dirname, relative } from "node:path";
+import { assertWritableDir } from "../core/fs.ts";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import { PLATFORMS, type Platform } from "../core/platform.ts";
@@ -49,6 +50,8 @@ export async function lockRecipe(o: LockOptions): Promise<LockReport> {
   const r = o.loaded.recipe;
   if (!r.wheels?.lock) return noLockFile(o);
   const lockPath = o.loaded.resolveFile(["wheels", "lock"], r.wheels.lock);
+  // Before resolving anything: a lock that cannot be written would throw the whole run away at the end.
+  await assertWritableDir(dirname(lockPath), "folder of the lock file", "make it writable, or point wheels.lock at a writable place");
   const existing = await readExisting(o, lockPath);
   const client = new IndexClient(r.mirrors, { cacheDir: o.cacheDir, ...pick(o) });
   const platforms = o.platforms ?? [...r.platforms];

@@ -2,9 +2,10 @@
 // diff-friendly: sorted keys, one wheel per object, no timestamps.
 
 import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { z } from "zod";
 import { BundleError, type SourcePos } from "../core/errors.ts";
-import { writeFileAtomic } from "../core/fs.ts";
+import { whyUnwritable, writeFileAtomic } from "../core/fs.ts";
 import type { Platform } from "../core/platform.ts";
 
 export const LOCK_VERSION = 1;
@@ -137,7 +138,14 @@ export function serializeLock(lock: LockFile): string {
 }
 
 export async function writeLock(path: string, lock: LockFile): Promise<void> {
-  await writeFileAtomic(path, serializeLock(lock));
+  try {
+    await writeFileAtomic(path, serializeLock(lock));
+  } catch (e) {
+    throw new BundleError("IO", `cannot write the lock file ${path}: ${await whyUnwritable(dirname(path), e)}`, {
+      hint: "make the recipe's folder writable, or point wheels.lock at a writable place; what was downloaded stays in the cache",
+      cause: e,
+    });
+  }
 }
 
 function sortKeys<T extends object>(o: T): T {

@@ -121,3 +121,20 @@ describe("bundle lock over a damaged lock", () => {
     expect(w.events.some((e) => e.type === "warning" && /is damaged: .*; writing a fresh lock in its place/.test(e.message))).toBe(true);
   });
 });
+
+describe("bundle lock with a lock file that cannot be written", () => {
+  it("says so before resolving anything", async () => {
+    const index = await indexOf([{ name: "demo-pkg", version: "1.0" }]);
+    const w = await lockAgainst(index.simple);
+    const blocker = join(dirname(w.recipe), "not-a-folder");
+    await writeFile(blocker, "a file");
+    const recipe = JSON.parse(await readFile(w.recipe, "utf8")) as { wheels: { lock: string } };
+    recipe.wheels.lock = "not-a-folder/recipe.lock.json";
+    await writeFile(w.recipe, JSON.stringify(recipe));
+    const loaded = await loadRecipe(w.recipe);
+    const e = await failure(lockRecipe({ loaded, cacheDir: join(dirname(w.recipe), "cache") }));
+    expect(e.code).toBe("IO");
+    expect(e.message).toBe(`cannot write the folder of the lock file ${blocker}: it (or a folder above it) is a file`);
+    expect(index.requests.length).toBe(0);
+  });
+});
