@@ -9,6 +9,7 @@ import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import { writeTarGz } from "./targz.ts";
 import { writeZip } from "./zip.ts";
+import { MIN_SPLIT, sizeBytes } from "./size.ts";
 
 export type PackFormat = "zip" | "tar.gz";
 
@@ -42,14 +43,11 @@ export interface PackResult {
   size: number;
 }
 
-const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30 };
-
 /** A volume size in bytes, from a number or a recipe size string (package.split). */
 export function parseSize(s: number | string): number {
   if (typeof s === "number") return s;
-  const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)$/i.exec(s.trim());
-  const bytes = m ? Math.floor(Number(m[1]) * UNITS[m[2]!.toUpperCase()]!) : NaN;
-  if (!(bytes >= 64 * 1024)) throw new BundleError("USAGE", `package.split must be a size of at least 64 KiB such as 2GiB; got ${JSON.stringify(s)}`);
+  const bytes = sizeBytes(s) ?? NaN;
+  if (!(bytes >= MIN_SPLIT)) throw new BundleError("USAGE", `package.split must be a size of at least 64 KiB such as 2GiB; got ${JSON.stringify(s)}`);
   return bytes;
 }
 

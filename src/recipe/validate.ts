@@ -6,6 +6,7 @@ import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 import { didYouMean } from "../core/suggest.ts";
 import { parseRecipeUrl } from "./mirrors.ts";
 import { badRelPath, type Recipe, type ExtensionSpec } from "./schema.ts";
+import { MIN_SPLIT, sizeBytes } from "../pack/size.ts";
 import { formatPath, type KeyPath } from "./yaml-source.ts";
 
 type Locate = (path: KeyPath, preferKey?: boolean) => SourcePos;
@@ -118,6 +119,9 @@ export function semanticChecks(r: Recipe, locate: Locate): Diagnostic[] {
     const why = badRelPath(r.launcher.cwd);
     if (why) add(["launcher", "cwd"], why);
   }
+  // Checked here, at its position, not after a whole build when the packer reads it.
+  const split = r.package.split === undefined ? undefined : sizeBytes(r.package.split);
+  if (split !== undefined && split < MIN_SPLIT) add(["package", "split"], `package.split ${r.package.split} is less than 64 KiB; volumes that small would be thousands of files`);
   r.package.formats.forEach((f, i) => {
     if (r.package.formats.indexOf(f) !== i) add(["package", "formats", i], `format ${f} is listed twice`);
   });

@@ -155,3 +155,12 @@ describe("bundle plan with paths that are spelled to slip through", () => {
     expect(r.stderr).toContain(`${file}:${BASE.length + 4}:13: error: an extension name is one folder name (not . or ..)`);
   });
 });
+
+describe("bundle plan with a package.split too small to pack", () => {
+  it("says so at its position instead of after a whole build", async () => {
+    const file = await recipe("split.yml", [...BASE, "package:", "  formats: [zip]", "  split: 1B"].join("\n") + "\n");
+    const r = await runCli(["plan", file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:${BASE.length + 3}:10: error: package.split 1B is less than 64 KiB`);
+  });
+});
