@@ -138,8 +138,11 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
 function diskError(e: unknown, bundle: string, outDir: string): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (isBundleError(e) || !code || !/^E[A-Z]+$/.test(code)) return e;
-  return new BundleError("IO", `build of ${bundle} failed writing under ${outDir}: ${describeError(e)}`, {
-    hint: code === "ENOSPC" || code === "EDQUOT" ? "the disk is full: free some space (or use --out on a bigger disk) and build again" : "check that the output folder is writable and has free space",
+  return new BundleError("IO", `build of ${bundle} failed on a file-system error: ${describeError(e)}`, {
+    hint:
+      code === "ENOSPC" || code === "EDQUOT"
+        ? `the disk is full: free some space (or use --out on a bigger disk than ${outDir}) and build again`
+        : "check the path in the message: free space, permissions, and that nothing else changes it during the build",
     cause: e,
   });
 }

@@ -3,6 +3,7 @@
 // the hashes of artifacts whose recipe sha256 is "lock".
 
 import { createHash } from "node:crypto";
+import { stat } from "node:fs/promises";
 import { relative } from "node:path";
 import { BundleError, withoutCredentials, type Diagnostic, type SourcePos } from "../core/errors.ts";
 import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
@@ -93,6 +94,7 @@ export async function makePlan({ loaded, platform, lock: givenLock }: PlanInputs
     return { urls: expandUrl(a.url, r.mirrors), ...(sha256 ? { sha256 } : {}), ...(size ? { size } : {}), locked: sha256 !== undefined, source: at(path) };
   };
 
+  if (r.launcher.icon) await mustExist(loaded, ["launcher", "icon"], r.launcher.icon, "the launcher icon");
   const py = r.python[platform]!;
   artifacts.push({ id: "python", kind: "python", name: "python", version: r.python.version, dest: "python", ...hashed("python", ["python", platform], py) });
   const git = r.git?.[platform];
@@ -138,6 +140,17 @@ export async function makePlan({ loaded, platform, lock: givenLock }: PlanInputs
     artifacts,
     lock: { ...(lockFile ? { file: shownPath(lockFile) } : {}), state, problems },
   };
+}
+
+/** A file the recipe names that the build reads (not downloads) must be there: said at plan time, at its position. */
+async function mustExist(loaded: LoadedRecipe, path: (string | number)[], value: string, what: string): Promise<void> {
+  const abs = loaded.resolveFile(path, value);
+  const ok = await stat(abs).then((s) => s.isFile(), () => false);
+  if (!ok) {
+    throw new BundleError("RECIPE", `${what} ${shownPath(abs)} is not a file`, {
+      diagnostics: [{ ...loaded.locate(path), path: path.join("."), message: `${shownPath(abs)} does not exist or is not a file`, hint: "the path is relative to the recipe that names it" }],
+    });
+  }
 }
 
 function shownPath(p: string): string {

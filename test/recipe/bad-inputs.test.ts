@@ -164,3 +164,12 @@ describe("bundle plan with a package.split too small to pack", () => {
     expect(r.stderr).toContain(`${file}:${BASE.length + 3}:10: error: package.split 1B is less than 64 KiB`);
   });
 });
+
+describe("bundle plan with a launcher icon that is not there", () => {
+  it("points at launcher.icon instead of failing at the launcher stage of a build", async () => {
+    const file = await recipe("icon.yml", [...BASE, "  icon: nope.ico"].join("\n") + "\n");
+    const r = await runCli(["plan", file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:${BASE.length + 1}:9: error: ${join(dir, "nope.ico")} does not exist or is not a file (at launcher.icon)`);
+  });
+});
