@@ -4,6 +4,7 @@
 // returned apart, so that the caller can fetch everything else first and then say what to lock.
 
 import type { Plan, PlanArtifact } from "../plan/plan.ts";
+import { BundleError } from "../core/errors.ts";
 import type { FetchRequest } from "./types.ts";
 
 export interface PlanRequests {
@@ -16,7 +17,11 @@ export function planRequests(plan: Plan): PlanRequests {
   const requests: FetchRequest[] = [];
   const unlocked: PlanArtifact[] = [];
   for (const a of plan.artifacts) {
-    if (a.commit !== undefined || a.text !== undefined || a.urls.length === 0) continue;
+    if (a.commit !== undefined || a.text !== undefined) continue;
+    // Validation should make this impossible; skipping it silently would ship a bundle without it.
+    if (a.urls.length === 0) {
+      throw new BundleError("RECIPE", `${a.id} has no download URL`, { hint: "give it a mirror://<list>/<path> or https:// URL; mirror lists must be defined and not empty" });
+    }
     if (!a.sha256) {
       unlocked.push(a);
       continue;

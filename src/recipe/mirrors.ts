@@ -4,7 +4,8 @@
 export type ParsedUrl = { kind: "mirror"; list: string; path: string } | { kind: "direct"; url: string };
 
 export function parseRecipeUrl(u: string): ParsedUrl | undefined {
-  const m = /^mirror:\/\/([^/]*)(?:\/(.*))?$/.exec(u);
+  // Schemes are case-insensitive (RFC 3986): Mirror:// is mirror://.
+  const m = /^mirror:\/\/([^/]*)(?:\/(.*))?$/i.exec(u);
   if (m) return { kind: "mirror", list: m[1]!, path: m[2] ?? "" };
   if (/^https?:\/\//i.test(u)) return { kind: "direct", url: u };
   return undefined;

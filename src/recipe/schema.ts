@@ -58,7 +58,16 @@ export const UrlSchema = z
         message: `URL scheme "${scheme}:" is not allowed`,
         params: { hint: "only mirror://, https:// and http:// are accepted; integrity comes from the sha256" },
       });
+      return;
     }
+    if (scheme === "mirror") return;
+    let host = "";
+    try {
+      host = new URL(u).hostname;
+    } catch {
+      /* reported below */
+    }
+    if (!host) ctx.addIssue({ code: "custom", message: `"${u}" is not a valid URL`, params: { hint: "write https://host/path (a URL needs a host, without spaces)" } });
   });
 
 export const Sha256Schema = z

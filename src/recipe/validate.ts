@@ -43,7 +43,7 @@ export function semanticChecks(r: Recipe, locate: Locate): Diagnostic[] {
   // Mirror lists hold base URLs, never mirror:// themselves.
   for (const [name, urls] of Object.entries(r.mirrors)) {
     urls.forEach((u, i) => {
-      if (u.startsWith("mirror://")) add(["mirrors", name, i], "a mirror list holds base URLs; mirror:// is not allowed here", "write the https:// base URL");
+      if (/^mirror:\/\//i.test(u)) add(["mirrors", name, i], "a mirror list holds base URLs; mirror:// is not allowed here", "write the https:// base URL");
     });
   }
 

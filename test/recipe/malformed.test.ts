@@ -104,6 +104,9 @@ const cases: Case[] = [
   { name: "files is a mapping instead of a list", edit: all(set(19, "  path: app/models/model.bin"), set(20, "  url: mirror://files/model.bin"), set(21, `  sha256: ${H("d")}`)), line: 19, col: 3, message: /expected array, got a mapping/ },
   { name: "mirror URL without a path", edit: set(20, "    url: mirror://files"), line: 20, col: 10, message: /has no path/ },
   { name: "downloaded file without sha256", edit: drop(21), line: 20, col: 10, message: /needs a sha256/ },
+  { name: "upper-case Mirror:// naming an undefined list", edit: set(20, "    url: Mirror://file/model.bin"), line: 20, col: 10, message: /mirror list "file" is not defined/ },
+  { name: "mirror base URL without a host", edit: set(7, "  files: [https://files.example.com, https://]"), line: 7, col: 38, message: /not a valid URL/ },
+  { name: "direct URL with a space in the host", edit: set(20, "    url: https://files example.com/model.bin"), line: 20, col: 10, message: /not a valid URL/ },
 ];
 
 let dir: string;
@@ -118,6 +121,15 @@ describe("bundle plan rejects malformed recipes with file:line:column and exit c
     const r = await runCli(["plan", file, "--json"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
+  });
+
+  it("reads the URL scheme case-insensitively: Mirror://files/… expands like mirror://", async () => {
+    const file = join(dir, "upper.yml");
+    await writeFile(file, BASE.map((l) => l.replace("url: mirror://files/python.tar.gz", "url: Mirror://files/python.tar.gz")).join("\n") + "\n");
+    const r = await runCli(["plan", file, "--platform", "linux-x64", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const python = (JSON.parse(r.stdout) as { artifacts: { id: string; urls: string[] }[] }).artifacts.find((a) => a.id === "python");
+    expect(python?.urls).toEqual(["https://files.example.com/python.tar.gz", "http://127.0.0.1:9/files/python.tar.gz"]);
   });
 
   it.each(cases.map((c, i) => [i, c] as const))("%i: %s", async (i, c) => {
