@@ -25,6 +25,7 @@ import type { UnmetNeed } from "./extensions.ts";
 import { gather, type Gathered } from "./gather.ts";
 import { formatFinding, lintPaths, type LintFinding } from "./lint.ts";
 import { buildManifest, walkTree, type WalkEntry } from "./manifest.ts";
+import { signingFromEnv, type SignOptions } from "../launcher/sign.ts";
 import { loadLauncher, loadPack, loadPythonTree } from "./optional.ts";
 import type { LinkStrategy } from "./place.ts";
 import { checkExtensionNeeds, nodeNotice, placeAllFiles, placeAllRepos, placePortableGit, repoArtifacts, sourceDate, writeNotices, writeReadme } from "./steps.ts";
@@ -41,6 +42,9 @@ export interface BuildOptions {
   format?: BuildFormat;
   locked?: boolean;
   jobs?: number;
+  /** Large-file downloads: ranged connections per file, and the size above which they are used. */
+  segments?: number;
+  segmentThreshold?: number;
   /** Build the launcher (default true; tests of assembly alone turn it off). */
   launcher?: boolean;
   /** A pre-read lock (tests); otherwise the recipe's wheels.lock is read. */
@@ -56,6 +60,8 @@ export interface BuildOptions {
   emit?: Emit;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /** Authenticode signing of a win-x64 launcher; default: from BUNDLE_SIGN_CERT/_KEY/_PASS. Signed at the source date, so that the result stays reproducible. */
+  sign?: Omit<SignOptions, "time">;
 }
 
 /** One archive: its file, or its volumes in order (package.split), each with its sha256. */
@@ -89,11 +95,17 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
   const loaded = await loadRecipe(o.recipe);
   const platform = choosePlatform(loaded.recipe, o.platform);
   const plan = await makePlan({ loaded, platform, ...(o.lock !== undefined ? { lock: o.lock } : {}) });
+  // Signing settings are checked before any download: a wrong path fails now, not at the launcher stage.
+  if (!o.sign) {
+    const fromEnv = await signingFromEnv(o.env ?? process.env);
+    if (fromEnv && platform === "win-x64" && o.launcher !== false) o = { ...o, sign: fromEnv };
+    else if (fromEnv) emit({ type: "warning", message: `BUNDLE_SIGN_CERT is set, but only win-x64 launchers are signed; the ${platform} launcher is not` });
+  }
   const formats = o.format ? [o.format] : loaded.recipe.package.formats;
   const signal = o.signal ? { signal: o.signal } : {};
   const outDir = resolve(o.outDir);
   await prepareOutDir(outDir);
-  const gathered = await gather(plan, { cacheDir: o.cacheDir, emit, ...signal, ...(o.offline ? { offline: true } : {}), ...(o.locked ? { locked: true } : {}), ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.env ? { env: o.env } : {}) });
+  const gathered = await gather(plan, { cacheDir: o.cacheDir, emit, ...signal, ...(o.offline ? { offline: true } : {}), ...(o.locked ? { locked: true } : {}), ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.segments ? { segments: o.segments } : {}), ...(o.segmentThreshold !== undefined ? { segmentThreshold: o.segmentThreshold } : {}), ...(o.env ? { env: o.env } : {}) });
 
   // Two builds of one bundle into one folder: the second waits, instead of replacing the folder
   // under the first one's packer (which then failed, or could pack a mix of two trees).
@@ -236,6 +248,7 @@ async function buildLauncherStep(root: string, work: string, plan: Plan, loaded:
     emit,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(hostNodeArchive ? { hostNodeArchive } : {}),
+    ...(o.sign && plan.platform === "win-x64" ? { sign: { ...o.sign, time: await sourceDate(o.env ?? process.env, g.repos) } } : {}),
   });
 }
 

@@ -18,6 +18,9 @@ export interface GatherOptions {
   offline?: boolean;
   locked?: boolean;
   jobs?: number;
+  /** Large-file downloads: ranged connections per file, and the size above which they are used. */
+  segments?: number;
+  segmentThreshold?: number;
   emit: Emit;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
@@ -81,7 +84,7 @@ export async function gather(plan: Plan, o: GatherOptions): Promise<Gathered> {
   o.emit({ type: "stage", stage: "fetch", status: "start", detail: `${reqs.length} files, ${repoReqs.length} repositories` });
   const common = { emit: o.emit, ...(o.signal ? { signal: o.signal } : {}), ...(o.env ? { env: o.env } : {}) };
   const [files, repos] = await Promise.all([
-    fetchAll(reqs, { cacheDir: o.cacheDir, offline: o.offline ?? false, ...(o.jobs ? { jobs: o.jobs } : {}), ...common }),
+    fetchAll(reqs, { cacheDir: o.cacheDir, offline: o.offline ?? false, ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.segments ? { segments: o.segments } : {}), ...(o.segmentThreshold !== undefined ? { segmentThreshold: o.segmentThreshold } : {}), ...common }),
     fetchRepos(repoReqs, { cacheDir: o.cacheDir, ...common }),
   ]);
   const downloaded = [...files.values()].filter((f) => !f.cached).length + [...repos.values()].filter((r) => !r.cached).length;

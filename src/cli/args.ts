@@ -4,6 +4,7 @@
 import { parseArgs } from "node:util";
 import { BundleError } from "../core/errors.ts";
 import { didYouMean } from "../core/suggest.ts";
+import { sizeBytes } from "../pack/size.ts";
 import { COMMANDS, GLOBAL_FLAGS, commandNames, type CommandSpec, type FlagSpec } from "./spec.ts";
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -124,4 +125,21 @@ export function intFlag(flags: Flags, name: string, dflt: number, min = 1): numb
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new BundleError("USAGE", `--${name} must be a whole number ≥ ${min} (got "${String(v)}")`);
   return n;
+}
+
+/** A size flag ("64MiB", "500MB", a plain number of bytes); undefined when absent. */
+export function sizeFlag(flags: Flags, name: string): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  const n = /^\d+$/.test(String(v)) ? Number(v) : sizeBytes(String(v));
+  if (n === undefined || !Number.isFinite(n)) throw new BundleError("USAGE", `--${name} must be a size such as 64MiB or 500MB (got "${String(v)}")`);
+  return n;
+}
+
+/** How large files are downloaded: --segments N (1 = one connection per file) and --segment-above SIZE. */
+export function segmentFlags(flags: Flags): { segments?: number; segmentThreshold?: number } {
+  const segments = flags.segments === undefined ? undefined : intFlag(flags, "segments", 8);
+  if (segments !== undefined && segments > 64) throw new BundleError("USAGE", `--segments must be at most 64 (got ${segments})`, { hint: "mirrors treat more connections from one client as abuse" });
+  const above = sizeFlag(flags, "segment-above");
+  return { ...(segments !== undefined ? { segments } : {}), ...(above !== undefined ? { segmentThreshold: above } : {}) };
 }

@@ -29,6 +29,8 @@ const platform: FlagSpec = { type: "string", value: "P", help: "target platform 
 const cache: FlagSpec = { type: "string", value: "DIR", help: "cache folder (default ./cache, or $BUNDLE_CACHE_DIR)" };
 const offline: FlagSpec = { type: "boolean", help: "use only the cache; list everything missing in one error" };
 const jobs: FlagSpec = { type: "string", value: "N", help: "downloads at the same time (default 8)" };
+const segments: FlagSpec = { type: "string", value: "N", help: "parallel ranged connections per large file (default 8; 1 = one connection)" };
+const segmentAbove: FlagSpec = { type: "string", value: "SIZE", help: "files larger than SIZE download in segments (default 64MiB)" };
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -52,10 +54,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "fetch",
     summary: "download everything the plan needs into the cache, verified",
-    usage: "bundle fetch <recipe> [--platform P] [--cache DIR] [--offline] [--jobs N]",
+    usage: "bundle fetch <recipe> [--platform P] [--cache DIR] [--offline] [--jobs N] [--segments N] [--segment-above SIZE]",
     args: ["recipe"],
     minArgs: 1,
-    flags: { platform, cache, offline, jobs, ...common },
+    flags: { platform, cache, offline, jobs, segments, "segment-above": segmentAbove, ...common },
   },
   {
     name: "build",
@@ -69,6 +71,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       out: { type: "string", value: "DIR", help: "output folder (default ./dist)" },
       offline,
       jobs,
+      segments,
+      "segment-above": segmentAbove,
       format: { type: "string", value: "F", help: "zip, tar.gz or dir (default: the recipe's package.formats)", choices: ["zip", "tar.gz", "dir"] },
       locked: { type: "boolean", help: "refuse to run unless the lock file is present and fresh" },
       ...common,

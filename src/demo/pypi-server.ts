@@ -55,6 +55,8 @@ export interface PypiServer {
   simple: string;
   /** The flat find-links page: `<url>/flat`. */
   flat: string;
+  /** The same files as one page file linking into a subfolder, like download.pytorch.org's `whl/torch_stable.html`. */
+  flatPage: string;
   requests: PypiRequest[];
   add(file: IndexedFile): Promise<void>;
   remove(filename: string): void;
@@ -171,7 +173,12 @@ export async function startPypiServer(opts: PypiServerOptions = {}): Promise<Pyp
       const links = [...entries.values()].sort((a, b) => (a.filename < b.filename ? -1 : 1)).map((e) => `<a href="${encodeURIComponent(e.filename)}">${esc(e.filename)}</a><br>`);
       return send(200, "text/html", `<html><body>\n${links.join("\n")}\n</body></html>\n`);
     }
-    const flatFile = /^\/flat\/([^/]+)$/.exec(path);
+    // The download.pytorch.org flavour: one page file whose links go into a subfolder.
+    if (path === "/whl/torch_stable.html") {
+      const links = [...entries.values()].sort((a, b) => (a.filename < b.filename ? -1 : 1)).map((e) => `<a href="cu121/${encodeURIComponent(e.filename)}">cu121/${esc(e.filename)}</a><br>`);
+      return send(200, "text/html", `<html><body>\n${links.join("\n")}\n</body></html>\n`);
+    }
+    const flatFile = /^\/(?:flat|whl\/cu121)\/([^/]+)$/.exec(path);
     const pkg = /^\/packages\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{60}\/([^/]+)$/.exec(path);
     const name = flatFile?.[1] ?? pkg?.[1];
     if (name?.endsWith(".metadata") && pkg) {
@@ -194,6 +201,7 @@ export async function startPypiServer(opts: PypiServerOptions = {}): Promise<Pyp
     url: base,
     simple: `${base}/simple`,
     flat: `${base}/flat`,
+    flatPage: `${base}/whl/torch_stable.html`,
     requests,
     add,
     remove: (filename) => void entries.delete(filename),

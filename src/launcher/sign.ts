@@ -3,7 +3,7 @@
 // needs no network); `time` fixes the signing time so that a signed launcher stays reproducible.
 
 import { execFile } from "node:child_process";
-import { rename, rm } from "node:fs/promises";
+import { rename, rm, stat } from "node:fs/promises";
 import { promisify } from "node:util";
 import { BundleError } from "../core/errors.ts";
 import { tmpSibling } from "../core/fs.ts";
@@ -46,4 +46,36 @@ export async function signWindowsExe(exe: string, o: SignOptions, description: s
   } finally {
     await rm(tmp, { force: true });
   }
+}
+
+/**
+ * Signing settings from the environment: BUNDLE_SIGN_CERT (a certificate with BUNDLE_SIGN_KEY, or a
+ * .pfx/.p12 alone) and BUNDLE_SIGN_PASS. Secrets stay out of recipes, command lines and logs.
+ * Undefined when nothing is set; a usage error (exit 2) when the settings cannot work, so that a
+ * build fails before its downloads rather than at its launcher stage.
+ */
+export async function signingFromEnv(env: NodeJS.ProcessEnv): Promise<Omit<SignOptions, "time"> | undefined> {
+  const cert = env.BUNDLE_SIGN_CERT?.trim() ?? "";
+  const key = env.BUNDLE_SIGN_KEY?.trim() ?? "";
+  if (!cert) {
+    if (key) throw new BundleError("USAGE", "BUNDLE_SIGN_KEY is set but BUNDLE_SIGN_CERT is not", { hint: "set BUNDLE_SIGN_CERT to the certificate the key belongs to, or unset BUNDLE_SIGN_KEY" });
+    return undefined;
+  }
+  if (!key && !/\.(pfx|p12)$/i.test(cert)) {
+    throw new BundleError("USAGE", `BUNDLE_SIGN_CERT=${cert} is not a .pfx/.p12 bundle, so BUNDLE_SIGN_KEY must name its private key`, { hint: "set BUNDLE_SIGN_KEY=<key.pem>, or point BUNDLE_SIGN_CERT at a .pfx" });
+  }
+  for (const [name, path] of [["BUNDLE_SIGN_CERT", cert], ["BUNDLE_SIGN_KEY", key]] as const) {
+    if (!path) continue;
+    const s = await stat(path).catch(() => undefined);
+    if (!s?.isFile()) throw new BundleError("USAGE", `${name}=${path} is not a file`, { hint: "give the path of the certificate or key file" });
+  }
+  try {
+    await run("osslsigncode", ["--version"], { windowsHide: true });
+  } catch (cause) {
+    // osslsigncode 2.5 prints its version and exits 1 on --version; only a missing program counts.
+    if ((cause as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new BundleError("USAGE", "BUNDLE_SIGN_CERT is set, and signing the launcher needs osslsigncode, which is not installed", { hint: "install osslsigncode (Debian: apt-get install osslsigncode), or unset BUNDLE_SIGN_CERT" });
+    }
+  }
+  return { cert, key, ...(env.BUNDLE_SIGN_PASS !== undefined ? { pass: env.BUNDLE_SIGN_PASS } : {}) };
 }

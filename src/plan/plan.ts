@@ -8,7 +8,7 @@ import { relative } from "node:path";
 import { BundleError, withoutCredentials, type Diagnostic, type SourcePos } from "../core/errors.ts";
 import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 import type { LoadedRecipe } from "../recipe/load.ts";
-import { expandLists, expandUrl, joinUrl } from "../recipe/mirrors.ts";
+import { expandLists, expandUrl, flatFolderUrl, joinUrl } from "../recipe/mirrors.ts";
 import { LOCK_PLACEHOLDER, type PackageOverride, type Recipe } from "../recipe/schema.ts";
 import { extensionName } from "../recipe/validate.ts";
 import { readLock, type LockFile, type LockPlatform, type LockedWheel } from "../python/lockfile.ts";
@@ -235,20 +235,34 @@ function findOverride(packages: Record<string, PackageOverride> | undefined, key
   return undefined;
 }
 
-/** Candidate URLs of a locked wheel: flat find-links mirrors first (bytes), then every mirror of its index. */
+/**
+ * Candidate URLs of a locked wheel: flat find-links mirrors first (bytes), then every mirror of its
+ * index. On a flat list the lock's path comes first (such pages may link into a subfolder, as
+ * download.pytorch.org's torch_stable.html links into cu121/), then `<folder>/<file>` on every
+ * find-links mirror.
+ */
 export function lockedWheelUrls(w: LockedWheel, mirrors: Record<string, string[]>, findLinks: readonly string[]): string[] {
   const out: string[] = [];
   const push = (u: string) => {
     if (!out.includes(u)) out.push(u);
   };
-  for (const base of expandLists(findLinks, mirrors)) push(joinUrl(base, encodeURIComponent(w.filename)));
-  if (/^https?:\/\//.test(w.path)) {
+  const absolute = /^https?:\/\//.test(w.path);
+  const flat = findLinks.includes(w.index);
+  // A flat file's path is relative to <folder>/<name>/ (see lock-resolve.ts).
+  const onFlat = (list: string, path: string) => {
+    if (/^https?:\/\//.test(path)) push(path);
+    else for (const base of mirrors[list] ?? []) push(new URL(path, new URL(`${w.name}/`, flatFolderUrl(base))).href);
+  };
+  if (flat && !absolute) onFlat(w.index, w.path);
+  if (w.find_links && w.find_links_path && findLinks.includes(w.find_links)) onFlat(w.find_links, w.find_links_path);
+  for (const base of expandLists(findLinks, mirrors)) push(`${flatFolderUrl(base)}${encodeURIComponent(w.filename)}`);
+  if (absolute) {
     // An index that links to another host (pypi.org → files.pythonhosted.org): PyPI mirrors keep the
     // /packages/… layout next to their /simple root, so rewrite onto each mirror, then the original.
     const i = w.path.indexOf("/packages/");
-    if (i >= 0) for (const base of mirrors[w.index] ?? []) push(joinUrl(base.replace(/\/simple\/?$/, ""), w.path.slice(i + 1)));
+    if (i >= 0 && !flat) for (const base of mirrors[w.index] ?? []) push(joinUrl(base.replace(/\/simple\/?$/, ""), w.path.slice(i + 1)));
     push(w.path);
-  } else {
+  } else if (!flat) {
     for (const base of mirrors[w.index] ?? []) push(new URL(w.path, `${base.replace(/\/+$/, "")}/${w.name}/`).href);
   }
   return out;

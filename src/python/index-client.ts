@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import type { FetchOptions } from "../fetch/types.ts";
-import { joinUrl } from "../recipe/mirrors.ts";
+import { flatPageUrl, joinUrl } from "../recipe/mirrors.ts";
 import { openZip, readZipEntry } from "../pack/extract.ts";
 import { fetchOne, getDocument, readRange, type SmallRequestOptions } from "./net.ts";
 import { remoteWheelMetadata } from "./remote-zip.ts";
@@ -66,7 +66,7 @@ export class IndexClient {
     const memo = `f:${list}`;
     let p = this.pages.get(memo);
     if (!p) {
-      p = this.load(list, (this.mirrors[list] ?? []).map((b) => `${b.replace(/\/+$/, "")}/`), `${list} (find-links)`, true);
+      p = this.load(list, (this.mirrors[list] ?? []).map(flatPageUrl), `${list} (find-links)`, true);
       this.pages.set(memo, p);
     }
     return p;

@@ -84,7 +84,8 @@ async function findWheel(rv: Resolver, key: string, version: string, ov: Package
   const c = res.choice.candidate;
   // Find-links files live at <base>/<file>; the lock's path is relative to <base>/<name>/.
   const page = c.flat ? new URL(`${key}/`, c.pageUrl).href : c.pageUrl;
-  const entry = { name: key, version, filename: c.file.filename, sha256: c.sha256!, index: c.list, path: relativeToPage(page, c.file.url) };
+  const alsoFlat = c.alsoFlat ? { find_links: c.alsoFlat.list, find_links_path: relativeToPage(new URL(`${key}/`, c.alsoFlat.pageUrl).href, c.alsoFlat.url) } : {};
+  const entry = { name: key, version, filename: c.file.filename, sha256: c.sha256!, index: c.list, path: relativeToPage(page, c.file.url), ...alsoFlat };
   const urls = lockedWheelUrls({ ...entry, size: 0 }, r.mirrors, flats);
   return { entry, candidate: c, urls, warnings: res.choice.warnings.map((w) => `${rv.platform}: ${w}`) };
 }

@@ -29,6 +29,9 @@ export interface LockedWheel {
   requires?: string[];
   /** For wheels built from an sdist: the sdist's sha256 (the wheel is cached by it). */
   sdist_sha256?: string;
+  /** A find-links list that also lists the file (bytes from there, tried first), and where: relative to `<folder>/<name>/` of that list. */
+  find_links?: string;
+  find_links_path?: string;
 }
 
 export interface LockedArtifact {
@@ -75,6 +78,8 @@ const LockShape = z.object({
           path: z.string().min(1),
           requires: z.array(z.string()).optional(),
           sdist_sha256: Hex64.optional(),
+          find_links: z.string().optional(),
+          find_links_path: z.string().min(1).optional(),
         }),
       ),
       artifacts: z.record(z.string(), z.object({ sha256: Hex64, size: Size, url: z.string() })),

@@ -18,6 +18,8 @@ export interface Candidate {
   sha256?: string;
   /** Listed only on a find-links page. */
   flat?: boolean;
+  /** Listed on an index and also on a find-links page: where the find-links copy is. */
+  alsoFlat?: { list: string; pageUrl: string; url: string };
 }
 
 export interface Choice {
@@ -48,7 +50,12 @@ export function gatherCandidates(pages: { list: string; pageUrl: string; files: 
     for (const f of p.files) {
       const wheel = parseWheelFilename(f.filename);
       if (!wheel || wheel.name !== key) continue;
-      if (byName.has(f.filename)) continue; // first list wins: indexes come before find-links
+      const seen = byName.get(f.filename);
+      if (seen) {
+        // First list wins the hash (indexes come before find-links); a find-links copy is still the faster source of bytes.
+        if (p.flat && !seen.flat && !seen.alsoFlat) seen.alsoFlat = { list: p.list, pageUrl: p.pageUrl, url: f.url };
+        continue;
+      }
       const sha256 = f.sha256 ?? lockedHash(f.filename);
       byName.set(f.filename, { file: f, wheel, list: p.list, pageUrl: p.pageUrl, ...(sha256 ? { sha256 } : {}), ...(p.flat ? { flat: true } : {}) });
     }

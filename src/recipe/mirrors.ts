@@ -31,3 +31,22 @@ export function expandLists(names: readonly string[], mirrors: Record<string, st
   for (const n of names) for (const b of mirrors[n] ?? []) if (!out.includes(b)) out.push(b);
   return out;
 }
+
+/** Whether a find-links base URL names a page file (…/torch_stable.html) rather than a folder. */
+function isPageFile(base: string): boolean {
+  try {
+    return /\.html?$/i.test(new URL(base).pathname);
+  } catch {
+    return false;
+  }
+}
+
+/** The URL to read a flat find-links list from: a page file as it is, a folder with a trailing slash. */
+export function flatPageUrl(base: string): string {
+  return isPageFile(base) ? base : `${base.replace(/\/+$/, "")}/`;
+}
+
+/** The folder a find-links base stands for, with a trailing slash: a page file's folder, or the base itself. */
+export function flatFolderUrl(base: string): string {
+  return isPageFile(base) ? new URL("./", base).href : `${base.replace(/\/+$/, "")}/`;
+}

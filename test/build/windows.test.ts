@@ -71,6 +71,18 @@ describe("bundle build on the command line", () => {
     expect(await readdir(empty)).toEqual([]);
   });
 
+  it("checks the signing settings (BUNDLE_SIGN_CERT/_KEY) before any download, exit 2", async () => {
+    const empty = await tempDir();
+    const args = ["build", "recipes/sd-webui-a1111.yml", "--platform", "win-x64", "--offline", "--cache", join(empty, "cache"), "--out", join(empty, "dist")];
+    const missing = await runCli(args, { env: { ...process.env, BUNDLE_SIGN_CERT: join(empty, "nope.pem"), BUNDLE_SIGN_KEY: join(empty, "nope.key") } });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`BUNDLE_SIGN_CERT=${join(empty, "nope.pem")} is not a file`);
+    const noKey = await runCli(args, { env: { ...process.env, BUNDLE_SIGN_CERT: join(empty, "cert.pem") } });
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain("so BUNDLE_SIGN_KEY must name its private key");
+    expect(await readdir(empty)).toEqual([]);
+  });
+
   it("refuses --locked when the lock is missing, listing what is not pinned", async () => {
     const empty = await tempDir();
     const r = await runCli(["build", "recipes/sd-webui-a1111.yml", "--platform", "win-x64", "--locked", "--cache", join(empty, "cache"), "--out", join(empty, "dist")]);

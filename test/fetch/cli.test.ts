@@ -10,9 +10,9 @@ const PY = file(20_000, 91);
 const NODE = file(30_000, 92);
 const M = file(40_000, 93);
 
-async function world(extra: { files?: Parameters<typeof writeRecipe>[2]["files"]; extra?: string[] } = {}) {
+async function world(extra: { files?: Parameters<typeof writeRecipe>[2]["files"]; extra?: string[] } = {}, serve: Record<string, typeof PY> = {}) {
   const dir = await tempDir();
-  const s = await server({ files: { "/m/python.tar.gz": PY, "/m/node.tar.gz": NODE, "/m/m.bin": M } });
+  const s = await server({ files: { "/m/python.tar.gz": PY, "/m/node.tar.gz": NODE, "/m/m.bin": M, ...serve } });
   const recipe = await writeRecipe(dir, [`${s.url}/m`], {
     python: { path: "", urls: ["mirror://m/python.tar.gz"], sha256: PY.sha256 },
     node: { path: "", urls: ["mirror://m/node.tar.gz"], sha256: NODE.sha256 },
@@ -40,6 +40,19 @@ describe("bundle fetch", () => {
     expect(events.map((e) => e.type)).toContain("download:done");
     const again = await runCli(["fetch", w.recipe, "--cache", w.cacheDir], { env: {} });
     expect(again.stdout).toMatch(/0 downloaded \(0 B\), 3 already cached/);
+  });
+
+  it("downloads files above --segment-above in --segments ranged connections, and refuses a bad value with exit 2", async () => {
+    const big = file(3 << 20, 94);
+    const w = await world({ files: [{ path: "app/big.bin", urls: ["mirror://m/big.bin"], sha256: big.sha256, size: big.size }] }, { "/m/big.bin": big });
+    const bad = await runCli(["fetch", w.recipe, "--cache", w.cacheDir, "--segment-above", "lots"], { env: {} });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--segment-above must be a size such as 64MiB or 500MB (got "lots")');
+    const r = await runCli(["fetch", w.recipe, "--cache", w.cacheDir, "--segment-above", "1MiB", "--segments", "3"], { env: {} });
+    expect(r.code, r.stderr).toBe(0);
+    const ranges = w.s.stats.requests.filter((q) => q.path === "/m/big.bin" && q.range).map((q) => q.range);
+    expect(ranges.length).toBe(3);
+    expect(w.s.stats.requests.filter((q) => q.path === "/m/python.tar.gz" && q.range)).toEqual([]);
   });
 
   it("fetches everything pinned first, then lists what needs `bundle lock` and exits 1", async () => {

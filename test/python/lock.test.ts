@@ -158,6 +158,26 @@ describe("bundle lock", () => {
     expect(urls[1]).toMatch(new RegExp(`^${official.url}/packages/`));
   });
 
+  it("reads a find-links page file that links into a subfolder (download.pytorch.org's torch_stable.html)", async () => {
+    const flat = await indexOf([{ name: "torchish", version: "2.1.2+cu121", tag: "cp310-cp310-linux_x86_64" }]);
+    const official = await indexOf([{ name: "torchish", version: "2.1.2+cu121", tag: "cp310-cp310-linux_x86_64" }]);
+    const packages = { torchish: { indexes: ["pytorch"], find_links: ["pytorch-cn"] } };
+    const w = await lockWith([...GOOD, "torchish==2.1.2+cu121"], { packages, mirrors: { pytorch: [official.simple], "pytorch-cn": [flat.flatPage] }, index: {} });
+    const linux = await lockRecipe({ loaded: w.loaded, cacheDir: w.cacheDir, platforms: ["linux-x64"] });
+    // the hash comes from the index; where the page links the file is kept for the bytes
+    expect(wheelOf(linux.lock, "linux-x64", "torchish")).toMatchObject({ index: "pytorch", find_links: "pytorch-cn", find_links_path: "../cu121/torchish-2.1.2%2Bcu121-cp310-cp310-linux_x86_64.whl" });
+    expect(flat.requests.some((r) => r.path === "/whl/torch_stable.html" && r.status === 200)).toBe(true);
+    const plan = await makePlan({ loaded: w.loaded, platform: "linux-x64" });
+    const urls = plan.artifacts.find((a) => a.id === "wheel:torchish")!.urls;
+    expect(urls[0]).toBe(`${flat.url}/whl/cu121/torchish-2.1.2%2Bcu121-cp310-cp310-linux_x86_64.whl`);
+    expect(urls[1]).toBe(`${flat.url}/whl/torchish-2.1.2%2Bcu121-cp310-cp310-linux_x86_64.whl`);
+    expect(urls[2]).toMatch(new RegExp(`^${official.url}/packages/`));
+    const res = await fetch(urls[0]!);
+    expect(res.status).toBe(200);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(sha(bytes)).toBe(wheelOf(linux.lock, "linux-x64", "torchish")!.sha256);
+  });
+
   it("marks the lock stale when the recipe's Python version changes", async () => {
     const w = await lockWith(GOOD);
     await w.lock();

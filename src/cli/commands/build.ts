@@ -1,4 +1,4 @@
-// bundle build <recipe> [--platform P] [--cache DIR] [--out DIR] [--offline] [--format zip|tar.gz|dir] [--locked] [--jobs N]
+// bundle build <recipe> [--platform P] [--cache DIR] [--out DIR] [--offline] [--format zip|tar.gz|dir] [--locked] [--jobs N] [--segments N] [--segment-above SIZE]
 // Fetch, assemble, build the launcher and pack (DESIGN.md "Command line"); the work is in
 // src/assemble/build.ts, this prints the outcome.
 
@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { buildBundle, type BuildFormat, type BuildResult } from "../../assemble/build.ts";
 import { cacheDirFrom } from "../../cache/index.ts";
 import { hostPlatform } from "../../core/platform.ts";
-import { intFlag } from "../args.ts";
+import { intFlag, segmentFlags } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { greenbundleVersion } from "../main.ts";
 import { fmtBytes } from "../render.ts";
@@ -21,6 +21,7 @@ export async function run(ctx: CliContext): Promise<number> {
     ...(typeof ctx.flags.format === "string" ? { format: ctx.flags.format as BuildFormat } : {}),
     locked: ctx.flags.locked === true,
     jobs: intFlag(ctx.flags, "jobs", 8),
+    ...segmentFlags(ctx.flags),
     builderVersion: greenbundleVersion(),
     ...(hostPlatform() ? { hostPlatform: hostPlatform()! } : {}),
     emit: ctx.emit,

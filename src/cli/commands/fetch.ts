@@ -12,12 +12,13 @@ import { missingCommits, type FetchedRepo, type RepoRequest } from "../../git/ca
 import { fetchRepos } from "../../git/repos.ts";
 import { choosePlatform, makePlan, type PlanArtifact } from "../../plan/plan.ts";
 import { loadRecipe } from "../../recipe/load.ts";
-import { intFlag } from "../args.ts";
+import { intFlag, segmentFlags } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { fmtBytes } from "../render.ts";
 
 export async function run(ctx: CliContext): Promise<number> {
   const jobs = intFlag(ctx.flags, "jobs", 8); // a usage error before any work
+  const tuning = segmentFlags(ctx.flags);
   const loaded = await loadRecipe(ctx.args[0]!);
   const platform = choosePlatform(loaded.recipe, ctx.flags.platform as string | undefined);
   const plan = await makePlan({ loaded, platform });
@@ -30,7 +31,7 @@ export async function run(ctx: CliContext): Promise<number> {
   let got: Map<string, Fetched>;
   let repos: Map<string, FetchedRepo>;
   try {
-    [got, repos] = await fetchBoth(requests, repoReqs, { cacheDir, offline, jobs, emit: ctx.emit, signal: ctx.signal, env: ctx.env });
+    [got, repos] = await fetchBoth(requests, repoReqs, { cacheDir, offline, jobs, ...tuning, emit: ctx.emit, signal: ctx.signal, env: ctx.env });
   } catch (e) {
     if (e instanceof BundleError && unlocked.length) {
       throw new BundleError(e.code, e.message, { hint: `${e.hint ? `${e.hint}\n      ` : ""}also: ${notLockedMessage(unlocked, plan.recipe.file)}`, cause: e.cause, details: e.details });
