@@ -3,7 +3,9 @@
 // and CJK characters so that a bundle that only works from an ASCII path fails here, not there.
 // A folder is copied, never verified in place: the first boot writes into it.
 
-import { cp, mkdtemp, readdir, readFile, stat } from "node:fs/promises";
+import { createReadStream, createWriteStream } from "node:fs";
+import { cp, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import { archiveKind, extractArchive } from "../pack/extract.ts";
@@ -18,9 +20,17 @@ export interface SourceInfo {
   path: string;
   kind: "zip" | "tar.gz" | "folder";
   bytes?: number;
+  /** Of the archive; for split volumes, of the archive they concatenate into. */
   sha256?: string;
-  /** The SHA256SUMS next to the archive, when there is one. */
-  sums?: { file: string; verdict: SumsVerdict };
+  /** The SHA256SUMS next to the archive, when there is one; `name` is the file its verdict is about. */
+  sums?: { file: string; verdict: SumsVerdict; name: string };
+  /** A split release (package.split): its volumes, in order, each with its own sha256. */
+  volumes?: { path: string; bytes: number; sha256: string }[];
+}
+
+/** `<name>.zip.001` → `<name>.zip` (and .tar.gz); undefined when the name is not a volume's. */
+function splitBase(path: string): string | undefined {
+  return /^(.*\.(?:zip|tar\.gz|tgz))\.\d{3}$/i.exec(path)?.[1];
 }
 
 export async function inspectSource(input: string): Promise<SourceInfo> {
@@ -28,6 +38,8 @@ export async function inspectSource(input: string): Promise<SourceInfo> {
   const st = await stat(path).catch(() => undefined);
   if (!st) throw new BundleError("USAGE", `${input} does not exist`, { hint: "give a release archive (.zip, .tar.gz) or a bundle folder, e.g. dist/<name>-<version>-<platform>.zip" });
   if (st.isDirectory()) return { path, kind: "folder" };
+  const base = splitBase(path);
+  if (base) return inspectVolumes(input, base);
   const kind = await archiveKind(path).catch(() => {
     throw new BundleError("USAGE", `${input} is neither a folder nor a .zip or .tar.gz archive`, { hint: "give a release archive (.zip, .tar.gz) or a bundle folder" });
   });
@@ -35,7 +47,46 @@ export async function inspectSource(input: string): Promise<SourceInfo> {
   const info: SourceInfo = { path, kind, bytes: st.size, sha256 };
   const sumsFile = join(dirname(path), "SHA256SUMS");
   const text = await readFile(sumsFile, "utf8").catch(() => undefined);
-  if (text !== undefined) info.sums = { file: sumsFile, verdict: checkSums(text, basename(path), sha256) };
+  if (text !== undefined) info.sums = { file: sumsFile, verdict: checkSums(text, basename(path), sha256), name: basename(path) };
+  return info;
+}
+
+/**
+ * A split release: every volume from .001 up (whichever one was named), each checked against
+ * SHA256SUMS, which lists volumes, not the whole archive. A gap in the numbering is an error: the
+ * archive would be cut short.
+ */
+async function inspectVolumes(input: string, base: string): Promise<SourceInfo> {
+  const volumes: { path: string; bytes: number; sha256: string }[] = [];
+  for (let i = 1; i < 1000; i++) {
+    const path = `${base}.${String(i).padStart(3, "0")}`;
+    const st = await stat(path).catch(() => undefined);
+    if (!st?.isFile()) break;
+    volumes.push({ path, bytes: st.size, sha256: await sha256File(path) });
+  }
+  if (volumes.length === 0) throw new BundleError("USAGE", `${input} is a volume of a split archive, but ${basename(base)}.001 is not next to it`, { hint: "download every volume (.001, .002, …) into one folder" });
+  const names = (await readdir(dirname(base))).filter((n) => n.startsWith(`${basename(base)}.`) && /\.\d{3}$/.test(n));
+  if (names.length > volumes.length) {
+    throw new BundleError("USAGE", `volume ${basename(volumes.at(-1)!.path).replace(/\d{3}$/, String(volumes.length + 1).padStart(3, "0"))} of ${basename(base)} is missing (found ${names.sort().join(", ")})`, { hint: "download every volume into one folder" });
+  }
+  const kind = await archiveKind(volumes[0]!.path).catch(() => {
+    throw new BundleError("USAGE", `${volumes[0]!.path} does not start a .zip or .tar.gz archive`, { hint: "give the first volume of a greenbundle release" });
+  });
+  const info: SourceInfo = { path: volumes[0]!.path, kind, bytes: volumes.reduce((n, v) => n + v.bytes, 0), volumes };
+  const sumsFile = join(dirname(base), "SHA256SUMS");
+  const text = await readFile(sumsFile, "utf8").catch(() => undefined);
+  if (text !== undefined) {
+    // The first volume that is not as listed decides; all listed and equal is a match.
+    let sums: SourceInfo["sums"] = { file: sumsFile, verdict: { state: "match" }, name: basename(volumes[0]!.path) };
+    for (const v of volumes) {
+      const verdict = checkSums(text, basename(v.path), v.sha256);
+      if (verdict.state !== "match") {
+        sums = { file: sumsFile, verdict, name: basename(v.path) };
+        break;
+      }
+    }
+    info.sums = sums;
+  }
   return info;
 }
 
@@ -54,9 +105,24 @@ export async function unpackSource(src: SourceInfo, work: string, signal?: Abort
     return { root: await findBundleRoot(dest, src.path), files: 0, bytes: 0 };
   }
   // into a folder named after the archive, as "Extract All" and most unzip tools do
-  const dest = join(into, basename(src.path).replace(/\.(zip|tar\.gz|tgz)$/i, ""));
-  const r = await extractArchive(src.path, dest, signal ? { signal } : {});
-  return { root: await findBundleRoot(dest, src.path), files: r.files, bytes: r.bytes };
+  const archiveName = basename(splitBase(src.path) ?? src.path);
+  const dest = join(into, archiveName.replace(/\.(zip|tar\.gz|tgz)$/i, ""));
+  if (!src.volumes) {
+    const r = await extractArchive(src.path, dest, signal ? { signal } : {});
+    return { root: await findBundleRoot(dest, src.path), files: r.files, bytes: r.bytes };
+  }
+  // Volumes are byte ranges of one archive (a zip's directory is in the last): joined first, as
+  // `cat x.zip.* > x.zip` or 7-Zip's opening of .001 does. The joined copy goes once unpacked.
+  const joined = join(work, archiveName);
+  const out = createWriteStream(joined);
+  for (const v of src.volumes) await pipeline(createReadStream(v.path), out, { end: false, ...(signal ? { signal } : {}) });
+  await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
+  try {
+    const r = await extractArchive(joined, dest, signal ? { signal } : {});
+    return { root: await findBundleRoot(dest, src.path), files: r.files, bytes: r.bytes };
+  } finally {
+    await rm(joined, { force: true });
+  }
 }
 
 /** bundle.json at the top, or in the single folder at the top (how release archives are laid out). */

@@ -49,7 +49,7 @@ export async function verifyBundle(opts: VerifyOptions): Promise<VerifyOutcome> 
   r.failed = r.checks.filter((c) => c.status === "fail").map((c) => c.id);
   r.ok = r.failed.length === 0;
   r.timings.total = since(t0);
-  const reportDir = opts.reportDir ?? join(opts.cwd, "dist", `verify-${r.bundle ? `${r.bundle.name}-${r.bundle.version}-${r.bundle.platform}` : basename(src.path).replace(/\.(zip|tar\.gz|tgz)$/i, "")}`);
+  const reportDir = opts.reportDir ?? join(opts.cwd, "dist", `verify-${r.bundle ? `${r.bundle.name}-${r.bundle.version}-${r.bundle.platform}` : basename(src.path).replace(/\.\d{3}$/, "").replace(/\.(zip|tar\.gz|tgz)$/i, "")}`);
   try {
     await writeReport(reportDir, r, { ...(run.png ? { png: run.png } : {}), ...(run.log !== undefined ? { log: run.log } : {}) });
   } catch (e) {
@@ -107,12 +107,15 @@ function emptyReport(src: SourceInfo, opts: VerifyOptions): VerifyReport {
 function sourceCheck(src: SourceInfo): Check {
   if (src.kind === "folder") return check("source", "skip", "a folder was given: no archive to check (it is copied, never booted in place)");
   const v = src.sums?.verdict;
-  const what = `${src.kind}, ${src.bytes} bytes, sha256 ${src.sha256}`;
+  const vols = src.volumes;
+  const what = vols ? `${src.kind} in ${vols.length} volumes, ${src.bytes} bytes` : `${src.kind}, ${src.bytes} bytes, sha256 ${src.sha256}`;
   const crc = src.kind === "zip" ? "entry CRCs are checked while unpacking" : "the gzip CRC is checked while unpacking";
   if (!v) return check("source", "pass", `${what} (no SHA256SUMS next to it); ${crc}`);
-  if (v.state === "match") return check("source", "pass", `${what} matches ${src.sums!.file}; ${crc}`);
-  if (v.state === "mismatch") return check("source", "fail", `sha256 ${src.sha256} differs from ${v.expected} in ${src.sums!.file}: the archive is damaged or not the released one`);
-  return check("source", "fail", `${src.sums!.file} does not list ${basename(src.path)}`, v.listed);
+  if (v.state === "match") return check("source", "pass", `${what} ${vols ? "each match" : "matches"} ${src.sums!.file}; ${crc}`);
+  const name = src.sums!.name;
+  const sha = vols ? vols.find((x) => basename(x.path) === name)?.sha256 : src.sha256;
+  if (v.state === "mismatch") return check("source", "fail", `sha256 of ${name} ${sha} differs from ${v.expected} in ${src.sums!.file}: the ${vols ? "volume" : "archive"} is damaged or not the released one`);
+  return check("source", "fail", `${src.sums!.file} does not list ${name}`, v.listed);
 }
 
 async function unpack(run: Run, src: SourceInfo): Promise<void> {

@@ -4,6 +4,8 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { packBundle } from "../../src/pack/index.ts";
+import { writeSha256Sums } from "../../src/pack/sums.ts";
 import { verifyBundle, type VerifyOptions } from "../../src/verify/verify.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { hasUnshare, makeFakeBundle } from "./fake-bundle.ts";
@@ -91,6 +93,26 @@ describe("bundle verify on a hand-made bundle", () => {
     expect(bad.ok).toBe(false);
     expect(bad.report.failed).toEqual(["source"]);
     await rm(join(dir, "SHA256SUMS"));
+  });
+
+  it("takes a split release (package.split) from any of its volumes, checking each against SHA256SUMS", async () => {
+    const out = join(dir, "split", "fake-1.0.0-linux-x64");
+    const packed = await packBundle({ dir: join(dir, "fake-1.0.0-linux-x64"), out, format: "zip", mtime: new Date("2024-01-01T00:00:00Z"), split: 4096 }); // below the recipe minimum: only to get volumes of a small bundle
+    expect(packed.files.length).toBeGreaterThan(2);
+    await writeSha256Sums(join(dir, "split"), packed.files.map((path, i) => ({ path, sha256: packed.sha256[i]! })));
+    const good = await verifyBundle(opts(packed.files[1]!));
+    expect(status(good)).toMatchObject({ source: "pass", extract: "pass", manifest: "pass" });
+    expect(good.ok).toBe(true);
+    expect(good.report.checks.find((c) => c.id === "source")!.detail).toMatch(new RegExp(`^zip in ${packed.files.length} volumes, \\d+ bytes each match`));
+    // one volume not as released: named, and nothing is booted
+    const sums = await readFile(join(dir, "split", "SHA256SUMS"), "utf8");
+    await writeFile(join(dir, "split", "SHA256SUMS"), sums.replace(packed.sha256[1]!, "0".repeat(64)));
+    const bad = await verifyBundle(opts(packed.files[0]!));
+    expect(bad.report.failed).toEqual(["source"]);
+    expect(bad.report.checks.find((c) => c.id === "source")!.detail).toContain("sha256 of fake-1.0.0-linux-x64.zip.002");
+    // a volume missing from the middle: a usage error, not a truncated archive
+    await rm(packed.files[1]!);
+    await expect(verifyBundle(opts(packed.files[0]!))).rejects.toThrow(/volume fake-1\.0\.0-linux-x64\.zip\.002 of fake-1\.0\.0-linux-x64\.zip is missing/);
   });
 
   it("unpacks a tar.gz release too", async () => {
