@@ -31,6 +31,8 @@ export interface Fault {
   corrupt?: boolean;
   /** Answer Range requests with 200 and the whole file. */
   ignoreRange?: boolean;
+  /** Answer Range requests with 206 but the bytes (and Content-Range) of another range: from this offset. */
+  wrongRangeFrom?: number;
   /** Bytes per second for this response. */
   throttle?: number;
   /** Redirect through `hops` redirects, ending at `to` (default: the file itself). `to` may be any scheme. */
@@ -171,7 +173,7 @@ async function handle(w: World, req: IncomingMessage, res: ServerResponse): Prom
     res.writeHead(416, { "content-range": `bytes */${size}` }).end();
     return;
   }
-  const start = range?.start ?? 0;
+  const start = range && fault?.wrongRangeFrom !== undefined ? fault.wrongRangeFrom : (range?.start ?? 0);
   const end = range ? range.end + 1 : size;
   if (range) headers["content-range"] = `bytes ${start}-${end - 1}/${size}`;
   log(range ? 206 : 200);

@@ -105,6 +105,16 @@ describe("resume edge cases", () => {
     expect((await readFile(f.path)).equals(A.generate(0, A.size))).toBe(true);
   });
 
+  it("starts over when a 206 answer's Content-Range is not the range asked for", async () => {
+    const s = await server({ files: { "/a.bin": A } });
+    s.setFault("/a.bin", { wrongRangeFrom: 0, times: 1 });
+    const { cacheDir } = await withPartial(A.generate(0, 500_000));
+    const o = options(cacheDir);
+    const f = await fetchOne({ id: "a", urls: [`${s.url}/a.bin`], sha256: A.sha256, size: A.size }, o);
+    expect(s.stats.requests.map((q) => [q.range, q.status])).toEqual([["bytes=500000-", 206], [undefined, 200]]);
+    expect((await readFile(f.path)).equals(A.generate(0, A.size))).toBe(true);
+  });
+
   it("throws away a partial whose bytes turn out wrong and downloads from zero, blaming no mirror", async () => {
     const s = await server({ files: { "/a.bin": A } });
     const { cacheDir } = await withPartial(Buffer.alloc(300_000, 7));
