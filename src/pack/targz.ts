@@ -10,7 +10,7 @@ import { resolve } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import { silent, type Emit } from "../core/events.ts";
 import { DeflatePool, WINDOW, type PieceResult } from "./pool.ts";
-import { VolumeWriter } from "./volumes.ts";
+import { packVolumes, type VolumeWriter } from "./volumes.ts";
 import { walkBundle, type PackEntry } from "./walk.ts";
 import { crc32Combine } from "./crc32.ts";
 
@@ -149,10 +149,8 @@ export async function writeTarGz(o: TarGzOptions): Promise<{ files: string[]; sh
   const emit = o.emit ?? silent;
   const entries = await walkBundle(o.dir);
   const total = entries.reduce((n, e) => n + e.size, 0);
-  const pool = new DeflatePool({ threads: o.threads });
-  const w = new VolumeWriter(o.out, o.split);
   emit({ type: "task:start", id: "pack", title: `tar.gz ${entries.length} entries`, total });
-  try {
+  return packVolumes(o, emit, async (w, pool) => {
     const gz = new ParallelGzip(pool, w);
     await gz.start();
     let done = 0;
@@ -167,15 +165,5 @@ export async function writeTarGz(o: TarGzOptions): Promise<{ files: string[]; sh
     }
     if (warnings.length > 0) throw new BundleError("ARCHIVE", `tar reported problems while packing ${o.dir}: ${warnings.join("; ")}`);
     await gz.end();
-    const size = w.position;
-    const r = await w.commit();
-    emit({ type: "task:done", id: "pack", detail: `${r.files.join(", ")} (${size} bytes)` });
-    return { ...r, size };
-  } catch (e) {
-    await w.abort();
-    emit({ type: "task:failed", id: "pack", reason: e instanceof Error ? e.message : String(e) });
-    throw e;
-  } finally {
-    await pool.close();
-  }
+  });
 }

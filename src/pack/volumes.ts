@@ -8,7 +8,9 @@
 import { createHash, type Hash } from "node:crypto";
 import { open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import type { Emit } from "../core/events.ts";
 import { tmpSibling } from "../core/fs.ts";
+import { DeflatePool } from "./pool.ts";
 
 export function volumeNames(out: string, split: number | undefined, count: number): string[] {
   if (!split) return [out];
@@ -177,4 +179,31 @@ async function removeStale(out: string, volumes: number): Promise<void> {
     if (m && Number(m[0]) > volumes) await rm(join(dirname(out), n), { force: true });
   }
   if (volumes > 0) await rm(out, { force: true });
+}
+
+/**
+ * Runs a packer (zip, tar.gz) with a fresh VolumeWriter and DeflatePool: when `body` succeeds the
+ * volumes are committed (renamed into place), when it fails they are removed, and the pool is
+ * closed either way; the "pack" task's done or failed event is emitted here.
+ */
+export async function packVolumes(
+  o: { out: string; split?: number | undefined; threads?: number | undefined },
+  emit: Emit,
+  body: (w: VolumeWriter, pool: DeflatePool) => Promise<void>,
+): Promise<{ files: string[]; sha256: string[]; size: number }> {
+  const pool = new DeflatePool({ threads: o.threads });
+  const w = new VolumeWriter(o.out, o.split);
+  try {
+    await body(w, pool);
+    const size = w.position;
+    const r = await w.commit();
+    emit({ type: "task:done", id: "pack", detail: `${r.files.join(", ")} (${size} bytes)` });
+    return { ...r, size };
+  } catch (e) {
+    await w.abort();
+    emit({ type: "task:failed", id: "pack", reason: e instanceof Error ? e.message : String(e) });
+    throw e;
+  } finally {
+    await pool.close();
+  }
 }

@@ -11,7 +11,7 @@ import { silent, type Emit } from "../core/events.ts";
 import { crc32Combine } from "./crc32.ts";
 import { judgeSample, methodByName, sampleRange, type Method, type PolicyOptions } from "./policy.ts";
 import { DeflatePool, type Piece, type PieceResult } from "./pool.ts";
-import { VolumeWriter } from "./volumes.ts";
+import { packVolumes, type VolumeWriter } from "./volumes.ts";
 import { walkBundle, type PackEntry } from "./walk.ts";
 import { centralHeader, endRecords, localHeader, METHOD_DEFLATE, METHOD_STORE, ZIP64_LOCAL_THRESHOLD, type EntryHeader } from "./zip-format.ts";
 
@@ -189,10 +189,8 @@ export async function writeZip(o: ZipOptions): Promise<{ files: string[]; sha256
   const emit = o.emit ?? silent;
   const entries = await walkBundle(o.dir);
   const total = entries.reduce((n, e) => n + e.size, 0);
-  const pool = new DeflatePool({ threads: o.threads });
-  const w = new VolumeWriter(o.out, o.split);
   emit({ type: "task:start", id: "pack", title: `zip ${entries.length} entries`, total });
-  try {
+  return packVolumes(o, emit, async (w, pool) => {
     const s = new Scheduler(entries, pool, o);
     const central: Buffer[] = [];
     let done = 0;
@@ -205,15 +203,5 @@ export async function writeZip(o: ZipOptions): Promise<{ files: string[]; sha256
     const cdOffset = w.position;
     for (const c of central) await w.append(c);
     await w.append(endRecords(entries.length, cdOffset, w.position - cdOffset));
-    const size = w.position;
-    const r = await w.commit();
-    emit({ type: "task:done", id: "pack", detail: `${r.files.join(", ")} (${size} bytes)` });
-    return { ...r, size };
-  } catch (e) {
-    await w.abort();
-    emit({ type: "task:failed", id: "pack", reason: e instanceof Error ? e.message : String(e) });
-    throw e;
-  } finally {
-    await pool.close();
-  }
+  });
 }

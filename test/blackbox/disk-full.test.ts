@@ -6,10 +6,10 @@ import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBundle } from "../../src/assemble/build.ts";
-import { BundleError } from "../../src/core/errors.ts";
 import { extractTarGz, extractZip } from "../../src/pack/extract.ts";
 import { makeWorld, type World } from "../build/world.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { bundleFailure } from "../helpers/failure.ts";
 
 function tryMount(dir: string, size: string): boolean {
   try {
@@ -33,15 +33,7 @@ afterAll(() => {
   if (mounted) execFileSync("umount", [small], { stdio: "ignore" });
 });
 
-async function failure(p: Promise<unknown>): Promise<BundleError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof BundleError) return e;
-    throw e;
-  }
-  throw new Error("expected a failure");
-}
+const failure = (p: Promise<unknown>) => bundleFailure(p);
 
 async function archives(): Promise<{ zip: string; tgz: string }> {
   const src = join(dir, "src");

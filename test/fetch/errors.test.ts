@@ -3,10 +3,10 @@
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type Socket } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { BundleError } from "../../src/core/errors.ts";
 import { fetchOne } from "../../src/fetch/index.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { file, options } from "./helpers.ts";
+import { bundleFailure } from "../helpers/failure.ts";
 
 const A = file(10_000, 5);
 
@@ -27,15 +27,7 @@ async function silentServer(): Promise<{ url: string; requests: () => number }> 
   return { url: `http://127.0.0.1:${(srv.address() as { port: number }).port}`, requests: () => requests };
 }
 
-async function failure(p: Promise<unknown>): Promise<BundleError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof BundleError) return e;
-    throw e;
-  }
-  throw new Error("expected the fetch to fail");
-}
+const failure = (p: Promise<unknown>) => bundleFailure(p, "the fetch");
 
 describe("attempts that fail without an HTTP status", () => {
   it("says a silent Hugging-Face-style mirror never answered, and asks it once per round (no HEAD then GET)", async () => {

@@ -5,13 +5,13 @@ import { createServer, type RequestListener } from "node:http";
 import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BundleError } from "../../src/core/errors.ts";
 import { collector } from "../../src/core/events.ts";
 import { makeWheel } from "../../src/demo/wheels.ts";
 import { lockRecipe } from "../../src/python/lock.ts";
 import { loadRecipe } from "../../src/recipe/load.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { fileServer, indexOf, MINGIT, NODE_LINUX, NODE_WIN, writeRecipe } from "./world.ts";
+import { bundleFailure } from "../helpers/failure.ts";
 
 let files: Awaited<ReturnType<typeof fileServer>>;
 beforeAll(async () => {
@@ -32,15 +32,7 @@ async function lockAgainst(simple: string, requirements = ["demo-pkg==1.0"]) {
   return { recipe, events: c.events, run: () => lockRecipe({ loaded, cacheDir: join(dirname(recipe), "cache"), emit: c.emit }) };
 }
 
-async function failure(p: Promise<unknown>): Promise<BundleError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof BundleError) return e;
-    throw e;
-  }
-  throw new Error("expected bundle lock to fail");
-}
+const failure = (p: Promise<unknown>) => bundleFailure(p, "bundle lock");
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
