@@ -1,6 +1,7 @@
 // Resume: a partial download survives kill -9 and Ctrl+C; the next run re-hashes it, asks for the
 // rest with Range and downloads only the remainder; a server that ignores Range means starting over.
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -59,6 +60,40 @@ describe("resume", () => {
     expect(r.code).toBe(0);
     expect(w.s.stats.bytes["/m/big.bin"]).toBe(BIG.size - partial);
     expect(w.s.stats.requests.find((q) => q.path === "/m/big.bin")?.range).toBe(`bytes=${partial}-`);
+    expect((await readFile(w.cache.blobPath(BIG.sha256))).equals(BIG.generate(0, BIG.size))).toBe(true);
+  });
+
+  it("after kill -9 in the middle of a segmented download, the next run fetches only the pieces that were not finished", async () => {
+    const w = await world();
+    const seg = ["--segment-above", "1MiB", "--segments", "4"];
+    w.s.setFault("/m/big.bin", { throttle: 2_000_000 }); // per connection: 8 MB/s for the four
+    const child = bundle(["fetch", w.recipe, "--cache", w.cacheDir, ...seg]);
+    // The sidecar is saved about once a second: kill once it records finished bytes (what a kill
+    // loses is at most the last second).
+    const sidecar = w.cache.segmentsPath(BIG.sha256);
+    let saved = 0;
+    await until(() => {
+      try {
+        const st = JSON.parse(readFileSync(sidecar, "utf8")) as { pieces: [number, number, number][] };
+        saved = st.pieces.reduce((n, [start, , pos]) => n + pos - start, 0);
+      } catch {
+        saved = 0;
+      }
+      return saved > 2_000_000;
+    }, "the segment sidecar to record progress");
+    child.kill("SIGKILL");
+    await exited(child);
+    const first = w.s.stats.requests.filter((q) => q.path === "/m/big.bin" && q.range);
+    expect(first.length).toBeGreaterThanOrEqual(4); // it was segmented
+    await until(() => w.s.stats.active === 0, "the server to notice the closed connections");
+    w.s.stats.reset();
+    w.s.setFault("/m/big.bin", undefined);
+    const r = await runCli(["fetch", w.recipe, "--cache", w.cacheDir, ...seg], { env: {} });
+    expect(r.code, r.stderr).toBe(0);
+    const again = w.s.stats.bytes["/m/big.bin"] ?? 0;
+    expect(again).toBeGreaterThan(0);
+    expect(again).toBeLessThanOrEqual(BIG.size - saved); // what the sidecar recorded was kept
+    expect(w.s.stats.requests.filter((q) => q.path === "/m/big.bin").every((q) => q.range !== undefined)).toBe(true);
     expect((await readFile(w.cache.blobPath(BIG.sha256))).equals(BIG.generate(0, BIG.size))).toBe(true);
   });
 
