@@ -49,7 +49,10 @@ const run = async (cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv 
 export async function hostPython(python = "python3"): Promise<HostPython> {
   const code = [
     "import json, os, sys, sysconfig",
-    "so = sysconfig.get_config_var('INSTSONAME') if sysconfig.get_config_var('Py_ENABLE_SHARED') else None",
+    // Debian's python3 is built with a shared libpython but its binary links it statically: only a
+    // libpython this very process loaded counts.
+    "linked = any('libpython' in l for l in open('/proc/self/maps'))",
+    "so = sysconfig.get_config_var('INSTSONAME') if sysconfig.get_config_var('Py_ENABLE_SHARED') and linked else None",
     "print(json.dumps({'version': '%d.%d.%d' % sys.version_info[:3], 'executable': os.path.realpath(sys.executable),",
     "  'stdlib': sysconfig.get_path('stdlib'), 'libdir': sysconfig.get_config_var('LIBDIR'), 'soname': so}))",
   ].join("\n");
@@ -64,7 +67,21 @@ export async function hasPatchelf(): Promise<boolean> {
 }
 
 // Big or build-only parts of the standard library that a runtime for apps does not need.
-const SKIP_TOP = new Set(["site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip", "__pycache__"]);
+// Distribution Pythons (Debian, Ubuntu) add `dist-packages` and a sitecustomize.py that links to
+// /etc: neither belongs in a portable runtime.
+const SKIP_TOP = new Set(["site-packages", "dist-packages", "sitecustomize.py", "test", "idlelib", "tkinter", "turtledemo", "ensurepip", "__pycache__"]);
+
+/**
+ * Distribution Pythons are patched to look for packages in dist-packages (Debian, Ubuntu), not in
+ * lib/pythonX.Y/site-packages where python-build-standalone — what bundles ship — and the
+ * installer put them; this makes a copy of such a Python look there too (a no-op elsewhere).
+ */
+const SITECUSTOMIZE = `# greenbundle demo runtime: also look in lib/pythonX.Y/site-packages, as python-build-standalone does.
+import os, site, sys
+_sp = os.path.join(sys.prefix, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+if _sp not in sys.path:
+    site.addsitedir(_sp)
+`;
 
 function keepStdlib(stdlib: string, src: string): boolean {
   const rel = relative(stdlib, src);
@@ -92,8 +109,12 @@ export async function makeRuntime(opts: RuntimeOptions): Promise<MadeRuntime> {
       await copyFile(join(host.libdir, host.soname), join(top, "lib", host.soname));
       await symlink(host.soname, join(top, "lib", `libpython${short}.so`));
     }
-    await cp(host.stdlib, join(top, "lib", `python${short}`), { recursive: true, filter: (src) => keepStdlib(host.stdlib, src) });
+    // Links are followed: a distribution's stdlib has some (Debian: _sysconfigdata__linux_… →
+    // _sysconfigdata__x86_64…), and fs.cp would rewrite them to absolute host paths, which no
+    // portable runtime may hold (greenbundle's own unpacking refuses them).
+    await cp(host.stdlib, join(top, "lib", `python${short}`), { recursive: true, dereference: true, filter: (src) => keepStdlib(host.stdlib, src) });
     await mkdir(join(top, "lib", `python${short}`, "site-packages"), { recursive: true });
+    await writeFile(join(top, "lib", `python${short}`, "sitecustomize.py"), SITECUSTOMIZE);
     if (mode === "patchelf") {
       const r = await run("patchelf", ["--set-rpath", "$ORIGIN/../lib", real]);
       if (r.exitCode !== 0) throw new BundleError("BUILD", `patchelf failed on ${real}: ${String(r.stderr)}`);
