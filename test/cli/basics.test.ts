@@ -53,6 +53,18 @@ describe("bundle CLI", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot read recipe no\/such\/recipe\.yml: ENOENT/);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack without --verbose
+    expect(readFileSync("recipes/demo.yml", "utf8")).toMatch(/^platforms: \[linux-x64\]$/m);
+    const p = await runCli(["plan", "recipes/demo.yml", "--platform", "win-x64"]);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toMatch(/^error: platform win-x64 is not one of this recipe's platforms \(linux-x64\)\nhint: use --platform linux-x64/);
+  });
+
+  it("prints the stack of an error with --verbose, and only then", async () => {
+    const quiet = await runCli(["plan", "no/such/recipe.yml"]);
+    const verbose = await runCli(["plan", "no/such/recipe.yml", "--verbose"]);
+    expect(verbose.code).toBe(2);
+    expect(quiet.stderr).not.toMatch(/\n\s+at /);
+    expect(verbose.stderr).toMatch(/\n\s+at .*\.ts:\d+:\d+/);
   });
 
   it("reports errors as JSON with --json", async () => {
