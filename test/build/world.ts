@@ -58,6 +58,10 @@ async function repos(dir: string) {
 export interface WorldOptions {
   /** A real nodejs.org-layout archive for launcher.node (linux-x64); default: a stub (launcher off). */
   nodeArchive?: Buffer;
+  /** The same for win-x64 (the win recipe's launcher.node); default: the linux one or the stub. */
+  winNodeArchive?: Buffer;
+  /** The Node version in the launcher.node URLs (default 24.21.0). */
+  nodeVersion?: string;
 }
 
 export async function makeWorld(dir: string, opts: WorldOptions = {}): Promise<World> {
@@ -69,14 +73,16 @@ export async function makeWorld(dir: string, opts: WorldOptions = {}): Promise<W
   const embed = await makeEmbeddableStub("3.10.6", join(dir, "runtime", "python-3.10.6-embed-amd64.zip"));
   const mingit = await zipOf({ "cmd/git.exe": "MZ stand-in git", "mingw64/bin/git.exe": "MZ", "LICENSE.txt": "GNU GENERAL PUBLIC LICENSE\n Version 2, June 1991\n", "etc/gitconfig": "[core]\n" });
   const nodeStub = opts.nodeArchive ?? Buffer.from("not a real node archive: the launcher stage is off in these tests\n");
+  const winNode = opts.winNodeArchive ?? nodeStub;
+  const nodeVersion = opts.nodeVersion ?? "24.21.0";
   const files = await startFileServer({
     linked: true,
     files: {
       "/python/python.tar.gz": runtimeBytes,
       ["/simple/demo-pkg/" + wheel.filename]: wheel.data,
       "/hf/org/model/resolve/main/model.bin": model,
-      "/node/v24.21.0/node-v24.21.0-linux-x64.tar.gz": nodeStub,
-      "/node/v24.21.0/node-v24.21.0-win-x64.zip": nodeStub,
+      [`/node/v${nodeVersion}/node-v${nodeVersion}-linux-x64.tar.gz`]: nodeStub,
+      [`/node/v${nodeVersion}/node-v${nodeVersion}-win-x64.zip`]: winNode,
       "/python/python-3.10.6-embed-amd64.zip": await readFile(embed.path),
       "/git-for-windows/MinGit-2.48.1-64-bit.zip": mingit,
     },
@@ -99,7 +105,7 @@ export async function makeWorld(dir: string, opts: WorldOptions = {}): Promise<W
   await writeFile(join(dir, "recipe", "world.requirements.txt"), "demo-pkg==1.0\n");
   const winLock: LockFile = { ...lock, python: "3.10.6", platforms: { "win-x64": lock.platforms["linux-x64"]! } };
   await writeFile(join(dir, "recipe", "win.lock.json"), JSON.stringify(winLock, null, 2));
-  const inputs: RecipeInputs = { m1, m2, files, runtimeSha: runtime.sha256, pythonVersion: runtime.version, model: sha(model), nodeSha: sha(nodeStub), commits: g.commits };
+  const inputs: RecipeInputs = { m1, m2, files, runtimeSha: runtime.sha256, pythonVersion: runtime.version, model: sha(model), nodeSha: sha(nodeStub), winNodeSha: sha(winNode), nodeVersion, commits: g.commits };
   const recipe = join(dir, "recipe", "world.yml");
   await writeFile(recipe, recipeYaml(inputs));
   const win = { embedSha: embed.sha256, mingitSha: sha(mingit) };
@@ -133,6 +139,8 @@ interface RecipeInputs {
   pythonVersion: string;
   model: string;
   nodeSha: string;
+  winNodeSha: string;
+  nodeVersion: string;
   commits: World["commits"];
 }
 
@@ -175,7 +183,7 @@ files:
     text: "0123456789abcdef"
 launcher:
   node:
-    linux-x64: { url: mirror://files/node/v24.21.0/node-v24.21.0-linux-x64.tar.gz, sha256: ${i.nodeSha} }
+    linux-x64: { url: mirror://files/node/v${i.nodeVersion}/node-v${i.nodeVersion}-linux-x64.tar.gz, sha256: ${i.nodeSha} }
   cwd: app
   command: ["{python}", "app.py", "--port", "{port}"]
   ready: /
@@ -220,7 +228,7 @@ ${repos}${badRepo}files:
     sha256: ${i.model}
 launcher:
   node:
-    win-x64: { url: mirror://files/node/v24.21.0/node-v24.21.0-win-x64.zip, sha256: ${i.nodeSha} }
+    win-x64: { url: mirror://files/node/v${i.nodeVersion}/node-v${i.nodeVersion}-win-x64.zip, sha256: ${i.winNodeSha} }
   cwd: app
   command: ["{python}", "app.py"]
   ready: /
