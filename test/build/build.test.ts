@@ -94,6 +94,8 @@ describe("bundle build into a folder", () => {
 
   it("assembles THIRD-PARTY-NOTICES from the runtime, the wheels and every repository, and a README that names the system git", async () => {
     const notices = await readFile(join(first.bundleDir, "THIRD-PARTY-NOTICES.txt"), "utf8");
+    // the runtime's section, with the PSF licence from its stdlib folder when the host Python has one there
+    expect(notices).toMatch(new RegExp(`\n={72}\nPython ${world.pythonVersion.replace(/\./g, "\\.")}\n`));
     expect(notices).toContain("repository app @");
     expect(notices).toContain("Permission is hereby granted");
     expect(notices).toContain("repository app/repositories/helper");
