@@ -28,7 +28,9 @@ function processIo(): Io {
     stdout: (s) => void process.stdout.write(s),
     stderr: (s) => void process.stderr.write(s),
     stdoutIsTty: Boolean(process.stdout.isTTY),
-    stderrIsTty: Boolean(process.stderr.isTTY),
+    // A terminal that reports no width (`script` writing to a file, some CI runners) gets plain
+    // lines: the live view would be cut to zero columns and show nothing at all.
+    stderrIsTty: Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) >= 20,
     env: process.env,
     cwd: process.cwd(),
   };
