@@ -54,6 +54,8 @@ export interface ServerStats {
   totalBytes: number;
   /** Responses whose body is still being sent (wait for 0 before counting what a next run sends). */
   active: number;
+  /** The most responses sent at the same time (since the last reset). */
+  peak: number;
   reset(): void;
 }
 
@@ -111,10 +113,12 @@ function newStats(): ServerStats {
     bytes: {},
     totalBytes: 0,
     active: 0,
+    peak: 0,
     reset() {
       this.requests.length = 0;
       this.bytes = {};
       this.totalBytes = 0;
+      this.peak = this.active;
     },
   };
 }
@@ -179,6 +183,7 @@ async function handle(w: World, req: IncomingMessage, res: ServerResponse): Prom
   log(range ? 206 : 200);
   res.writeHead(range ? 206 : 200, { ...headers, "content-length": end - start });
   w.stats.active++;
+  w.stats.peak = Math.max(w.stats.peak, w.stats.active);
   try {
     await sendBody(w, res, body, start, end, path, fault);
   } finally {

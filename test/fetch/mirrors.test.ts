@@ -2,7 +2,7 @@
 import { stat } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { BundleError } from "../../src/core/errors.ts";
-import { fetchOne } from "../../src/fetch/index.ts";
+import { fetchAll, fetchOne } from "../../src/fetch/index.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { eventsOf, file, options, server } from "./helpers.ts";
 
@@ -105,4 +105,17 @@ describe("mirror lists", () => {
     expect(f.url).toBe(`${s.url}/ok/a.bin`);
     expect(eventsOf(o.events, "download:mirror")[0]?.reason).toMatch(/timed out/);
   });
+});
+
+describe("scheduling", () => {
+  it("keeps at most perHost connections to one host, for many files and for the ranges of one large file", async () => {
+    const files = Array.from({ length: 8 }, (_, i) => file(300_000, 80 + i));
+    const big = file(4_000_000, 90);
+    const s = await server({ files: { ...Object.fromEntries(files.map((f, i) => [`/f${i}.bin`, f])), "/big.bin": big } });
+    s.setFault("*", { throttle: 1_000_000 }); // slow enough for the downloads to overlap
+    const o = options(await tempDir(), { jobs: 8, perHost: 3, segments: 6, segmentThreshold: 1 << 20 });
+    await fetchAll([...files.map((f, i) => ({ id: `f${i}`, urls: [`${s.url}/f${i}.bin`], sha256: f.sha256, size: f.size })), { id: "big", urls: [`${s.url}/big.bin`], sha256: big.sha256, size: big.size }], o);
+    expect(s.stats.peak).toBe(3); // reached, never passed
+    expect(s.stats.requests.filter((q) => q.path === "/big.bin" && q.range).length).toBeGreaterThan(1); // segmented still
+  }, 60_000);
 });
