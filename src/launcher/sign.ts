@@ -4,6 +4,7 @@
 
 import { execFile } from "node:child_process";
 import { rename, rm, stat } from "node:fs/promises";
+import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { BundleError } from "../core/errors.ts";
 import { tmpSibling } from "../core/fs.ts";
@@ -55,8 +56,9 @@ export async function signWindowsExe(exe: string, o: SignOptions, description: s
  * build fails before its downloads rather than at its launcher stage.
  */
 export async function signingFromEnv(env: NodeJS.ProcessEnv): Promise<Omit<SignOptions, "time"> | undefined> {
-  const cert = env.BUNDLE_SIGN_CERT?.trim() ?? "";
-  const key = env.BUNDLE_SIGN_KEY?.trim() ?? "";
+  // Absolute, so that osslsigncode finds them whatever folder it runs in.
+  const cert = env.BUNDLE_SIGN_CERT?.trim() ? resolve(env.BUNDLE_SIGN_CERT.trim()) : "";
+  const key = env.BUNDLE_SIGN_KEY?.trim() ? resolve(env.BUNDLE_SIGN_KEY.trim()) : "";
   if (!cert) {
     if (key) throw new BundleError("USAGE", "BUNDLE_SIGN_KEY is set but BUNDLE_SIGN_CERT is not", { hint: "set BUNDLE_SIGN_CERT to the certificate the key belongs to, or unset BUNDLE_SIGN_KEY" });
     return undefined;
@@ -72,7 +74,7 @@ export async function signingFromEnv(env: NodeJS.ProcessEnv): Promise<Omit<SignO
   try {
     await run("osslsigncode", ["--version"], { windowsHide: true });
   } catch (cause) {
-    // osslsigncode 2.5 prints its version and exits 1 on --version; only a missing program counts.
+    // Only a missing program matters here: whether --version exits 0 differs between versions.
     if ((cause as NodeJS.ErrnoException).code === "ENOENT") {
       throw new BundleError("USAGE", "BUNDLE_SIGN_CERT is set, and signing the launcher needs osslsigncode, which is not installed", { hint: "install osslsigncode (Debian: apt-get install osslsigncode), or unset BUNDLE_SIGN_CERT" });
     }
