@@ -57,7 +57,12 @@ export async function installWheels(wheels: WheelToInstall[], opts: InstallOptio
   const { target, root } = opts;
   const layouts: WheelLayout[] = [];
   try {
-    for (const w of wheels) layouts.push(await readWheelLayout(w.path, target, w.filename));
+    // Read together (each is a few small reads: central directory, RECORD, METADATA); every
+    // layout that opened is closed in `finally`, also when another one failed.
+    const read = await Promise.allSettled(wheels.map((w) => readWheelLayout(w.path, target, w.filename)));
+    for (const r of read) if (r.status === "fulfilled") layouts.push(r.value);
+    const failed = read.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
     const scripts = new Map(layouts.map((l) => [l, l.entryPoints.flatMap((ep) => entryPointScripts(ep, target))]));
     checkClashes(layouts, scripts, PLATFORM_FACTS[target.platform].caseInsensitive);
     for (const l of layouts) await uninstallPrevious(root, l);
