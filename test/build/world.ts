@@ -229,6 +229,8 @@ ${repos}${badRepo}files:
 launcher:
   node:
     win-x64: { url: mirror://files/node/v${i.nodeVersion}/node-v${i.nodeVersion}-win-x64.zip, sha256: ${i.winNodeSha} }
+    # the build machine's Node of the same version: writes the launcher's SEA blob when greenbundle runs on another version
+    linux-x64: { url: mirror://files/node/v${i.nodeVersion}/node-v${i.nodeVersion}-linux-x64.tar.gz, sha256: ${i.nodeSha} }
   cwd: app
   command: ["{python}", "app.py"]
   ready: /
