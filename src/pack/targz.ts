@@ -8,23 +8,15 @@ import { lstat } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { resolve } from "node:path";
 import { BundleError } from "../core/errors.ts";
-import { silent, type Emit } from "../core/events.ts";
+import { silent } from "../core/events.ts";
 import { DeflatePool, WINDOW, type PieceResult } from "./pool.ts";
-import { packVolumes, type VolumeWriter } from "./volumes.ts";
+import { packVolumes, type PackerOptions, type VolumeWriter } from "./volumes.ts";
 import { walkBundle, type PackEntry } from "./walk.ts";
 import { crc32Combine } from "./crc32.ts";
 
 const BLOCK = 1 << 20;
 
-export interface TarGzOptions {
-  dir: string;
-  out: string;
-  mtime: Date;
-  split?: number;
-  emit?: Emit;
-  signal?: AbortSignal;
-  threads?: number;
-}
+export type TarGzOptions = PackerOptions;
 
 /** RFC 1952 member header: deflate, no flags, MTIME 0, XFL 0, OS 255 (unknown). */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);

@@ -181,13 +181,29 @@ async function removeStale(out: string, volumes: number): Promise<void> {
   if (volumes > 0) await rm(out, { force: true });
 }
 
+/** What both packers (zip, tar.gz) are given. */
+export interface PackerOptions {
+  /** The bundle folder. */
+  dir: string;
+  /** The archive path (volumes get .001, .002, …). */
+  out: string;
+  /** Every entry's timestamp. */
+  mtime: Date;
+  /** Volume size in bytes (package.split). */
+  split?: number;
+  emit?: Emit;
+  signal?: AbortSignal;
+  /** Compression threads (default: the machine's cores). */
+  threads?: number;
+}
+
 /**
  * Runs a packer (zip, tar.gz) with a fresh VolumeWriter and DeflatePool: when `body` succeeds the
  * volumes are committed (renamed into place), when it fails they are removed, and the pool is
  * closed either way; the "pack" task's done or failed event is emitted here.
  */
 export async function packVolumes(
-  o: { out: string; split?: number | undefined; threads?: number | undefined },
+  o: Pick<PackerOptions, "out" | "split" | "threads">,
   emit: Emit,
   body: (w: VolumeWriter, pool: DeflatePool) => Promise<void>,
 ): Promise<{ files: string[]; sha256: string[]; size: number }> {

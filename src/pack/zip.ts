@@ -7,27 +7,18 @@
 import { open } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 import { BundleError } from "../core/errors.ts";
-import { silent, type Emit } from "../core/events.ts";
+import { silent } from "../core/events.ts";
 import { crc32Combine } from "./crc32.ts";
 import { judgeSample, methodByName, sampleRange, type Method, type PolicyOptions } from "./policy.ts";
 import { DeflatePool, type Piece, type PieceResult } from "./pool.ts";
-import { packVolumes, type VolumeWriter } from "./volumes.ts";
+import { packVolumes, type PackerOptions, type VolumeWriter } from "./volumes.ts";
 import { walkBundle, type PackEntry } from "./walk.ts";
 import { centralHeader, endRecords, localHeader, METHOD_DEFLATE, METHOD_STORE, ZIP64_LOCAL_THRESHOLD, type EntryHeader } from "./zip-format.ts";
 
 /** Pieces of this size are deflated independently; small files are batched up to it. */
 const PIECE = 1 << 20;
 
-export interface ZipOptions extends PolicyOptions {
-  dir: string;
-  out: string;
-  mtime: Date;
-  split?: number;
-  emit?: Emit;
-  signal?: AbortSignal;
-  /** Compression threads (default: the machine's cores). */
-  threads?: number;
-}
+export interface ZipOptions extends PolicyOptions, PackerOptions {}
 
 interface Job {
   entry: PackEntry;
