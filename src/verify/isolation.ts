@@ -5,6 +5,7 @@
 // hardened kernels, Windows, macOS) the fallback is proxies that refuse, and the report says so.
 
 import { spawn } from "node:child_process";
+import { SINK_PORTS } from "./netguard.ts";
 
 export type Isolation =
   | { method: "netns"; pidns: boolean; sink: boolean; detail: string }
@@ -39,7 +40,9 @@ export async function probeIsolation(opts: { env: NodeJS.ProcessEnv; allowNetns:
 function describe(pidns: boolean, sink: boolean): string {
   return [
     "network namespace (unshare -rn): only a loopback interface, no route out, no DNS",
-    sink ? "connections to any other address and DNS lookups are recorded" : "connection attempts fail at once (ENETUNREACH) but are not recorded",
+    sink
+      ? `connections to any other address on ports ${SINK_PORTS.join(", ")} and DNS lookups are recorded (other ports are refused at once)`
+      : "connection attempts fail at once (ENETUNREACH) but are not recorded",
     pidns ? "a PID namespace guarantees that nothing outlives the run" : "leftover processes are found by a marker variable",
   ].join("; ");
 }

@@ -13,8 +13,12 @@ import { createServer, type Server } from "node:net";
 
 export type NetAttempt = { kind: "tcp"; address: string; port: number } | { kind: "dns"; name: string } | { kind: "proxy"; target: string };
 
-/** Ports the sink listens on: web, git, ssh and common alternates. Others are refused at once (not a hang). */
-export const SINK_PORTS = [80, 443, 8080, 8443, 22, 9418] as const;
+/**
+ * Ports the sink listens on: web, git, ssh, ftp, their common alternates, and the local proxy ports
+ * people in China run (Clash 7890, SOCKS 1080, Squid 3128). Other ports are refused at once (not a
+ * hang) but not recorded; names are recorded anyway by the DNS sink.
+ */
+export const SINK_PORTS = [80, 443, 8080, 8443, 22, 9418, 21, 8000, 8888, 1080, 3128, 7890] as const;
 
 export function describeAttempt(a: NetAttempt): string {
   if (a.kind === "tcp") return `connection to ${a.address.replace(/^::ffff:/, "")}:${a.port}`;

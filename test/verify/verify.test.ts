@@ -176,6 +176,12 @@ describe("bundle verify on a hand-made bundle", () => {
     });
   }
 
+  it.skipIf(!netns)("records a connection to a literal address on a local-proxy port (7890) as an offline violation (needs unshare)", async () => {
+    const r = await verifyBundle(opts(bundle, { allowNetns: true }, { GREENBUNDLE_DEMO_VARIANT: "proxy-port" }));
+    expect(r.report.failed).toEqual(["offline"]);
+    expect(r.report.checks.find((c) => c.id === "offline")!.detail).toContain("connection to 203.0.113.1:7890");
+  });
+
   it("fails a launcher that leaves a process behind, and kills it", async () => {
     const r = await verifyBundle(opts(bundle, {}, { FAKE_LAUNCHER_LEAK: "1" }));
     expect(r.report.failed).toEqual(["leftovers"]);

@@ -16,6 +16,7 @@ GREENBUNDLE_DEMO_VARIANT selects a misbehaving variant, for greenbundle's negati
   black           returns an all-black image (as NaN latents or a safety filter do)
   never-ready     keeps answering 503 "loading" on the readiness URL
   network         tries to fetch an update from 203.0.113.1 at start, then carries on
+  proxy-port      tries a local-proxy style port (203.0.113.1:7890) directly, then carries on
 """
 
 import argparse
@@ -26,6 +27,7 @@ import importlib.util
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -89,6 +91,11 @@ class App:
                 urllib.request.urlopen("http://203.0.113.1/demo/latest-version", timeout=10)
             except Exception as e:  # a real app would also carry on without its update check
                 log(f"update check failed: {e}")
+        if VARIANT == "proxy-port":
+            try:
+                socket.create_connection(("203.0.113.1", 7890), timeout=10).close()
+            except Exception as e:
+                log(f"proxy check failed: {e}")
         if VARIANT == "never-ready":
             return
         self.model = load_checkpoint()
