@@ -43,15 +43,18 @@ describe.skipIf(!hasScript)("bundle fetch on a terminal (needs util-linux script
 
   it("prints plain lines on a terminal that reports no width (the live view would show nothing)", async () => {
     const PY = file(30_000, 73);
-    const s = await server({ files: { "/m/py.tgz": PY } });
+    const NODE = file(40_000, 74);
+    const s = await server({ files: { "/m/py.tgz": PY, "/m/node.tgz": NODE } });
     const dir = await tempDir("gb-tty-");
     const recipe = await writeRecipe(dir, [`${s.url}/m`], {
       python: { path: "", urls: ["mirror://m/py.tgz"], sha256: PY.sha256 },
-      node: { path: "", urls: ["mirror://m/py.tgz"], sha256: PY.sha256 },
+      node: { path: "", urls: ["mirror://m/node.tgz"], sha256: NODE.sha256 },
     });
     const r = await inTerminal(["fetch", recipe, "--cache", join(dir, "cache")], 0);
     expect(r.code, r.out).toBe(0);
-    expect(r.out).toMatch(/DONE python/);
+    expect(r.out).toMatch(/^DONE python /m);
+    expect(r.out).toMatch(/^DONE node /m);
+    expect(r.out).not.toMatch(/\u001b\[\?25l/); // no live view took over
     expect(r.out).toMatch(/fetched 2 artifact\(s\)/);
   }, 60_000);
 
