@@ -119,13 +119,21 @@ export interface GcRule {
  * long. With both: only entries that match both rules (never drop what a recipe needs).
  */
 export function planGc(entries: readonly Entry[], rule: GcRule): { remove: Entry[]; keep: Entry[] } {
-  const needed = (e: Entry): boolean => !!rule.keep && (rule.keep.has(e.sha256) || (e.from !== undefined && rule.keep.has(e.from)));
-  const old = (e: Entry): boolean => rule.olderThanMs !== undefined && rule.now - e.lastUsed >= rule.olderThanMs;
-  const remove: Entry[] = [];
-  const keep: Entry[] = [];
-  for (const e of entries) {
-    const drop = rule.keep && rule.olderThanMs !== undefined ? !needed(e) && old(e) : rule.keep ? !needed(e) : old(e);
-    (drop ? remove : keep).push(e);
+  return splitByGcRule(entries, rule, (e) => rule.keep!.has(e.sha256) || (e.from !== undefined && rule.keep!.has(e.from)));
+}
+
+/**
+ * The gc rule, for anything with a last use (blobs, cached repositories): with a keep set, drop what
+ * `needed` says no to; with olderThanMs, drop what was not used for that long; with both, only what
+ * matches both. `needed` is only asked when there is a keep set.
+ */
+export function splitByGcRule<T extends { lastUsed: number }>(items: readonly T[], rule: GcRule, needed: (item: T) => boolean): { remove: T[]; keep: T[] } {
+  const old = (x: T): boolean => rule.olderThanMs !== undefined && rule.now - x.lastUsed >= rule.olderThanMs;
+  const remove: T[] = [];
+  const keep: T[] = [];
+  for (const x of items) {
+    const drop = rule.keep && rule.olderThanMs !== undefined ? !needed(x) && old(x) : rule.keep ? !needed(x) : old(x);
+    (drop ? remove : keep).push(x);
   }
   return { remove, keep };
 }

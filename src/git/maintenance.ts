@@ -8,6 +8,7 @@ import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Emit } from "../core/events.ts";
 import { silent } from "../core/events.ts";
+import { splitByGcRule } from "../cache/maintenance.ts";
 import { GIT_CACHE_DIR } from "./cache.ts";
 import { git } from "./run.ts";
 
@@ -114,15 +115,7 @@ export interface RepoGcRule {
 
 /** The same rule as the blobs' planGc: with recipes, what they do not need; with --older-than, what was not used for that long; with both, only what matches both. */
 export function planRepoGc(repos: readonly CachedRepo[], rule: RepoGcRule): { remove: CachedRepo[]; keep: CachedRepo[] } {
-  const needed = (r: CachedRepo) => !!rule.keep && rule.keep.has(r.path);
-  const old = (r: CachedRepo) => rule.olderThanMs !== undefined && rule.now - r.lastUsed >= rule.olderThanMs;
-  const remove: CachedRepo[] = [];
-  const keep: CachedRepo[] = [];
-  for (const r of repos) {
-    const drop = rule.keep && rule.olderThanMs !== undefined ? !needed(r) && old(r) : rule.keep ? !needed(r) : old(r);
-    (drop ? remove : keep).push(r);
-  }
-  return { remove, keep };
+  return splitByGcRule(repos, rule, (r) => rule.keep!.has(r.path));
 }
 
 export async function gcCachedRepos(cacheDir: string, rule: RepoGcRule & { dryRun?: boolean }): Promise<{ removed: CachedRepo[]; freed: number }> {
