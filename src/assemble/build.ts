@@ -60,7 +60,7 @@ export interface BuildOptions {
   emit?: Emit;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
-  /** Authenticode signing of a win-x64 launcher; default: from BUNDLE_SIGN_CERT/_KEY/_PASS. Signed at the source date, so that the result stays reproducible. */
+  /** Authenticode signing of a Windows launcher; default: from BUNDLE_SIGN_CERT/_KEY/_PASS. Signed at the source date, so that the result stays reproducible. */
   sign?: Omit<SignOptions, "time">;
 }
 
@@ -98,8 +98,8 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
   // Signing settings are checked before any download: a wrong path fails now, not at the launcher stage.
   if (!o.sign) {
     const fromEnv = await signingFromEnv(o.env ?? process.env);
-    if (fromEnv && platform === "win-x64" && o.launcher !== false) o = { ...o, sign: fromEnv };
-    else if (fromEnv) emit({ type: "warning", message: `BUNDLE_SIGN_CERT is set, but only win-x64 launchers are signed; the ${platform} launcher is not` });
+    if (fromEnv && signable(platform) && o.launcher !== false) o = { ...o, sign: fromEnv };
+    else if (fromEnv) emit({ type: "warning", message: `BUNDLE_SIGN_CERT is set, but only Windows launchers are signed (Authenticode); the ${platform} launcher is not` });
   }
   const formats = o.format ? [o.format] : loaded.recipe.package.formats;
   const signal = o.signal ? { signal: o.signal } : {};
@@ -146,6 +146,11 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
   }
 }
 
+/** Authenticode signs PE files: Windows launchers only. */
+function signable(p: Platform): boolean {
+  return PLATFORM_FACTS[p].os === "windows";
+}
+
 /** A raw file-system error (a full disk while placing files) is the disk's trouble, not a bug in greenbundle. */
 function diskError(e: unknown, bundle: string, outDir: string): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
@@ -188,7 +193,7 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
 
   const entries = await walkTree(root);
   const lint = checkPortability(entries, plan, emit);
-  const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: plan.platform !== "win-x64", ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
+  const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: PLATFORM_FACTS[plan.platform].execBit, ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
   const bundleJson = await writeBundleJson(root, plan, loaded, o.builderVersion, withTreeDigests(components, manifest), Boolean(gitArchive), manifest);
   return { bundleJson, unmet, lint, strategy: files.strategy, counts: files.counts };
 }
@@ -248,7 +253,7 @@ async function buildLauncherStep(root: string, work: string, plan: Plan, loaded:
     emit,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(hostNodeArchive ? { hostNodeArchive } : {}),
-    ...(o.sign && plan.platform === "win-x64" ? { sign: { ...o.sign, time: await sourceDate(o.env ?? process.env, g.repos) } } : {}),
+    ...(o.sign && signable(plan.platform) ? { sign: { ...o.sign, time: await sourceDate(o.env ?? process.env, g.repos) } } : {}),
   });
 }
 

@@ -13,7 +13,7 @@ import { placeRepos } from "../git/repos.ts";
 import { git } from "../git/run.ts";
 import { extractArchive, pinnedArchiveError } from "../pack/extract.ts";
 import type { Plan, PlanArtifact } from "../plan/plan.ts";
-import { BUNDLED_GIT, type Component } from "./bundle-json.ts";
+import type { Component } from "./bundle-json.ts";
 import { declaredNeeds, describeUnmet, unmetNeeds, type UnmetNeed } from "./extensions.ts";
 import { pythonNotice, renderNotices, repoNotice, treeNotice, wheelNotices, type NoticeSection } from "./notices.ts";
 import { placeBlob, placeText, probeLinkStrategy, type LinkStrategy } from "./place.ts";
@@ -24,15 +24,15 @@ export const README_FILE = "README.txt";
 
 const abs = (root: string, rel: string) => join(root, ...rel.split("/"));
 
-/** MinGit into `git/` (win-x64): the bundle's own git, since Windows has none (issue 5 §4). */
+/** MinGit into `git/` (platforms with a `bundledGit`): the bundle's own git, since Windows has none. */
 export async function placePortableGit(root: string, archive: Fetched, plan: Plan, signal?: AbortSignal): Promise<void> {
   await extractArchive(archive.path, join(root, "git"), { links: "refuse", ...(signal ? { signal } : {}) }).catch((e: unknown) => {
     throw pinnedArchiveError(e, archive);
   });
-  const exe = BUNDLED_GIT[plan.platform];
+  const exe = PLATFORM_FACTS[plan.platform].bundledGit;
   if (exe && !(await stat(abs(root, exe)).catch(() => undefined))?.isFile()) {
     throw new BundleError("BUILD", `the git archive ${archive.url} has no ${exe.slice(4)}: it is not a MinGit zip`, {
-      hint: "git.win-x64 must be a MinGit-<version>-64-bit.zip from git-for-windows",
+      hint: `git.${plan.platform} must be a MinGit-<version>-64-bit.zip from git-for-windows`,
     });
   }
 }
