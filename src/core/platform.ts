@@ -4,7 +4,7 @@
 // and its tests. Install and selection logic never reads process.platform: only the CLI (through
 // thisHost) and the launcher at run time ask the running machine.
 
-export const PLATFORMS = ["win-x64", "linux-x64"] as const;
+export const PLATFORMS = ["win-x64", "linux-x64", "linux-arm64"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
 /** The target interpreter's side of a platform: what a wheel installer and a resolver need to know. */
@@ -105,6 +105,18 @@ export const PLATFORM_FACTS: Record<Platform, PlatformFacts> = {
       sysconfig: "linux-x86_64",
       // x86_64 has manylinux tags from glibc 2.5 (packaging src/packaging/_manylinux.py, platform_tags)
       wheelTags: { family: "manylinux", arch: "x86_64", oldestGlibcMinor: 5 },
+    },
+  },
+  "linux-arm64": {
+    ...LINUX,
+    host: { platform: "linux", arch: "arm64" },
+    node: { os: "linux", arch: "arm64", archive: "tar.gz", binary: "bin/node" },
+    python: {
+      ...LINUX_PYTHON,
+      markers: { os_name: "posix", sys_platform: "linux", platform_system: "Linux", platform_machine: "aarch64", platform_release: "" },
+      sysconfig: "linux-aarch64",
+      // every architecture but x86_64/i686 starts at glibc 2.17 (manylinux2014)
+      wheelTags: { family: "manylinux", arch: "aarch64", oldestGlibcMinor: 17 },
     },
   },
 };
