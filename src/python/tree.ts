@@ -7,7 +7,7 @@ import type { Component } from "../assemble/bundle-json.ts";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import type { Fetched } from "../fetch/types.ts";
-import { ofKind, runtimeOf, type Plan } from "../plan/plan.ts";
+import type { Plan, RuntimeArtifact, SdistArtifact, WheelArtifact } from "../plan/plan.ts";
 import { pinnedArchiveError } from "../pack/extract.ts";
 import type { Recipe } from "../recipe/schema.ts";
 import { installWheels, type WheelToInstall } from "./install.ts";
@@ -40,14 +40,15 @@ function need(fetched: Map<string, Fetched>, id: string): Fetched {
 export async function buildPythonTree(o: PythonTreeOptions): Promise<{ components: Component[] }> {
   const { plan, root } = o;
   const target = plan.target;
-  const planned = ofKind(plan, "wheel");
+  const planned = plan.artifacts.filter((a): a is WheelArtifact => a.kind === "wheel");
   const unlocked = planned.filter((a) => !a.locked);
   if (unlocked.length > 0) {
     throw new BundleError("NOT_LOCKED", `${unlocked.length} wheel(s) are not in the lock for ${plan.platform}: ${unlocked.map((a) => a.requirement).join(", ")}`, {
       hint: `run \`bundle lock ${plan.recipe.file}\` with network access first`,
     });
   }
-  const py = runtimeOf(plan);
+  const py = plan.artifacts.find((a): a is RuntimeArtifact => a.kind === "python");
+  if (!py) throw new Error(`the plan of ${plan.bundleName} has no runtime artifact`);
   const runtime = need(o.fetched, py.id);
   const first = firstSysPath(o.recipe.launcher);
   await unpackRuntime({ archive: runtime.path, root, target, paths: o.recipe.python.paths ?? [], first, ...(o.signal ? { signal: o.signal } : {}) }).catch((e: unknown) => {
@@ -63,7 +64,7 @@ export async function buildPythonTree(o: PythonTreeOptions): Promise<{ component
     wheels.push({ path: f.path, filename: a.filename });
     source.set(a.filename, f);
   }
-  for (const a of ofKind(plan, "sdist")) {
+  for (const a of plan.artifacts.filter((x): x is SdistArtifact => x.kind === "sdist")) {
     const f = need(o.fetched, a.id);
     // The pinned build requirements are plan artifacts of their own, fetched with everything else.
     const buildWheels = a.buildRequirements.map((id) => need(o.fetched, id).path);
