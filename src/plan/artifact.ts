@@ -113,8 +113,3 @@ export function isRepo(a: PlanArtifact): a is RepoArtifact {
 export function isDownload(a: PlanArtifact): a is DownloadArtifact {
   return !isRepo(a) && !(a.kind === "file" && a.text !== undefined);
 }
-
-/** Where the artifact lands in the bundle, relative to its root; undefined for what is only used while building. */
-export function destOf(a: PlanArtifact): string | undefined {
-  return a.kind === "build-requirement" || (a.kind === "node" && a.role === "host") ? undefined : a.dest;
-}

@@ -19,7 +19,7 @@ import { shownPath } from "./shown.ts";
 import { wheelArtifacts } from "./wheels.ts";
 
 export type * from "./artifact.ts";
-export { destOf, isDownload, isRepo } from "./artifact.ts";
+export { isDownload, isRepo } from "./artifact.ts";
 export { lockedWheelUrls, pinnedRequirements } from "./wheels.ts";
 
 export type LockState = "none" | "missing" | "fresh" | "stale";
@@ -68,7 +68,7 @@ export async function makePlan({ loaded, platform, lock: givenLock, host }: Plan
   if (lp && lock!.python !== r.python.version) problems.push(`the lock was made for Python ${lock!.python}; the recipe now says ${r.python.version}`);
   const artifacts: PlanArtifact[] = [];
   const at = (path: (string | number)[]) => loaded.locate(path);
-  const hashed = (id: string, path: (string | number)[], a: RecipeDownload, pins: LockPlatform | undefined = lp) => download(r, pins, id, a, at(path));
+  const hashed = (id: string, path: (string | number)[], a: RecipeDownload) => download(r, lp, id, a, at(path));
 
   if (r.launcher.icon) await mustExist(loaded, ["launcher", "icon"], r.launcher.icon, "the launcher icon");
   const runtime: RuntimeArtifact = { id: "python", kind: "python", name: "python", version: r.python.version, dest: "python", ...hashed("python", ["python", platform], r.python[platform]!) };
@@ -151,13 +151,6 @@ function hostNodeArtifact(loaded: LoadedRecipe, lock: LockFile | undefined, targ
 /** The plan's artifacts of one kind, typed as that kind. */
 export function ofKind<K extends ArtifactKind>(plan: Plan, kind: K): ArtifactOfKind<K>[] {
   return plan.artifacts.filter((a): a is ArtifactOfKind<K> => a.kind === kind);
-}
-
-/** The runtime every plan has (the recipe requires python.<platform>). */
-export function runtimeOf(plan: Plan): RuntimeArtifact {
-  const a = ofKind(plan, "python")[0];
-  if (!a) throw new Error(`the plan of ${plan.bundleName} has no runtime artifact`);
-  return a;
 }
 
 /** The target's Node archive every plan has (the recipe requires launcher.node.<platform>). */
