@@ -1,4 +1,4 @@
-// `bundle build` (DESIGN.md "Pipeline", issue 5 §8): recipe → plan → everything into the cache →
+// `bundle build`: recipe → plan → everything the plan lists into the cache →
 // assemble `dist/.<bundle>.partial-<pid>/` (Python tree, portable Git, repositories, files,
 // launcher, notices, README, bundle.json) → portability lint → rename to `dist/<bundle>/` →
 // pack. An interrupted build leaves no `dist/<bundle>/` half-made: the partial folder is removed
@@ -10,12 +10,8 @@ import { acquireLock } from "../cache/lock.ts";
 import { BundleError, describeError, isBundleError } from "../core/errors.ts";
 import { silent, type Emit } from "../core/events.ts";
 import { replaceDir } from "../core/fs.ts";
-import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
-import { fetchOne } from "../fetch/index.ts";
-import { readLock } from "../python/lockfile.ts";
-import { expandUrl } from "../recipe/mirrors.ts";
-import { LOCK_PLACEHOLDER } from "../recipe/schema.ts";
-import { choosePlatform, makePlan, type Plan } from "../plan/plan.ts";
+import { PLATFORM_FACTS, type Host, type Platform } from "../core/platform.ts";
+import { choosePlatform, hostNodeOf, launcherNodeOf, makePlan, type Plan } from "../plan/plan.ts";
 import type { LockFile } from "../python/lockfile.ts";
 import { loadRecipe, type LoadedRecipe } from "../recipe/load.ts";
 import { BUNDLE_FORMAT, BUNDLE_JSON, resolveLauncherConfig, serializeBundleJson, type BundleJson, type Component, type ManifestEntry } from "./bundle-json.ts";
@@ -52,15 +48,17 @@ export interface BuildOptions {
   /** Version written as builder.version in bundle.json. */
   builderVersion: string;
   /**
-   * The platform of the machine running the build (the CLI passes it). Building a launcher for
-   * another platform needs a Node of the target's version that runs here: the recipe's
-   * launcher.node archive for this host is then fetched as well.
+   * The machine running the build (the CLI passes it). Building a launcher for another platform
+   * needs a Node of the target's version that runs here: the recipe's launcher.node archive for
+   * this host is then part of the plan and fetched with the rest.
    */
+  host?: Host;
+  /** The same, when only the platform is given (tests): the running Node is taken as the host's. */
   hostPlatform?: Platform;
   emit?: Emit;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
-  /** Authenticode signing of a win-x64 launcher; default: from BUNDLE_SIGN_CERT/_KEY/_PASS. Signed at the source date, so that the result stays reproducible. */
+  /** Authenticode signing of a Windows launcher; default: from BUNDLE_SIGN_CERT/_KEY/_PASS. Signed at the source date, so that the result stays reproducible. */
   sign?: Omit<SignOptions, "time">;
 }
 
@@ -94,12 +92,13 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
   };
   const loaded = await loadRecipe(o.recipe);
   const platform = choosePlatform(loaded.recipe, o.platform);
-  const plan = await makePlan({ loaded, platform, ...(o.lock !== undefined ? { lock: o.lock } : {}) });
+  const host = o.host ?? (o.hostPlatform ? { platform: o.hostPlatform, node: process.version } : undefined);
+  const plan = await makePlan({ loaded, platform, ...(o.lock !== undefined ? { lock: o.lock } : {}), ...(host ? { host } : {}) });
   // Signing settings are checked before any download: a wrong path fails now, not at the launcher stage.
   if (!o.sign) {
     const fromEnv = await signingFromEnv(o.env ?? process.env);
-    if (fromEnv && platform === "win-x64" && o.launcher !== false) o = { ...o, sign: fromEnv };
-    else if (fromEnv) emit({ type: "warning", message: `BUNDLE_SIGN_CERT is set, but only win-x64 launchers are signed; the ${platform} launcher is not` });
+    if (fromEnv && signable(platform) && o.launcher !== false) o = { ...o, sign: fromEnv };
+    else if (fromEnv) emit({ type: "warning", message: `BUNDLE_SIGN_CERT is set, but only Windows launchers are signed (Authenticode); the ${platform} launcher is not` });
   }
   const formats = o.format ? [o.format] : loaded.recipe.package.formats;
   const signal = o.signal ? { signal: o.signal } : {};
@@ -146,6 +145,11 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
   }
 }
 
+/** Authenticode signs PE files: Windows launchers only. */
+function signable(p: Platform): boolean {
+  return PLATFORM_FACTS[p].os === "windows";
+}
+
 /** A raw file-system error (a full disk while placing files) is the disk's trouble, not a bug in greenbundle. */
 function diskError(e: unknown, bundle: string, outDir: string): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
@@ -179,16 +183,16 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
 
   const launcherName = loaded.recipe.launcher.name + PLATFORM_FACTS[plan.platform].exe;
   let components = collectComponents({ plan, files: g.files, repos: g.repos, python, ...(launcher ? { launcher: { name: launcherName, ...launcher } } : {}) });
-  const node = g.files.get("node");
-  const nodeArt = plan.artifacts.find((x) => x.id === "node");
-  const extra = launcher && node && nodeArt ? [{ key: `node:${nodeArt.dest}`, section: await nodeNotice(node, nodeArt.version, work, o.signal) }] : [];
+  const nodeArt = launcherNodeOf(plan);
+  const node = g.files.get(nodeArt.id);
+  const extra = launcher && node ? [{ key: `node:${nodeArt.dest}`, section: await nodeNotice(node, nodeArt.version, work, o.signal) }] : [];
   const licenses = await stage("notices", () => writeNotices(root, plan, components, extra));
   components = withLicenses(components, licenses);
   await writeReadme(root, plan, loaded.recipe.launcher.name);
 
   const entries = await walkTree(root);
   const lint = checkPortability(entries, plan, emit);
-  const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: plan.platform !== "win-x64", ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
+  const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: PLATFORM_FACTS[plan.platform].execBit, ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
   const bundleJson = await writeBundleJson(root, plan, loaded, o.builderVersion, withTreeDigests(components, manifest), Boolean(gitArchive), manifest);
   return { bundleJson, unmet, lint, strategy: files.strategy, counts: files.counts };
 }
@@ -228,16 +232,18 @@ async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, b
 
 async function buildLauncherStep(root: string, work: string, plan: Plan, loaded: LoadedRecipe, g: Gathered, o: BuildOptions, emit: Emit) {
   if (o.launcher === false) return undefined;
-  const node = g.files.get("node");
-  const nodeArtifact = plan.artifacts.find((a) => a.id === "node");
-  if (!node || !nodeArtifact?.version) {
+  const nodeArtifact = launcherNodeOf(plan);
+  const node = g.files.get(nodeArtifact.id);
+  if (!node || !nodeArtifact.version) {
     emit({ type: "warning", message: "the launcher was not built: launcher.node's URL names no Node version (…/v24.21.0/…)" });
     return undefined;
   }
   const buildLauncher = await loadLauncher();
   const icon = loaded.recipe.launcher.icon ? loaded.resolveFile(["launcher", "icon"], loaded.recipe.launcher.icon) : undefined;
   await mkdir(work, { recursive: true });
-  const hostNodeArchive = await hostNode(loaded, nodeArtifact.version, plan.platform, o, emit);
+  // The plan lists the build machine's Node when the blob needs it; it was gathered with the rest.
+  const hostNode = hostNodeOf(plan);
+  const hostNodeArchive = hostNode ? g.files.get(hostNode.id)?.path : undefined;
   return buildLauncher({
     platform: plan.platform,
     nodeArchive: node.path,
@@ -248,30 +254,8 @@ async function buildLauncherStep(root: string, work: string, plan: Plan, loaded:
     emit,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(hostNodeArchive ? { hostNodeArchive } : {}),
-    ...(o.sign && plan.platform === "win-x64" ? { sign: { ...o.sign, time: await sourceDate(o.env ?? process.env, g.repos) } } : {}),
+    ...(o.sign && signable(plan.platform) ? { sign: { ...o.sign, time: await sourceDate(o.env ?? process.env, g.repos) } } : {}),
   });
-}
-
-/**
- * The recipe's Node archive for the build machine, when the launcher is for another platform and
- * greenbundle runs on a different Node version (the SEA blob must be written by the target's
- * exact version). Undefined when not needed or when the recipe has no archive for this host;
- * the launcher stage then explains what to do.
- */
-async function hostNode(loaded: LoadedRecipe, version: string, target: Platform, o: BuildOptions, emit: Emit): Promise<string | undefined> {
-  const host = o.hostPlatform;
-  const spec = host ? loaded.recipe.launcher.node[host] : undefined;
-  if (!host || host === target || process.version === `v${version}` || !spec) return undefined;
-  const lockFile = loaded.recipe.wheels?.lock ? loaded.resolveFile(["wheels", "lock"], loaded.recipe.wheels.lock) : undefined;
-  const locked = spec.sha256 === LOCK_PLACEHOLDER && lockFile ? (await readLock(lockFile))?.platforms[host]?.artifacts.node : undefined;
-  const sha256 = spec.sha256 === LOCK_PLACEHOLDER ? locked?.sha256 : spec.sha256;
-  if (!sha256) return undefined;
-  const size = spec.size ?? locked?.size;
-  const got = await fetchOne(
-    { id: `node (${host}, to build the ${target} launcher)`, urls: expandUrl(spec.url, loaded.recipe.mirrors), sha256, ...(size ? { size } : {}) },
-    { cacheDir: o.cacheDir, offline: o.offline ?? false, emit, ...(o.signal ? { signal: o.signal } : {}), ...(o.env ? { env: o.env } : {}) },
-  );
-  return got.path;
 }
 
 async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[], plan: Plan, split: string | undefined, g: Gathered, o: BuildOptions, emit: Emit): Promise<BuiltArchive[]> {

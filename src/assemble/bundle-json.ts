@@ -3,7 +3,7 @@
 // by the launcher (manifest check, config) and by `bundle verify`.
 
 import { withoutCredentials } from "../core/errors.ts";
-import type { Platform } from "../core/platform.ts";
+import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 
 export const BUNDLE_JSON = "bundle.json";
 export const BUNDLE_FORMAT = 1;
@@ -82,9 +82,6 @@ export interface BundleJson {
 // Writer. Reproducible (DESIGN.md): keys in a fixed order, components and files sorted, no build
 // time and no absolute build paths — two builds of the same inputs write the same bytes.
 
-/** Where the bundled git lands on platforms that carry one (MinGit layout). */
-export const BUNDLED_GIT: Partial<Record<Platform, string>> = { "win-x64": "git/cmd/git.exe" };
-
 export interface LauncherInputs {
   recipe: {
     title?: string | undefined;
@@ -131,7 +128,7 @@ export function resolveLauncherConfig(i: LauncherInputs): LauncherConfig {
       vram: (l.gpu?.vram ?? []).map((v) => (v.below_gb !== undefined ? { below_gb: v.below_gb, args: [...v.args] } : { args: [...v.args] })),
     },
     python: i.python,
-    git: i.hasGit ? (BUNDLED_GIT[i.platform] ?? null) : null,
+    git: i.hasGit ? PLATFORM_FACTS[i.platform].bundledGit : null,
     repos: [...i.repos].sort(),
     ...(pipIndexUrl ? { pipIndexUrl } : {}),
   };

@@ -7,7 +7,7 @@ import { withoutCredentials } from "../core/errors.ts";
 import { createHash } from "node:crypto";
 import type { Fetched } from "../fetch/types.ts";
 import type { FetchedRepo } from "../git/cache.ts";
-import type { Plan, PlanArtifact } from "../plan/plan.ts";
+import type { DownloadArtifact, Plan } from "../plan/plan.ts";
 import type { Component, ComponentKind, ManifestEntry } from "./bundle-json.ts";
 
 export interface ComponentInputs {
@@ -19,11 +19,12 @@ export interface ComponentInputs {
   launcher?: { name: string; size: number; sha256: string };
 }
 
-function fromFetched(a: PlanArtifact, kind: ComponentKind, f: Fetched | undefined): Component {
+function fromFetched(a: DownloadArtifact & { dest: string }, kind: ComponentKind, f: Fetched | undefined): Component {
+  const version = "version" in a ? a.version : undefined;
   return {
     kind,
     name: a.name,
-    ...(a.version ? { version: a.version } : {}),
+    ...(version ? { version } : {}),
     ...(f ? { url: f.url, sha256: f.sha256, size: f.size } : a.sha256 ? { sha256: a.sha256, size: a.size ?? 0 } : {}),
     dest: a.dest,
   };
@@ -45,18 +46,26 @@ export function collectComponents(i: ComponentInputs): Component[] {
         if (!fromPython.has(`wheel:${norm(a.name)}`)) out.push({ ...fromFetched(a, "wheel", f) });
         break;
       case "git":
-      case "node":
-        out.push(fromFetched(a, a.kind, f));
+        out.push(fromFetched(a, "git", f));
         break;
+      case "node":
+        // the build machine's Node only wrote the launcher's blob: it is not in the bundle
+        if (a.role === "launcher") out.push(fromFetched(a, "node", f));
+        break;
+      case "build-requirement":
+        break; // only used to build an sdist
       case "file":
-        out.push(fromFetched(a, "file", f));
+        if (a.text === undefined) out.push(fromFetched(a, "file", f));
+        else out.push({ kind: "file", name: a.name, sha256: a.sha256, size: a.size, dest: a.dest });
         break;
       case "repo":
       case "extension": {
         const r = i.repos.get(a.id);
-        out.push({ kind: a.kind, name: a.name, commit: a.commit!, ...(r ? { url: r.url } : {}), dest: a.dest });
+        out.push({ kind: a.kind, name: a.name, commit: a.commit, ...(r ? { url: r.url } : {}), dest: a.dest });
         break;
       }
+      default:
+        throw new Error(`no bill-of-materials entry for artifact kind ${(a satisfies never as { kind: string }).kind}`);
     }
   }
   if (i.launcher) {

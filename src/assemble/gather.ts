@@ -11,7 +11,7 @@ import { fetchAll, planRequests } from "../fetch/index.ts";
 import type { Fetched, FetchRequest } from "../fetch/types.ts";
 import { missingCommits, type FetchedRepo, type RepoRequest } from "../git/cache.ts";
 import { fetchRepos } from "../git/repos.ts";
-import type { Plan, PlanArtifact } from "../plan/plan.ts";
+import { isRepo, type Plan, type PlanArtifact } from "../plan/plan.ts";
 
 export interface GatherOptions {
   cacheDir: string;
@@ -33,11 +33,9 @@ export interface Gathered {
   downloaded: number;
 }
 
-const isRepo = (a: PlanArtifact) => a.kind === "repo" || a.kind === "extension";
-
 /** The git stage's requests: every repository and extension at its pinned commit. */
 export function repoRequests(plan: Plan): RepoRequest[] {
-  return plan.artifacts.filter(isRepo).map((a) => ({ id: a.id, name: a.name, commit: a.commit!, urls: a.urls, origin: a.origin ?? a.urls[0]! }));
+  return plan.artifacts.filter(isRepo).map((a) => ({ id: a.id, name: a.name, commit: a.commit, urls: a.urls, origin: a.origin }));
 }
 
 const where = (a: PlanArtifact) => `${a.source.file}:${a.source.line}:${a.source.col}`;
@@ -46,7 +44,7 @@ const where = (a: PlanArtifact) => `${a.source.file}:${a.source.line}:${a.source
 export function lockedProblems(plan: Plan): string[] {
   const out: string[] = [];
   // A recipe without wheels whose hashes are all written in it is fully locked without a lock file.
-  const needsLockFile = plan.artifacts.some((a) => a.kind === "wheel" || a.kind === "sdist" || !a.locked);
+  const needsLockFile = plan.artifacts.some((a) => a.kind === "wheel" || a.kind === "sdist" || a.kind === "build-requirement" || !a.locked);
   if (plan.lock.state === "none" && needsLockFile) out.push("the recipe names no lock file (wheels.lock)");
   if (plan.lock.state === "missing") out.push(`the lock file ${plan.lock.file} does not exist`);
   if (plan.lock.state === "stale") out.push(`the lock file ${plan.lock.file} is stale`);

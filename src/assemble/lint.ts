@@ -1,10 +1,11 @@
-// Portability lint for bundles that will be unzipped on Windows (issue 5 §7). End users unzip into
+// Portability lint for bundles that will be unzipped on Windows (platforms whose `pathRules` are
+// "windows"). End users unzip into
 // deep folders (Desktop\新建文件夹\…), and many tools still stop at 260 characters, so a long
 // relative path is a warning at 160 and an error at 220. Names Windows cannot create at all —
 // reserved device names, trailing dots or spaces, forbidden characters, names that differ only
 // in case within one folder — are errors: such a file silently goes missing when unzipped.
 
-import type { Platform } from "../core/platform.ts";
+import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 
 export const PATH_WARN = 160;
 export const PATH_ERROR = 220;
@@ -51,9 +52,9 @@ function nameProblems(path: string, out: LintFinding[]): void {
   }
 }
 
-/** Lints the relative paths of a bundle tree for the target platform. Only win-x64 has rules today. */
+/** Lints the relative paths of a bundle tree for the target platform's path rules (only Windows has any). */
 export function lintPaths(entries: readonly LintEntry[], platform: Platform): LintFinding[] {
-  if (platform !== "win-x64") return [];
+  if (PLATFORM_FACTS[platform].pathRules !== "windows") return [];
   const out: LintFinding[] = [];
   const byFolded = new Map<string, string[]>();
   for (const e of entries) {

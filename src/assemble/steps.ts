@@ -12,8 +12,8 @@ import type { FetchedRepo } from "../git/cache.ts";
 import { placeRepos } from "../git/repos.ts";
 import { git } from "../git/run.ts";
 import { extractArchive, pinnedArchiveError } from "../pack/extract.ts";
-import type { Plan, PlanArtifact } from "../plan/plan.ts";
-import { BUNDLED_GIT, type Component } from "./bundle-json.ts";
+import { isRepo, ofKind, type Plan, type RepoArtifact } from "../plan/plan.ts";
+import type { Component } from "./bundle-json.ts";
 import { declaredNeeds, describeUnmet, unmetNeeds, type UnmetNeed } from "./extensions.ts";
 import { pythonNotice, renderNotices, repoNotice, treeNotice, wheelNotices, type NoticeSection } from "./notices.ts";
 import { placeBlob, placeText, probeLinkStrategy, type LinkStrategy } from "./place.ts";
@@ -24,27 +24,39 @@ export const README_FILE = "README.txt";
 
 const abs = (root: string, rel: string) => join(root, ...rel.split("/"));
 
-/** MinGit into `git/` (win-x64): the bundle's own git, since Windows has none (issue 5 §4). */
+/** MinGit into `git/` (platforms with a `bundledGit`): the bundle's own git, since Windows has none. */
 export async function placePortableGit(root: string, archive: Fetched, plan: Plan, signal?: AbortSignal): Promise<void> {
   await extractArchive(archive.path, join(root, "git"), { links: "refuse", ...(signal ? { signal } : {}) }).catch((e: unknown) => {
     throw pinnedArchiveError(e, archive);
   });
-  const exe = BUNDLED_GIT[plan.platform];
+  const exe = PLATFORM_FACTS[plan.platform].bundledGit;
   if (exe && !(await stat(abs(root, exe)).catch(() => undefined))?.isFile()) {
     throw new BundleError("BUILD", `the git archive ${archive.url} has no ${exe.slice(4)}: it is not a MinGit zip`, {
-      hint: "git.win-x64 must be a MinGit-<version>-64-bit.zip from git-for-windows",
+      hint: `git.${plan.platform} must be a MinGit-<version>-64-bit.zip from git-for-windows`,
     });
   }
 }
 
-export function repoArtifacts(plan: Plan): PlanArtifact[] {
-  return plan.artifacts.filter((a) => a.kind === "repo" || a.kind === "extension");
+export function repoArtifacts(plan: Plan): RepoArtifact[] {
+  return plan.artifacts.filter(isRepo);
 }
 
 export async function placeAllRepos(root: string, plan: Plan, repos: Map<string, FetchedRepo>, signal?: AbortSignal): Promise<void> {
-  const items = repoArtifacts(plan).map((a) => ({ dest: a.dest, commit: a.commit!, origin: a.origin ?? a.urls[0]!, fetched: repos.get(a.id)! }));
-  const files = plan.artifacts.filter((a) => a.kind === "file").map((a) => a.dest);
+  const items = repoArtifacts(plan).map((a) => ({ dest: a.dest, commit: a.commit, origin: a.origin, fetched: fetchedRepo(repos, a) }));
+  const files = ofKind(plan, "file").map((a) => a.dest);
   await placeRepos(items, root, plan.platform, signal, files);
+}
+
+function fetchedRepo(repos: Map<string, FetchedRepo>, a: RepoArtifact): FetchedRepo {
+  const r = repos.get(a.id);
+  if (!r) throw new Error(`${a.id} was planned but not gathered`);
+  return r;
+}
+
+function fetchedFile(files: Map<string, Fetched>, id: string): Fetched {
+  const f = files.get(id);
+  if (!f) throw new Error(`${id} was planned but not gathered`);
+  return f;
 }
 
 export interface PlacedFiles {
@@ -57,17 +69,17 @@ export interface PlacedFiles {
 export async function placeAllFiles(root: string, plan: Plan, files: Map<string, Fetched>, emit: Emit): Promise<PlacedFiles> {
   const counts: Record<LinkStrategy, number> = { hardlink: 0, reflink: 0, copy: 0 };
   const known = new Map<string, { sha256: string; size: number }>();
-  const list = plan.artifacts.filter((a) => a.kind === "file");
-  const sample = list.map((a) => files.get(a.id)).find(Boolean);
-  const strategy = sample ? await probeLinkStrategy(sample.path, root) : undefined;
-  for (const a of list) {
+  let strategy: LinkStrategy | undefined;
+  for (const a of ofKind(plan, "file")) {
     const dest = abs(root, a.dest);
     if (a.text !== undefined) {
       await placeText(a.text, dest);
       continue;
     }
-    const f = files.get(a.id)!;
-    counts[await placeBlob(f.path, dest, strategy!)]++;
+    const f = fetchedFile(files, a.id);
+    // Probed once, on the first blob: hardlink, reflink or copy, whichever this disk allows.
+    strategy ??= await probeLinkStrategy(f.path, root);
+    counts[await placeBlob(f.path, dest, strategy)]++;
     known.set(a.dest, { sha256: f.sha256, size: f.size });
   }
   if (strategy) emit({ type: "info", message: `files placed: ${counts.hardlink} hardlinked, ${counts.reflink} reflinked, ${counts.copy} copied from the cache` });
@@ -76,9 +88,9 @@ export async function placeAllFiles(root: string, plan: Plan, files: Map<string,
 
 /** Reports what extensions would pip-install at first launch because the wheel set lacks it. */
 export async function checkExtensionNeeds(root: string, plan: Plan, emit: Emit): Promise<UnmetNeed[]> {
-  const wheels = new Map(plan.artifacts.filter((a) => a.kind === "wheel" || a.kind === "sdist").map((a) => [a.name, a.version ?? ""]));
+  const wheels = new Map([...ofKind(plan, "wheel"), ...ofKind(plan, "sdist")].map((a) => [a.name, a.version]));
   const out: UnmetNeed[] = [];
-  for (const a of plan.artifacts.filter((x) => x.kind === "extension")) {
+  for (const a of ofKind(plan, "extension")) {
     const unmet = unmetNeeds(a.name, await declaredNeeds(abs(root, a.dest), plan.target.markers), wheels);
     if (!unmet.length) continue;
     out.push(...unmet);

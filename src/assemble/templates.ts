@@ -1,12 +1,12 @@
-// Text files from templates/ rendered for one bundle (issue 5 §5). The syntax is deliberately
+// Text files from templates/ rendered for one bundle. The syntax is deliberately
 // tiny: `{{name}}` is replaced by a value, and a line starting with `[<platform>]` is kept (without
-// the tag) only for that platform. Windows bundles get CRLF line ends and a UTF-8 BOM, so that
-// every version of Notepad shows the Chinese text correctly.
+// the tag) only for that platform. Line ends and a UTF-8 BOM follow the platform's `text` fact
+// (Windows: CRLF and a BOM, so that every version of Notepad shows the Chinese text correctly).
 
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Platform } from "../core/platform.ts";
+import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 
 export const TEMPLATES_DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
 
@@ -23,8 +23,9 @@ export function renderTemplate(template: string, values: Record<string, string>,
 
 /** Line ends and encoding marks for a text file a user opens on the target platform. */
 export function forPlatform(text: string, platform: Platform): string {
+  const t = PLATFORM_FACTS[platform].text;
   const lf = text.replace(/\r\n/g, "\n");
-  return platform === "win-x64" ? "\ufeff" + lf.replace(/\n/g, "\r\n") : lf;
+  return (t.bom ? "\ufeff" : "") + (t.eol === "\n" ? lf : lf.replace(/\n/g, t.eol));
 }
 
 export async function loadTemplate(name: string): Promise<string> {

@@ -1,5 +1,7 @@
 // The command line as data: commands, their arguments and flags, and the help text made from it.
 
+import { PLATFORMS } from "../core/platform.ts";
+
 export interface FlagSpec {
   type: "string" | "boolean";
   short?: string;
@@ -25,7 +27,7 @@ const common: Record<string, FlagSpec> = {
   verbose: { type: "boolean", short: "v", help: "more detail, and stack traces on errors" },
   help: { type: "boolean", short: "h", help: "show help for this command" },
 };
-const platform: FlagSpec = { type: "string", value: "P", help: "target platform (default: the recipe's first platform)", choices: ["win-x64", "linux-x64"] };
+const platform: FlagSpec = { type: "string", value: "P", help: "target platform (default: the recipe's first platform)", choices: [...PLATFORMS] };
 const cache: FlagSpec = { type: "string", value: "DIR", help: "cache folder (default ./cache, or $BUNDLE_CACHE_DIR)" };
 const offline: FlagSpec = { type: "boolean", help: "use only the cache; list everything missing in one error" };
 const jobs: FlagSpec = { type: "string", value: "N", help: "downloads at the same time (default 8)" };

@@ -12,7 +12,7 @@
 import { mkdir, readdir, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BundleError } from "../core/errors.ts";
-import type { Platform } from "../core/platform.ts";
+import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 import { git } from "./run.ts";
 
 export interface CheckoutOptions {
@@ -35,17 +35,21 @@ export interface CheckoutOptions {
 
 export const DEFAULT_BRANCH = "master";
 
-/** The fixed `.git/config` of a placed checkout. Windows gets what Git for Windows would write for NTFS. */
+/**
+ * The fixed `.git/config` of a placed checkout, with what git would detect on the target's file
+ * system (Git for Windows on NTFS: no exec bit, no symbolic links, case-insensitive names).
+ */
 export function checkoutConfig(origin: string, branch: string, platform: Platform): string {
-  const win = platform === "win-x64";
+  const f = PLATFORM_FACTS[platform];
   const q = (s: string) => s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
   return [
     "[core]",
     "\trepositoryformatversion = 0",
-    `\tfilemode = ${win ? "false" : "true"}`,
+    `\tfilemode = ${f.execBit ? "true" : "false"}`,
     "\tbare = false",
     "\tlogallrefupdates = true",
-    ...(win ? ["\tsymlinks = false", "\tignorecase = true"] : []),
+    ...(f.symlinks ? [] : ["\tsymlinks = false"]),
+    ...(f.caseInsensitive ? ["\tignorecase = true"] : []),
     `[remote "origin"]`,
     `\turl = ${q(origin)}`,
     "\tfetch = +refs/heads/*:refs/remotes/origin/*",

@@ -95,8 +95,8 @@ async function build(o: BuildLauncherOptions, emit: Emit, tmp: string): Promise<
   const blob = await makeSeaBlob({ script, dir: join(o.workDir, "sea"), generator: await generatorBinary(o, targetBinary), signal: o.signal });
   emit({ type: "task:progress", id: TASK, done: 2, total: 3, detail: "SEA blob written" });
   o.signal?.throwIfAborted();
-  const windows = PLATFORM_FACTS[o.platform].nodeOs === "win";
-  return windows ? windowsExecutable(o, targetBinary, blob, tmp) : linuxExecutable(o, targetBinary, blob, tmp);
+  // Windows executables are PE files (resources edited in place); the rest are ELF (postject).
+  return PLATFORM_FACTS[o.platform].os === "windows" ? windowsExecutable(o, targetBinary, blob, tmp) : linuxExecutable(o, targetBinary, blob, tmp);
 }
 
 export async function buildLauncher(o: BuildLauncherOptions): Promise<BuiltLauncher> {

@@ -1,6 +1,7 @@
 // The Node base binary out of a nodejs.org distribution archive (the recipe's `launcher.node`
-// artifact, already verified into the cache): `node-v<ver>-linux-x64.tar.gz` holds
-// `node-v<ver>-linux-x64/bin/node`, `node-v<ver>-win-x64.zip` holds `node-v<ver>-win-x64/node.exe`.
+// artifact, already verified into the cache), named and laid out as the platform's `node` fact
+// says: `node-v<ver>-linux-x64.tar.gz` holds `node-v<ver>-linux-x64/bin/node`,
+// `node-v<ver>-win-x64.zip` holds `node-v<ver>-win-x64/node.exe`.
 // The format is read from the bytes (cache blobs have no extension), and the version in the
 // archive's folder name must be the one the build expects: the SEA blob is version-specific.
 
@@ -10,7 +11,7 @@ import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { BundleError } from "../core/errors.ts";
 import { tmpSibling } from "../core/fs.ts";
-import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
+import { nodeArchiveName, nodeDistName, PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 
 async function magic(path: string): Promise<"gzip" | "zip" | "xz" | "unknown"> {
   const fh = await open(path, "r");
@@ -28,9 +29,7 @@ async function magic(path: string): Promise<"gzip" | "zip" | "xz" | "unknown"> {
 
 /** The path of the node binary inside the archive for `platform` at `version`. */
 export function nodeEntryName(platform: Platform, version: string): string {
-  const f = PLATFORM_FACTS[platform];
-  const dir = `node-v${version}-${f.nodeOs}-${f.nodeArch}`;
-  return f.nodeOs === "win" ? `${dir}/node.exe` : `${dir}/bin/node`;
+  return `${nodeDistName(platform, version)}/${PLATFORM_FACTS[platform].node.binary}`;
 }
 
 async function fromTarGz(archive: string, entry: string, dest: string): Promise<boolean> {
@@ -71,10 +70,11 @@ export async function extractNodeBinary(archive: string, platform: Platform, ver
   const kind = await magic(archive).catch((cause) => {
     throw new BundleError("BUILD", `cannot read the Node archive ${archive}`, { cause, hint: "run `bundle fetch` again so that the launcher's Node binary is in the cache" });
   });
-  const wanted = PLATFORM_FACTS[platform].nodeOs === "win" ? "zip" : "gzip";
+  const format = PLATFORM_FACTS[platform].node.archive;
+  const wanted = format === "zip" ? "zip" : "gzip";
   if (kind !== wanted) {
-    throw new BundleError("BUILD", `the Node archive for ${platform} must be a ${wanted === "zip" ? ".zip" : ".tar.gz"} from nodejs.org; ${archive} is ${kind === "unknown" ? "neither" : `a ${kind} file`}`, {
-      hint: `point launcher.node.${platform} in the recipe at node-v${version}-${PLATFORM_FACTS[platform].nodeOs}-x64.${wanted === "zip" ? "zip" : "tar.gz"}`,
+    throw new BundleError("BUILD", `the Node archive for ${platform} must be a .${format} from nodejs.org; ${archive} is ${kind === "unknown" ? "neither" : `a ${kind} file`}`, {
+      hint: `point launcher.node.${platform} in the recipe at ${nodeArchiveName(platform, version)}`,
     });
   }
   await mkdir(dirname(dest), { recursive: true });

@@ -1,50 +1,26 @@
-// plan(recipe, platform): every artifact the bundle needs, with its candidate URLs in mirror order,
-// destination and expected hash. No network. The lock (when present) supplies wheel files and
-// the hashes of artifacts whose recipe sha256 is "lock".
+// plan(recipe, platform): every artifact the build needs — what goes into the bundle and what is
+// only used while building it — with its candidate URLs in mirror order, destination and expected
+// hash. No network. The lock (when present) supplies wheel files and the hashes of artifacts whose
+// recipe sha256 is "lock". `bundle fetch` fetches exactly this list, and `build --offline` needs
+// nothing else.
 
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
-import { relative } from "node:path";
-import { BundleError, withoutCredentials, type Diagnostic, type SourcePos } from "../core/errors.ts";
+import { BundleError, withoutCredentials } from "../core/errors.ts";
 import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 import type { LoadedRecipe } from "../recipe/load.ts";
-import { expandLists, expandUrl, flatFolderUrl, joinUrl } from "../recipe/mirrors.ts";
-import { LOCK_PLACEHOLDER, type PackageOverride, type Recipe } from "../recipe/schema.ts";
+import { expandUrl } from "../recipe/mirrors.ts";
+import { LOCK_PLACEHOLDER, type Recipe } from "../recipe/schema.ts";
 import { extensionName } from "../recipe/validate.ts";
-import { readLock, type LockFile, type LockPlatform, type LockedWheel } from "../python/lockfile.ts";
-import { evaluateMarker, normalizeName } from "../python/pep508.ts";
-import { readPinnedRequirements, parsePinnedRequirements, type PinnedRequirement } from "../python/requirements.ts";
+import { readLock, type LockFile, type LockPlatform } from "../python/lockfile.ts";
 import { makeTarget, type Target } from "../python/target.ts";
+import type { ArtifactKind, ArtifactOfKind, Download, HostNodeArtifact, LauncherNodeArtifact, PlanArtifact, RuntimeArtifact } from "./artifact.ts";
+import { shownPath } from "./shown.ts";
+import { wheelArtifacts } from "./wheels.ts";
 
-export type ArtifactKind = "python" | "git" | "node" | "wheel" | "sdist" | "repo" | "extension" | "file";
-
-export interface PlanArtifact {
-  /** Stable identity: "python", "git", "node", "wheel:<name>", "sdist:<name>", "repo:<path>", "extension:<name>", "file:<path>". */
-  id: string;
-  kind: ArtifactKind;
-  name: string;
-  version?: string;
-  /** Where it lands, relative to the bundle root. Wheels: the site-packages folder. */
-  dest: string;
-  /** Candidate URLs in the order they are tried. For unlocked wheels: the index project pages. */
-  urls: string[];
-  sha256?: string;
-  size?: number;
-  commit?: string;
-  /** Remote written as `origin` in a placed repository. */
-  origin?: string;
-  /** False when the expected hash is not known yet (recipe says "lock", or a wheel not in the lock). */
-  locked: boolean;
-  /** Wheels: file name chosen by the lock; the requirement as written. */
-  filename?: string;
-  requirement?: string;
-  /** Wheels/sdists: exact pins used to build an sdist. */
-  buildRequires?: string[];
-  /** Files given inline in the recipe (`text:`): the content; no URLs. */
-  text?: string;
-  /** Where the recipe (or requirements file) declares it. */
-  source: SourcePos;
-}
+export type * from "./artifact.ts";
+export { isDownload, isRepo } from "./artifact.ts";
+export { lockedWheelUrls, pinnedRequirements } from "./wheels.ts";
 
 export type LockState = "none" | "missing" | "fresh" | "stale";
 
@@ -63,6 +39,12 @@ export interface PlanInputs {
   platform: Platform;
   /** Pre-read lock (tests); otherwise read from the recipe's wheels.lock. */
   lock?: LockFile | null;
+  /**
+   * The machine that will build, when it is known (the CLI's build, fetch and plan pass it): a
+   * launcher for another platform may need this host's Node archive too. Without it the plan
+   * holds only what the bundle is made of (as `bundle lock` and `cache gc` want it).
+   */
+  host?: { platform: Platform | undefined; node: string };
 }
 
 export function choosePlatform(recipe: Recipe, requested: string | undefined): Platform {
@@ -75,7 +57,7 @@ export function choosePlatform(recipe: Recipe, requested: string | undefined): P
   return requested as Platform;
 }
 
-export async function makePlan({ loaded, platform, lock: givenLock }: PlanInputs): Promise<Plan> {
+export async function makePlan({ loaded, platform, lock: givenLock, host }: PlanInputs): Promise<Plan> {
   const r = loaded.recipe;
   const target = makeTarget(platform, r.python.version, r.python.glibc);
   const lockFile = r.wheels?.lock ? loaded.resolveFile(["wheels", "lock"], r.wheels.lock) : undefined;
@@ -86,17 +68,11 @@ export async function makePlan({ loaded, platform, lock: givenLock }: PlanInputs
   if (lp && lock!.python !== r.python.version) problems.push(`the lock was made for Python ${lock!.python}; the recipe now says ${r.python.version}`);
   const artifacts: PlanArtifact[] = [];
   const at = (path: (string | number)[]) => loaded.locate(path);
-
-  const hashed = (id: string, path: (string | number)[], a: { url: string; sha256: string; size?: number | undefined }) => {
-    const fromLock = a.sha256 === LOCK_PLACEHOLDER ? lp?.artifacts[id] : undefined;
-    const sha256 = a.sha256 === LOCK_PLACEHOLDER ? fromLock?.sha256 : a.sha256;
-    const size = a.size ?? fromLock?.size;
-    return { urls: expandUrl(a.url, r.mirrors), ...(sha256 ? { sha256 } : {}), ...(size ? { size } : {}), locked: sha256 !== undefined, source: at(path) };
-  };
+  const hashed = (id: string, path: (string | number)[], a: RecipeDownload) => download(r, lp, id, a, at(path));
 
   if (r.launcher.icon) await mustExist(loaded, ["launcher", "icon"], r.launcher.icon, "the launcher icon");
-  const py = r.python[platform]!;
-  artifacts.push({ id: "python", kind: "python", name: "python", version: r.python.version, dest: "python", ...hashed("python", ["python", platform], py) });
+  const runtime: RuntimeArtifact = { id: "python", kind: "python", name: "python", version: r.python.version, dest: "python", ...hashed("python", ["python", platform], r.python[platform]!) };
+  artifacts.push(runtime);
   const git = r.git?.[platform];
   if (git) artifacts.push({ id: "git", kind: "git", name: "git", dest: "git", ...hashed("git", ["git", platform], git) });
 
@@ -120,15 +96,14 @@ export async function makePlan({ loaded, platform, lock: givenLock }: PlanInputs
     } else artifacts.push({ id, kind: "file", name, dest: f.path, ...hashed(id, ["files", i], { url: f.url!, sha256: f.sha256!, size: f.size }) });
   });
   const node = r.launcher.node[platform]!;
-  const nodeVersion = /v?(\d+\.\d+\.\d+)/.exec(node.url)?.[1];
-  artifacts.push({
-    id: "node",
-    kind: "node",
-    name: "node",
-    ...(nodeVersion ? { version: nodeVersion } : {}),
-    dest: r.launcher.name + PLATFORM_FACTS[platform].exe,
-    ...hashed("node", ["launcher", "node", platform], node),
-  });
+  const nodeVersion = nodeVersionOf(node.url);
+  const launcherNode: LauncherNodeArtifact = {
+    id: "node", kind: "node", role: "launcher", name: "node", ...(nodeVersion ? { version: nodeVersion } : {}),
+    dest: r.launcher.name + PLATFORM_FACTS[platform].exe, ...hashed("node", ["launcher", "node", platform], node),
+  };
+  artifacts.push(launcherNode);
+  const hostNode = host && nodeVersion ? hostNodeArtifact(loaded, lock, platform, nodeVersion, host) : undefined;
+  if (hostNode) artifacts.push(hostNode);
 
   const state: LockState = !lockFile ? "none" : !lock ? "missing" : !lp || problems.length > 0 ? "stale" : "fresh";
   if (lockFile && lock && !lp) problems.push(`the lock has no entry for ${platform}`);
@@ -142,6 +117,54 @@ export async function makePlan({ loaded, platform, lock: givenLock }: PlanInputs
   };
 }
 
+type RecipeDownload = { url: string; sha256: string; size?: number | undefined };
+
+/** A recipe download: its URLs through the mirror lists, and its sha256 from the recipe or, when that says "lock", from the lock. */
+function download(r: Recipe, pins: LockPlatform | undefined, id: string, a: RecipeDownload, source: PlanArtifact["source"]): Download & { source: PlanArtifact["source"] } {
+  const fromLock = a.sha256 === LOCK_PLACEHOLDER ? pins?.artifacts[id] : undefined;
+  const sha256 = a.sha256 === LOCK_PLACEHOLDER ? fromLock?.sha256 : a.sha256;
+  const size = a.size ?? fromLock?.size;
+  const urls = expandUrl(a.url, r.mirrors);
+  return { urls, ...(size ? { size } : {}), ...(sha256 ? { locked: true, sha256 } : { locked: false }), source };
+}
+
+/** The Node version a nodejs.org archive URL names (…/v24.21.0/node-v24.21.0-…), if it names one. */
+function nodeVersionOf(url: string): string | undefined {
+  return /v?(\d+\.\d+\.\d+)/.exec(url)?.[1];
+}
+
+/**
+ * The build machine's Node archive, when the launcher needs it: the launcher is for another
+ * platform and greenbundle runs on another Node version than the launcher's, so the SEA blob must
+ * be written by a Node of that version that runs here (src/launcher/sea.ts, chooseGenerator).
+ * Only an archive of the same version serves; without one the launcher stage explains what to do.
+ * Its hash comes from the recipe or from the host platform's part of the lock.
+ */
+function hostNodeArtifact(loaded: LoadedRecipe, lock: LockFile | undefined, target: Platform, version: string, host: NonNullable<PlanInputs["host"]>): HostNodeArtifact | undefined {
+  const hp = host.platform;
+  const spec = hp ? loaded.recipe.launcher.node[hp] : undefined;
+  if (!hp || hp === target || host.node === `v${version}` || !spec || nodeVersionOf(spec.url) !== version) return undefined;
+  const d = download(loaded.recipe, lock?.platforms[hp], "node", spec, loaded.locate(["launcher", "node", hp]));
+  return { id: "node:host", kind: "node", role: "host", name: `node (${hp} build machine)`, platform: hp, version, ...d };
+}
+
+/** The plan's artifacts of one kind, typed as that kind. */
+export function ofKind<K extends ArtifactKind>(plan: Plan, kind: K): ArtifactOfKind<K>[] {
+  return plan.artifacts.filter((a): a is ArtifactOfKind<K> => a.kind === kind);
+}
+
+/** The target's Node archive every plan has (the recipe requires launcher.node.<platform>). */
+export function launcherNodeOf(plan: Plan): LauncherNodeArtifact {
+  const a = ofKind(plan, "node").find((x): x is LauncherNodeArtifact => x.role === "launcher");
+  if (!a) throw new Error(`the plan of ${plan.bundleName} has no launcher Node artifact`);
+  return a;
+}
+
+/** The build machine's Node archive, when the plan needs one (see hostNodeArtifact). */
+export function hostNodeOf(plan: Plan): HostNodeArtifact | undefined {
+  return ofKind(plan, "node").find((x): x is HostNodeArtifact => x.role === "host");
+}
+
 /** A file the recipe names that the build reads (not downloads) must be there: said at plan time, at its position. */
 async function mustExist(loaded: LoadedRecipe, path: (string | number)[], value: string, what: string): Promise<void> {
   const abs = loaded.resolveFile(path, value);
@@ -153,117 +176,4 @@ async function mustExist(loaded: LoadedRecipe, path: (string | number)[], value:
   }
 }
 
-function shownPath(p: string): string {
-  const rel = relative(process.cwd(), p);
-  return rel.startsWith("..") ? p : rel;
-}
 
-/** The pinned requirement set for a platform: requirements file + extension requirements, markers applied. */
-export async function pinnedRequirements(loaded: LoadedRecipe, target: Target): Promise<PinnedRequirement[]> {
-  const r = loaded.recipe;
-  if (!r.wheels) return [];
-  const all: PinnedRequirement[] = [];
-  if (r.wheels.requirements) {
-    const path = loaded.resolveFile(["wheels", "requirements"], r.wheels.requirements);
-    all.push(...(await readPinnedRequirements(path, shownPath(path), loaded.locate(["wheels", "requirements"]))));
-  }
-  const diags: Diagnostic[] = [];
-  r.extensions?.items.forEach((ext, i) => {
-    (ext.requirements ?? []).forEach((line, j) => {
-      const pos = loaded.locate(["extensions", "items", i, "requirements", j]);
-      const parsed = parsePinnedRequirements(line, pos.file);
-      for (const d of parsed.diagnostics) diags.push({ ...d, line: pos.line, col: pos.col + d.col - 1, path: `extensions.items[${i}].requirements[${j}]` });
-      for (const req of parsed.reqs) {
-        const same = all.find((x) => x.key === req.key);
-        if (same && same.version !== req.version && !same.marker && !req.marker) {
-          diags.push({ ...pos, path: `extensions.items[${i}].requirements[${j}]`, message: `${extensionName(ext)} needs ${req.name}==${req.version} but ${same.file}:${same.line} pins ${same.version}`, hint: "one version per package: align the pins" });
-        } else if (!same) all.push({ ...req, file: pos.file, line: pos.line, col: pos.col });
-      }
-    });
-  });
-  if (diags.length) throw new BundleError("RECIPE", "conflicting requirements", { diagnostics: diags });
-  return all.filter((q) => !q.marker || evaluateMarker(q.marker, target.markers));
-}
-
-async function wheelArtifacts(loaded: LoadedRecipe, target: Target, lp: LockPlatform | undefined, problems: string[]): Promise<PlanArtifact[]> {
-  const r = loaded.recipe;
-  if (!r.wheels) return [];
-  const reqs = await pinnedRequirements(loaded, target);
-  const out: PlanArtifact[] = [];
-  const lockedByName = new Map((lp?.wheels ?? []).map((w) => [w.name, w]));
-  const dest = target.scheme.purelib;
-  for (const q of reqs) {
-    const override = findOverride(r.wheels.packages, q.key);
-    const source: SourcePos = { file: q.file, line: q.line, col: q.col };
-    const requirement = `${q.name}==${q.version}`;
-    const buildRequires = override?.build_requires ?? r.wheels.build_requires;
-    const lw = lockedByName.get(q.key);
-    if (lw && lw.version !== q.version) problems.push(`${q.key}: the lock has ${lw.version}, the requirements pin ${q.version}`);
-    const lockOk = lw && lw.version === q.version ? lw : undefined;
-    if (lp && !lw) problems.push(`${q.key}==${q.version} is not in the lock`);
-    if (override?.sdist) {
-      const sdistSha = override.sha256 && override.sha256 !== LOCK_PLACEHOLDER ? override.sha256 : lp?.artifacts[`sdist:${q.key}`]?.sha256;
-      out.push({
-        id: `sdist:${q.key}`, kind: "sdist", name: q.key, version: q.version, dest, requirement,
-        urls: expandUrl(override.sdist, r.mirrors), ...(sdistSha ? { sha256: sdistSha } : {}), locked: sdistSha !== undefined,
-        ...(lockOk ? { filename: lockOk.filename } : {}), ...(buildRequires ? { buildRequires } : {}), source,
-      });
-      continue;
-    }
-    const indexes = override?.indexes ?? r.wheels.indexes;
-    const findLinks = override?.find_links ?? [];
-    if (lockOk) {
-      out.push({
-        id: `wheel:${q.key}`, kind: "wheel", name: q.key, version: q.version, dest, requirement, filename: lockOk.filename,
-        urls: lockedWheelUrls(lockOk, r.mirrors, findLinks), sha256: lockOk.sha256, size: lockOk.size, locked: true, source,
-      });
-    } else {
-      const pages = expandLists(indexes, r.mirrors).map((b) => joinUrl(b, `${q.key}/`));
-      out.push({ id: `wheel:${q.key}`, kind: "wheel", name: q.key, version: q.version, dest, requirement, urls: pages, locked: false, source });
-    }
-  }
-  if (lp) {
-    const wanted = new Set(reqs.map((q) => q.key));
-    for (const w of lp.wheels) if (!wanted.has(w.name)) problems.push(`the lock has ${w.name}==${w.version}, which the requirements no longer pin`);
-  }
-  return out;
-}
-
-function findOverride(packages: Record<string, PackageOverride> | undefined, key: string): PackageOverride | undefined {
-  if (!packages) return undefined;
-  for (const [name, o] of Object.entries(packages)) if (normalizeName(name) === key) return o;
-  return undefined;
-}
-
-/**
- * Candidate URLs of a locked wheel: flat find-links mirrors first (bytes), then every mirror of its
- * index. On a flat list the lock's path comes first (such pages may link into a subfolder, as
- * download.pytorch.org's torch_stable.html links into cu121/), then `<folder>/<file>` on every
- * find-links mirror.
- */
-export function lockedWheelUrls(w: LockedWheel, mirrors: Record<string, string[]>, findLinks: readonly string[]): string[] {
-  const out: string[] = [];
-  const push = (u: string) => {
-    if (!out.includes(u)) out.push(u);
-  };
-  const absolute = /^https?:\/\//.test(w.path);
-  const flat = findLinks.includes(w.index);
-  // A flat file's path is relative to <folder>/<name>/ (see lock-resolve.ts).
-  const onFlat = (list: string, path: string) => {
-    if (/^https?:\/\//.test(path)) push(path);
-    else for (const base of mirrors[list] ?? []) push(new URL(path, new URL(`${w.name}/`, flatFolderUrl(base))).href);
-  };
-  if (flat && !absolute) onFlat(w.index, w.path);
-  if (w.find_links && w.find_links_path && findLinks.includes(w.find_links)) onFlat(w.find_links, w.find_links_path);
-  for (const base of expandLists(findLinks, mirrors)) push(`${flatFolderUrl(base)}${encodeURIComponent(w.filename)}`);
-  if (absolute) {
-    // An index that links to another host (pypi.org → files.pythonhosted.org): PyPI mirrors keep the
-    // /packages/… layout next to their /simple root, so rewrite onto each mirror, then the original.
-    const i = w.path.indexOf("/packages/");
-    if (i >= 0 && !flat) for (const base of mirrors[w.index] ?? []) push(joinUrl(base.replace(/\/simple\/?$/, ""), w.path.slice(i + 1)));
-    push(w.path);
-  } else if (!flat) {
-    for (const base of mirrors[w.index] ?? []) push(new URL(w.path, `${base.replace(/\/+$/, "")}/${w.name}/`).href);
-  }
-  return out;
-}

@@ -205,7 +205,8 @@ async function pinArtifacts(o: LockOptions, platform: Platform, prev: LockPlatfo
   const plan = await makePlan({ loaded: o.loaded, platform, lock: null });
   const out: Record<string, LockedArtifact> = {};
   for (const a of plan.artifacts) {
-    if (a.locked || a.kind === "wheel" || a.urls.length === 0) continue;
+    // Wheels and build requirements are resolved from their indexes, not pinned by first download.
+    if (a.locked || a.kind === "wheel" || a.kind === "build-requirement" || a.urls.length === 0) continue;
     const old = prev?.artifacts[a.id];
     if (old && a.urls.includes(old.url)) {
       out[a.id] = old;

@@ -1,13 +1,15 @@
-// Placing the embedded interpreter at `python/` of a bundle (issue 4 §1, DESIGN.md "Platforms"):
-// - win-x64: the Windows embeddable zip, unpacked as is; its pythonXY._pth is rewritten so that
+// Placing the embedded interpreter at `python/` of a bundle; the platform's `python.runtime` fact
+// says which kind of archive the recipe names:
+// - "windows-embeddable": the Windows embeddable zip, unpacked as is; its pythonXY._pth is rewritten so that
 //   site-packages, the recipe's app folders and `import site` are on (the stock file isolates the
 //   interpreter from everything but its own folder);
-// - linux-x64: a python-build-standalone `install_only` tar.gz, whose top folder is `python/`.
+// - "standalone": a python-build-standalone `install_only` tar.gz, whose top folder is `python/`.
 
 import { lstat, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import { extractTarGz, extractZip, type ExtractResult } from "../pack/extract.ts";
+import { PLATFORM_FACTS } from "../core/platform.ts";
 import { posixHeader } from "./scripts.ts";
 import type { Target } from "./target.ts";
 
@@ -17,9 +19,9 @@ export interface UnpackRuntimeOptions {
   /** Bundle folder under construction; the runtime goes to `<root>/python`. */
   root: string;
   target: Target;
-  /** Recipe `python.paths`: folders relative to the bundle root put on sys.path (win-x64 ._pth). */
+  /** Recipe `python.paths`: folders relative to the bundle root put on sys.path (the embeddable runtime's ._pth). */
   paths?: readonly string[];
-  /** win-x64: the folder Python would put first on sys.path for the launcher's command (see `firstSysPath`). */
+  /** Embeddable runtime: the folder Python would put first on sys.path for the launcher's command (see `firstSysPath`). */
   first?: string | undefined;
   signal?: AbortSignal;
 }
@@ -27,7 +29,7 @@ export interface UnpackRuntimeOptions {
 export async function unpackRuntime(opts: UnpackRuntimeOptions): Promise<ExtractResult & { pth?: string }> {
   const dest = join(opts.root, "python");
   const signal = opts.signal ? { signal: opts.signal } : {};
-  if (opts.target.platform === "win-x64") {
+  if (PLATFORM_FACTS[opts.target.platform].python.runtime === "windows-embeddable") {
     // Windows cannot hold symbolic links portably; the embeddable zip has none.
     const r = await extractZip(opts.archive, dest, { links: "refuse", ...signal });
     const pth = await rewritePth(dest, opts.target, opts.paths ?? [], opts.first);
@@ -135,12 +137,12 @@ async function rewritePth(dest: string, target: Target, paths: readonly string[]
   const names = await readdir(dest);
   const found = names.find((n) => n.toLowerCase() === pthName) ?? names.find((n) => /^python3\d+\._pth$/i.test(n));
   if (!found) {
-    throw new BundleError("BUILD", `the win-x64 runtime has no ${pthName}: it is not a Windows embeddable Python ${target.pythonVersion}`, {
-      hint: "python.win-x64 must point at python-X.Y.Z-embed-amd64.zip matching python.version",
+    throw new BundleError("BUILD", `the ${target.platform} runtime has no ${pthName}: it is not a Windows embeddable Python ${target.pythonVersion}`, {
+      hint: `python.${target.platform} must point at python-X.Y.Z-embed-amd64.zip matching python.version`,
     });
   }
   if (found.toLowerCase() !== pthName) {
-    throw new BundleError("BUILD", `the win-x64 runtime holds ${found}, but python.version is ${target.pythonVersion} (expected ${pthName})`, {
+    throw new BundleError("BUILD", `the ${target.platform} runtime holds ${found}, but python.version is ${target.pythonVersion} (expected ${pthName})`, {
       hint: "make python.version match the embeddable zip",
     });
   }

@@ -1,13 +1,14 @@
-// Console-script launchers that keep working after the bundle is moved (issue 4 §6; FACTS-a1111
-// "console-script .exe files that keep the build machine's absolute Python path"). Nothing written
-// here holds an absolute path:
-// - linux-x64: a sh/Python polyglot (the trick pip and uv use for relocatable environments): sh
+// Console-script launchers that keep working after the bundle is moved (pip's console-script .exe
+// files keep the build machine's absolute Python path). Nothing written here holds an absolute
+// path; the platform's `python.scripts` fact picks the form:
+// - "sh" (Linux): a sh/Python polyglot (the trick pip and uv use for relocatable environments): sh
 //   runs the interpreter found next to the script's real location; Python reads the sh part as a
 //   string literal.
-// - win-x64: `<name>.cmd` calling `%~dp0..\python.exe` on `<name>-script.py`. We ship no compiled
+// - "cmd" (Windows): `<name>.cmd` calling `%~dp0..\python.exe` on `<name>-script.py`. We ship no compiled
 //   launcher: an .exe would have to be built for Windows, and a .cmd resolves its own folder.
 
 import { posix } from "node:path";
+import { PLATFORM_FACTS } from "../core/platform.ts";
 import type { EntryPoint } from "./metadata.ts";
 import type { Target } from "./target.ts";
 
@@ -48,7 +49,7 @@ function winPython(target: Target, gui: boolean): string {
 /** The files that make one entry point runnable from the target's scripts folder. */
 export function entryPointScripts(ep: EntryPoint, target: Target): ScriptFile[] {
   const dir = target.scheme.scripts;
-  if (target.platform === "win-x64") {
+  if (PLATFORM_FACTS[target.platform].python.scripts === "cmd") {
     const script = `${ep.name}-script.${ep.gui ? "pyw" : "py"}`;
     const cmd = ["@echo off", `"%~dp0${winPython(target, ep.gui)}" "%~dp0${script}" %*`, ""].join("\r\n");
     return [
@@ -61,10 +62,10 @@ export function entryPointScripts(ep: EntryPoint, target: Target): ScriptFile[] 
 
 /**
  * Scripts shipped in `.data/scripts` whose first line is `#!python` (the wheel spec's placeholder)
- * get the relocatable header on Linux; elsewhere they are left as they are.
+ * get the relocatable header where scripts are sh polyglots; elsewhere they are left as they are.
  */
 export function rewriteScript(content: Buffer, target: Target): Buffer {
-  if (target.platform === "win-x64") return content;
+  if (PLATFORM_FACTS[target.platform].python.scripts !== "sh") return content;
   if (!content.subarray(0, 8).equals(Buffer.from("#!python"))) return content;
   const nl = content.indexOf(0x0a);
   const rest = nl < 0 ? Buffer.alloc(0) : content.subarray(nl + 1);

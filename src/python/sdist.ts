@@ -1,4 +1,4 @@
-// Source-only packages (issue 4 §5): an sdist is built once into a wheel with the host's Python
+// Source-only packages: an sdist is built once into a wheel with the host's Python
 // (`pip wheel --no-deps --no-build-isolation`, build requirements pinned by the recipe put on
 // PYTHONPATH), and the wheel is cached under the sdist's sha256. A wheel that is not pure Python
 // is refused when the target is not the host platform: it would carry the host's binaries.
@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
-import type { Platform } from "../core/platform.ts";
+import { platformOfSysconfig, type Platform } from "../core/platform.ts";
 import { extractZip, openZip, readZipEntry } from "../pack/extract.ts";
 import { parseWheelFile } from "./metadata.ts";
 import { normalizeName } from "./pep508.ts";
@@ -66,7 +66,7 @@ export function hostInfo(python: string): Promise<HostInfo> {
       const r = await execa(python, ["-c", "import sys, sysconfig; print('%d.%d.%d' % sys.version_info[:3]); print(sysconfig.get_platform())"], { reject: false });
       if (r.exitCode !== 0) throw new BundleError("BUILD", `cannot run the host Python "${python}" to build source packages`, { hint: "install Python 3 with pip and setuptools, or set BUNDLE_HOST_PYTHON" });
       const [version, plat] = String(r.stdout).trim().split("\n");
-      const platform: Platform | undefined = plat === "linux-x86_64" ? "linux-x64" : plat === "win-amd64" ? "win-x64" : undefined;
+      const platform = platformOfSysconfig(plat ?? "");
       return { python, version: version!, ...(platform ? { platform } : {}) };
     })();
     hosts.set(python, p);

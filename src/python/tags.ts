@@ -2,6 +2,7 @@
 // Spec: "Binary distribution format" (file name) and "Platform compatibility tags" (PEP 425, PEP 600
 // manylinux_x_y), in the order packaging.tags.sys_tags() yields them for CPython — best first.
 
+import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 import { normalizeName } from "./pep508.ts";
 import type { Target } from "./target.ts";
 
@@ -37,23 +38,32 @@ export function parseWheelFilename(filename: string): WheelName | undefined {
   };
 }
 
-// PEP 600 legacy aliases: manylinux1 = 2_5, manylinux2010 = 2_12, manylinux2014 = 2_17.
+// PEP 600 legacy aliases: manylinux1 = 2_5, manylinux2010 = 2_12, manylinux2014 = 2_17. An alias is
+// yielded only where it exists for the architecture, which the loop below gets for free: aarch64
+// starts at 2_17.
 const LEGACY_MANYLINUX: Record<string, string> = { "2_5": "manylinux1", "2_12": "manylinux2010", "2_17": "manylinux2014" };
 
 /** Platform tags of the target, best first. */
 export function platformTags(target: Target): string[] {
-  if (target.platform === "win-x64") return ["win_amd64"];
+  const tags = PLATFORM_FACTS[target.platform].python.wheelTags;
+  if (tags.family === "fixed") return [...tags.tags];
   const [major, floor] = target.glibc;
   const out: string[] = [];
-  // x86_64 manylinux starts at glibc 2.5 (packaging's _manylinux.platform_tags).
-  for (let minor = floor; minor >= 5; minor--) {
-    out.push(`manylinux_${major}_${minor}_x86_64`);
+  // From the floor down to the architecture's oldest manylinux glibc (packaging src/packaging/_manylinux.py, platform_tags).
+  for (let minor = floor; minor >= tags.oldestGlibcMinor; minor--) {
+    out.push(`manylinux_${major}_${minor}_${tags.arch}`);
     const legacy = LEGACY_MANYLINUX[`${major}_${minor}`];
-    if (legacy) out.push(`${legacy}_x86_64`);
+    if (legacy) out.push(`${legacy}_${tags.arch}`);
   }
-  // Last: not portable in general, but what download.pytorch.org serves for Linux (DESIGN.md "Platforms").
-  out.push("linux_x86_64");
+  // Last: not portable in general, but what download.pytorch.org serves for Linux.
+  out.push(`linux_${tags.arch}`);
   return out;
+}
+
+/** What the target's platform tags look like, for messages: "win_amd64", "manylinux_2_X_aarch64 or linux_aarch64". */
+export function describePlatformTags(platform: Platform): string {
+  const tags = PLATFORM_FACTS[platform].python.wheelTags;
+  return tags.family === "fixed" ? tags.tags.join(" or ") : `manylinux_2_X_${tags.arch} or linux_${tags.arch}`;
 }
 
 /** Every tag the target accepts, as "python-abi-platform", best first (packaging.tags.cpython_tags + compatible_tags). */
@@ -103,11 +113,10 @@ export function matchWheel(target: Target, wheel: WheelName): TagMatch {
 function whyNot(target: Target, wheel: WheelName): string {
   const plats = new Set(platformTags(target));
   if (!wheel.platformTags.some((p) => plats.has(p) || p === "any")) {
-    const newer = wheel.platformTags
-      .map((p) => /^manylinux_(\d+)_(\d+)_x86_64$/.exec(p))
-      .find((m) => m && target.platform === "linux-x64");
+    const tags = PLATFORM_FACTS[target.platform].python.wheelTags;
+    const newer = tags.family === "manylinux" ? wheel.platformTags.map((p) => /^manylinux_(\d+)_(\d+)_(\w+)$/.exec(p)).find((m) => m?.[3] === tags.arch && newerGlibc([Number(m[1]), Number(m[2])], target.glibc)) : undefined;
     if (newer) return `needs glibc ${newer[1]}.${newer[2]}, newer than the floor ${target.glibc.join(".")} (python.glibc)`;
-    return `built for ${wheel.platformTags.join(".")}; ${target.platform} needs ${target.platform === "win-x64" ? "win_amd64" : "manylinux_2_X_x86_64 or linux_x86_64"}`;
+    return `built for ${wheel.platformTags.join(".")}; ${target.platform} needs ${describePlatformTags(target.platform)}`;
   }
   const cp = `cp${target.nodot}`;
   const minor = Number(target.nodot.slice(1));
@@ -119,4 +128,8 @@ function whyNot(target: Target, wheel: WheelName): string {
   });
   if (!pyOk) return `built for ${wheel.pythonTags.join("/")}; ${cp} needed`;
   return `ABI ${wheel.abiTags.join(".")} does not load in CPython ${target.pythonVersion} (${target.abi})`;
+}
+
+function newerGlibc(a: [number, number], floor: readonly [number, number]): boolean {
+  return a[0] > floor[0] || (a[0] === floor[0] && a[1] > floor[1]);
 }

@@ -1,8 +1,8 @@
-// The target interpreter described as data (STYLE.md habit 1): version, ABI, marker environment and
-// scheme paths come from the platform name and the recipe's python version, never from the
-// running process. Wheel tag priorities live in tags.ts.
+// The target interpreter described as data: version, ABI, marker environment and scheme paths come
+// from the platform's facts and the recipe's python version, never from the running process.
+// Wheel tag priorities live in tags.ts.
 
-import type { Platform } from "../core/platform.ts";
+import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 import type { MarkerEnv } from "./pep508.ts";
 
 export interface Scheme {
@@ -22,7 +22,7 @@ export interface Target {
   nodot: string;
   implementation: "cp";
   abi: string;
-  /** Newest manylinux glibc allowed (linux-x64), e.g. [2, 28]. */
+  /** Newest manylinux glibc allowed (platforms with manylinux wheel tags), e.g. [2, 28]. */
   glibc: [number, number];
   markers: MarkerEnv;
   scheme: Scheme;
@@ -37,28 +37,26 @@ export function makeTarget(platform: Platform, pythonVersion: string, glibc = DE
   const short = `${maj}.${min}`;
   const nodot = `${maj}${min}`;
   const [gMaj, gMin] = glibc.split(".").map(Number) as [number, number];
-  const common = {
-    platform_python_implementation: "CPython",
-    python_version: short,
-    python_full_version: pythonVersion,
-    implementation_name: "cpython",
-    implementation_version: pythonVersion,
-    platform_version: "",
-  };
-  if (platform === "win-x64") {
-    const site = "python/Lib/site-packages";
-    return {
-      platform, pythonVersion, nodot, implementation: "cp", abi: `cp${nodot}`, glibc: [gMaj, gMin],
-      markers: { ...common, os_name: "nt", sys_platform: "win32", platform_system: "Windows", platform_machine: "AMD64", platform_release: "10" },
-      scheme: { purelib: site, platlib: site, scripts: "python/Scripts", data: "python", headers: `python/Include/site/python${short}` },
-      python: "python/python.exe",
-    };
-  }
-  const site = `python/lib/python${short}/site-packages`;
+  const py = PLATFORM_FACTS[platform].python;
+  const at = (folder: string) => folder.replaceAll("{X.Y}", short);
+  const s = py.scheme;
   return {
-    platform, pythonVersion, nodot, implementation: "cp", abi: `cp${nodot}`, glibc: [gMaj, gMin],
-    markers: { ...common, os_name: "posix", sys_platform: "linux", platform_system: "Linux", platform_machine: "x86_64", platform_release: "" },
-    scheme: { purelib: site, platlib: site, scripts: "python/bin", data: "python", headers: `python/include/python${short}` },
-    python: "python/bin/python3",
+    platform,
+    pythonVersion,
+    nodot,
+    implementation: "cp",
+    abi: `cp${nodot}`,
+    glibc: [gMaj, gMin],
+    markers: {
+      platform_python_implementation: "CPython",
+      python_version: short,
+      python_full_version: pythonVersion,
+      implementation_name: "cpython",
+      implementation_version: pythonVersion,
+      platform_version: "",
+      ...py.markers,
+    },
+    scheme: { purelib: at(s.purelib), platlib: at(s.platlib), scripts: at(s.scripts), data: at(s.data), headers: at(s.headers) },
+    python: py.interpreter,
   };
 }

@@ -118,7 +118,7 @@ export const PythonSchema = perPlatform(ArtifactSchema)
       .string()
       .regex(/^2\.\d+$/, { error: "python.glibc must look like 2.28" })
       .optional()
-      .describe("linux-x64: newest manylinux glibc the target may need (default 2.28)"),
+      .describe("Linux platforms: newest manylinux glibc the target may need (default 2.28)"),
     paths: z
       .array(relPath("folder added to the interpreter's search path (win-x64 ._pth)"))
       .optional()

@@ -2,7 +2,7 @@
 // per-platform sections, placeholders. Pure: takes the parsed recipe and a locator.
 
 import type { Diagnostic, SourcePos } from "../core/errors.ts";
-import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
+import { needsPortableGit, PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 import { didYouMean } from "../core/suggest.ts";
 import { parseRecipeUrl } from "./mirrors.ts";
 import { badRelPath, type Recipe, type ExtensionSpec } from "./schema.ts";
@@ -88,8 +88,8 @@ export function semanticChecks(r: Recipe, locate: Locate): Diagnostic[] {
     if (r.platforms.indexOf(p) !== i) add(["platforms", i], `platform ${p} is listed twice`);
     if (!r.python[p]) add(["platforms", i], `platform ${p} has no python.${p} section`, `add python: { ${p}: { url: …, sha256: … } }`);
     if (!r.launcher.node[p]) add(["platforms", i], `platform ${p} has no launcher.node.${p} section`, "the launcher is built from a Node base binary per platform");
-    if (PLATFORM_FACTS[p].needsPortableGit && usesGit && !r.git?.[p])
-      add(["platforms", i], `platform ${p} needs a portable git (git.${p}): the recipe has repositories and ${p} has no system git`, "add git: { win-x64: { url: mirror://git-for-windows/…/MinGit-…-64-bit.zip, sha256: … } }");
+    if (needsPortableGit(p) && usesGit && !r.git?.[p])
+      add(["platforms", i], `platform ${p} needs a portable git (git.${p}): the recipe has repositories and ${p} has no system git`, `add git: { ${p}: { url: mirror://git-for-windows/…/MinGit-…-64-bit.zip, sha256: … } }`);
   });
 
   // Destinations: unique, case-insensitively where the platform's file system is.

@@ -20,6 +20,8 @@ export interface VerifyOptions {
   keep?: boolean;
   /** The host's platform: a bundle for another one cannot be booted here (only the CLI asks the OS). */
   hostPlatform: Platform | undefined;
+  /** How to name this machine in messages when it is no platform we build for (e.g. "darwin-arm64"); default: its platform. */
+  hostLabel?: string;
   /** Whether this host may try network namespaces (Linux). */
   allowNetns: boolean;
   cwd: string;

@@ -8,7 +8,7 @@ import { cp, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { BundleError } from "../core/errors.ts";
-import { archiveKind, extractArchive } from "../pack/extract.ts";
+import { archiveKind, extractArchive, openZip, readZipEntry } from "../pack/extract.ts";
 import { BUNDLE_JSON } from "../assemble/bundle-json.ts";
 import { checkSums, type SumsVerdict } from "./sums.ts";
 import { sha256File } from "./tree.ts";
@@ -123,6 +123,32 @@ export async function unpackSource(src: SourceInfo, work: string, signal?: Abort
   } finally {
     await rm(joined, { force: true });
   }
+}
+
+/**
+ * The `platform` bundle.json names, read without unpacking where that is cheap (a folder, a zip's
+ * central directory), so that a bundle this host cannot boot is refused before a long unpack.
+ * Undefined when it cannot be read that way: the unpacked copy's bundle.json then decides.
+ */
+export async function peekPlatform(src: SourceInfo): Promise<string | undefined> {
+  try {
+    if (src.kind === "folder") return platformIn(await readFile(join(await findBundleRoot(src.path, src.path), BUNDLE_JSON)));
+    if (src.kind !== "zip" || src.volumes) return undefined;
+    const { zip, items } = await openZip(src.path);
+    try {
+      const item = items.find((i) => i.name === BUNDLE_JSON) ?? items.find((i) => /^[^/]+\/bundle\.json$/.test(i.name));
+      return item ? platformIn(await readZipEntry(src.path, zip, item)) : undefined;
+    } finally {
+      zip.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+function platformIn(json: Buffer): string | undefined {
+  const p = (JSON.parse(json.toString("utf8")) as { platform?: unknown } | null)?.platform;
+  return typeof p === "string" ? p : undefined;
 }
 
 /** bundle.json at the top, or in the single folder at the top (how release archives are laid out). */

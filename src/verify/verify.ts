@@ -10,12 +10,13 @@ import { basename, join } from "node:path";
 import { BUNDLE_JSON, type BundleJson } from "../assemble/bundle-json.ts";
 import { BundleError, describeError } from "../core/errors.ts";
 import { silent } from "../core/events.ts";
+import { cannotBoot, PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 import { bundleJsonProblem } from "./bundle-json-shape.ts";
 import { CHECK_ORDER, check } from "./checks.ts";
 import { checkManifest, describeManifestProblem } from "./manifest.ts";
 import { REPORT_FORMAT, writeReport, type Check, type VerifyReport } from "./report.ts";
 import { Halt, since, type Run, type VerifyOptions } from "./run.ts";
-import { inspectSource, makeWorkDir, unpackSource, type SourceInfo } from "./source.ts";
+import { inspectSource, makeWorkDir, peekPlatform, unpackSource, type SourceInfo } from "./source.ts";
 import { snapshotTree } from "./tree.ts";
 import { bootAndCheck, changes } from "./verify-boot.ts";
 
@@ -121,6 +122,8 @@ function sourceCheck(src: SourceInfo): Check {
 async function unpack(run: Run, src: SourceInfo): Promise<void> {
   const r = run.report;
   r.checks.push(sourceCheck(src));
+  const early = await peekPlatform(src);
+  if (early !== undefined) refuseForeign(run, early);
   run.work = await makeWorkDir(run.opts.tmpRoot ?? tmpdir());
   r.copy.path = run.work;
   const t = performance.now();
@@ -157,18 +160,26 @@ async function readBundleJson(run: Run): Promise<void> {
   }
   run.bj = bj;
   r.bundle = { name: bj.name, version: bj.version, platform: bj.platform, title: bj.title };
-  if (run.opts.hostPlatform !== bj.platform) {
-    r.checks.push(check("bundle", "fail", `the bundle is for ${bj.platform}; this machine is ${run.opts.hostPlatform ?? "another platform"}, so it cannot boot it`));
-    throw new Halt();
-  }
+  refuseForeign(run, bj.platform);
   const api = bj.verify?.api ?? "a1111";
   r.checks.push(check("bundle", "pass", `${bj.name} ${bj.version} for ${bj.platform}, ${bj.components.length} components, ${bj.files.length} files; API ${api}${bj.verify ? "" : " (no verify block: defaults used)"}`));
+}
+
+/** A bundle runs only on the platform it was built for (OS and architecture): said before anything is booted. */
+function refuseForeign(run: Run, platform: string): void {
+  const host = run.opts.hostPlatform;
+  const label = run.opts.hostLabel ?? host ?? "unknown";
+  const why = cannotBoot(platform, { platform: host, label });
+  if (why === undefined) return;
+  const hint = `run bundle verify on a ${platform} machine`;
+  run.report.checks.push(check("bundle", "fail", `${why}: the bundle is for ${platform}; this machine is ${label}`, [hint]));
+  throw new Halt();
 }
 
 async function manifest(run: Run): Promise<void> {
   const t = performance.now();
   run.before = await snapshotTree(run.root!, run.opts.signal ? { signal: run.opts.signal } : {});
-  const m = checkManifest(run.bj!.files, run.before, { checkExec: run.bj!.platform !== "win-x64" });
+  const m = checkManifest(run.bj!.files, run.before, { checkExec: PLATFORM_FACTS[run.bj!.platform as Platform]?.execBit ?? true });
   run.report.timings.manifest = since(t);
   if (m.ok) {
     run.report.checks.push(check("manifest", "pass", `all ${m.files} files present with the size and sha256 in bundle.json (${(m.bytes / 2 ** 20).toFixed(1)} MiB hashed in ${run.report.timings.manifest.toFixed(2)} s)`));

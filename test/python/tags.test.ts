@@ -6,6 +6,7 @@ import { makeTarget } from "../../src/python/target.ts";
 
 const win = makeTarget("win-x64", "3.10.6");
 const linux = makeTarget("linux-x64", "3.10.6");
+const arm = makeTarget("linux-arm64", "3.10.6");
 const fit = (target: typeof win, f: string) => matchWheel(target, parseWheelFilename(f)!);
 
 describe("tag priorities", () => {
@@ -25,6 +26,17 @@ describe("tag priorities", () => {
       "manylinux_2_9_x86_64", "manylinux_2_8_x86_64", "manylinux_2_7_x86_64", "manylinux_2_6_x86_64", "manylinux_2_5_x86_64",
       "manylinux1_x86_64", "linux_x86_64",
     ]);
+  });
+
+  it("linux-arm64: manylinux aarch64 from the floor down to glibc 2.17 (manylinux2014), linux_aarch64 last", () => {
+    expect(platformTags(arm)).toEqual([
+      "manylinux_2_28_aarch64", "manylinux_2_27_aarch64", "manylinux_2_26_aarch64", "manylinux_2_25_aarch64", "manylinux_2_24_aarch64",
+      "manylinux_2_23_aarch64", "manylinux_2_22_aarch64", "manylinux_2_21_aarch64", "manylinux_2_20_aarch64", "manylinux_2_19_aarch64",
+      "manylinux_2_18_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64", "linux_aarch64",
+    ]);
+    expect(targetTags(arm).slice(0, 2)).toEqual(["cp310-cp310-manylinux_2_28_aarch64", "cp310-cp310-manylinux_2_27_aarch64"]);
+    expect(targetTags(arm).at(-1)).toBe("py30-none-any");
+    expect(fit(arm, "x-1-cp310-cp310-manylinux_2_17_aarch64.manylinux2014_aarch64.whl")).toMatchObject({ ok: true, tag: "cp310-cp310-manylinux_2_17_aarch64" });
   });
 
   it("ranks a specific wheel above abi3 above pure", () => {
@@ -54,6 +66,9 @@ describe("wheel file names", () => {
     [linux, "t-1-cp310-cp310-win_amd64.whl", "built for win_amd64; linux-x64 needs manylinux_2_X_x86_64 or linux_x86_64"],
     [linux, "t-1-cp311-abi3-manylinux2014_x86_64.whl", "built for cp311; cp310 needed"],
     [linux, "t-1-cp310-cp310d-manylinux2014_x86_64.whl", "ABI cp310d does not load in CPython 3.10.6 (cp310)"],
+    [arm, "t-1-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", "built for manylinux_2_17_x86_64.manylinux2014_x86_64; linux-arm64 needs manylinux_2_X_aarch64 or linux_aarch64"],
+    [arm, "t-1-cp310-cp310-manylinux_2_34_aarch64.whl", "needs glibc 2.34, newer than the floor 2.28 (python.glibc)"],
+    [linux, "t-1-cp310-cp310-manylinux_2_17_aarch64.whl", "built for manylinux_2_17_aarch64; linux-x64 needs manylinux_2_X_x86_64 or linux_x86_64"],
   ])("says why a wheel does not fit (%#)", (target, file, reason) => {
     expect(fit(target, file)).toEqual({ ok: false, reason });
   });

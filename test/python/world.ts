@@ -22,6 +22,7 @@ export const debianWheel = (name: string) => debianWheels().find((w) => w.name =
 export const NODE_WIN = Buffer.from("stand-in node-v24.21.0-win-x64.zip");
 export const NODE_LINUX = Buffer.from("stand-in node-v24.21.0-linux-x64.tar.gz");
 export const MINGIT = Buffer.from("stand-in MinGit zip");
+export const NODE_ARM64 = Buffer.from("stand-in node-v24.21.0-linux-arm64.tar.gz");
 
 export async function indexOf(specs: (WheelSpec & { yanked?: string | true; requiresPythonOnIndex?: string })[], opts: PypiServerOptions = {}, extra: IndexedFile[] = []): Promise<PypiServer> {
   const files: IndexedFile[] = [];
@@ -44,7 +45,7 @@ export interface RecipeOptions {
   dir?: string;
   mirrors: Record<string, string[]>;
   requirements: string[];
-  python?: { version?: string; win?: string; linux?: string; glibc?: string; paths?: string[] };
+  python?: { version?: string; win?: string; linux?: string; arm64?: string; glibc?: string; paths?: string[] };
   files: FileServer;
   packages?: Record<string, unknown>;
   buildRequires?: string[];
@@ -57,6 +58,8 @@ export async function writeRecipe(o: RecipeOptions): Promise<string> {
   const dir = o.dir ?? (await tempDir("gb-py-recipe-"));
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, "requirements.txt"), o.requirements.join("\n") + "\n");
+  // linux-arm64 entries only where the recipe targets it: the other tests keep their recipes as they were
+  const arm = (o.platforms ?? []).includes("linux-arm64");
   const recipe = {
     recipe: 1,
     name: "pytest-world",
@@ -69,6 +72,7 @@ export async function writeRecipe(o: RecipeOptions): Promise<string> {
       ...(o.python?.paths ? { paths: o.python.paths } : {}),
       "win-x64": { url: `mirror://files/${o.python?.win ?? "python-embed.zip"}`, sha256: "lock" },
       "linux-x64": { url: `mirror://files/${o.python?.linux ?? "python-linux.tar.gz"}`, sha256: "lock" },
+      ...(arm ? { "linux-arm64": { url: `mirror://files/${o.python?.arm64 ?? "python-arm64.tar.gz"}`, sha256: "lock" } } : {}),
     },
     ...(o.extensionRequirements ? { git: { "win-x64": { url: "mirror://files/mingit.zip", sha256: "lock" } } } : {}),
     wheels: {
@@ -82,7 +86,11 @@ export async function writeRecipe(o: RecipeOptions): Promise<string> {
       ? { extensions: { dir: "ext", items: [{ url: "http://127.0.0.1:9/ext-a.git", commit: "a".repeat(40), requirements: o.extensionRequirements }] } }
       : {}),
     launcher: {
-      node: { "win-x64": { url: "mirror://files/node-win.zip", sha256: "lock" }, "linux-x64": { url: "mirror://files/node-linux.tar.gz", sha256: "lock" } },
+      node: {
+        "win-x64": { url: "mirror://files/node-win.zip", sha256: "lock" },
+        "linux-x64": { url: "mirror://files/node-linux.tar.gz", sha256: "lock" },
+        ...(arm ? { "linux-arm64": { url: "mirror://files/node-linux-arm64.tar.gz", sha256: "lock" } } : {}),
+      },
       command: ["{python}", "-c", "print(1)"],
       ready: "/",
     },

@@ -1,12 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { packBundle } from "../../src/pack/index.ts";
 import { writeSha256Sums } from "../../src/pack/sums.ts";
 import { verifyBundle, type VerifyOptions } from "../../src/verify/verify.ts";
+import { hostPlatform } from "../../src/core/platform.ts";
+import { runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { hasUnshare, makeFakeBundle } from "./fake-bundle.ts";
 
@@ -229,5 +231,25 @@ describe("bundle verify on a hand-made bundle", () => {
     const r = await verifyBundle(opts(bundle, { hostPlatform: "win-x64" }));
     expect(r.report.failed).toEqual(["bundle"]);
     expect(r.report.checks.find((c) => c.id === "bundle")!.detail).toMatch(/for linux-x64; this machine is win-x64/);
+  });
+
+  it("refuses a linux-arm64 bundle on this linux-x64 host before unpacking its zip, and the command exits 1 saying so", async () => {
+    const armDir = await tempDir("gb-verify-arm-");
+    const root = join(armDir, "fake-1.0.0-linux-arm64");
+    await cp(bundle, root, { recursive: true });
+    const bj = JSON.parse(await readFile(join(root, "bundle.json"), "utf8")) as { platform: string };
+    await writeFile(join(root, "bundle.json"), JSON.stringify({ ...bj, platform: "linux-arm64" }, null, 2));
+    const zip = (await packBundle({ dir: root, out: join(armDir, "fake-1.0.0-linux-arm64"), format: "zip", mtime: new Date("2024-01-01T00:00:00Z") })).files[0]!;
+    const r = await verifyBundle(opts(zip));
+    expect(r.report.failed).toEqual(["bundle"]);
+    const detail = r.report.checks.find((c) => c.id === "bundle")!.detail;
+    expect(detail).toContain("cannot boot a linux-arm64 bundle on this linux-x64 host");
+    expect(status(r).extract).toBe("skip");
+    const fromFolder = await verifyBundle(opts(root, { hostPlatform: undefined, hostLabel: "darwin-arm64" }));
+    expect(fromFolder.report.checks.find((c) => c.id === "bundle")!.detail).toContain("cannot boot a linux-arm64 bundle on this darwin-arm64 host");
+    if (hostPlatform() !== "linux-x64") return; // the command line asks the real machine
+    const cli = await runCli(["verify", zip, "--report", join(armDir, "report")], { cwd: armDir });
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain("cannot boot a linux-arm64 bundle on this linux-x64 host");
   });
 });

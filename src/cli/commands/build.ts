@@ -5,7 +5,7 @@
 import { resolve } from "node:path";
 import { buildBundle, type BuildFormat, type BuildResult } from "../../assemble/build.ts";
 import { cacheDirFrom } from "../../cache/index.ts";
-import { hostPlatform } from "../../core/platform.ts";
+import { thisHost } from "../../core/platform.ts";
 import { intFlag, segmentFlags } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { greenbundleVersion } from "../main.ts";
@@ -23,7 +23,7 @@ export async function run(ctx: CliContext): Promise<number> {
     jobs: intFlag(ctx.flags, "jobs", 8),
     ...segmentFlags(ctx.flags),
     builderVersion: greenbundleVersion(),
-    ...(hostPlatform() ? { hostPlatform: hostPlatform()! } : {}),
+    host: thisHost(),
     emit: ctx.emit,
     signal: ctx.signal,
     env: ctx.env,

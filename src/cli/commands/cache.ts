@@ -5,7 +5,8 @@ import { Cache, cacheDirFrom, gcCache, listEntries, verifyCache, type Entry } fr
 import { BundleError } from "../../core/errors.ts";
 import { bareCachePath } from "../../git/cache.ts";
 import { gcCachedRepos, listCachedRepos, verifyCachedRepos, type CachedRepo } from "../../git/maintenance.ts";
-import { makePlan } from "../../plan/plan.ts";
+import { thisHost } from "../../core/platform.ts";
+import { isRepo, makePlan } from "../../plan/plan.ts";
 import { loadRecipe } from "../../recipe/load.ts";
 import type { CliContext } from "../context.ts";
 import { fmtBytes } from "../render.ts";
@@ -129,10 +130,11 @@ async function neededByRecipes(recipes: string[], cacheDir: string): Promise<{ d
   for (const file of recipes) {
     const loaded = await loadRecipe(file);
     for (const platform of loaded.recipe.platforms) {
-      const plan = await makePlan({ loaded, platform });
+      // with this machine as the builder: the Node it writes cross-built launchers with is kept too
+      const plan = await makePlan({ loaded, platform, host: thisHost() });
       for (const a of plan.artifacts) {
         if (a.sha256) digests.add(a.sha256.toLowerCase());
-        if ((a.kind === "repo" || a.kind === "extension") && (a.origin ?? a.urls[0])) repos.add(bareCachePath(cacheDir, a.origin ?? a.urls[0]!));
+        if (isRepo(a)) repos.add(bareCachePath(cacheDir, a.origin));
       }
     }
   }

@@ -1,8 +1,9 @@
 // bundle fetch <recipe> [--platform P] [--cache DIR] [--offline] [--jobs N] [--json]
-// Brings everything the plan needs into the cache, verified (DESIGN.md; issue 3 §8): every file-like
-// artifact, and every repository and extension commit into the git cache, so that a later
-// `build --offline` finds it all. Artifacts whose hash is not pinned yet are fetched last —
-// never: everything else is fetched first, then one NOT_LOCKED error lists them all.
+// Brings everything the plan needs into the cache, verified: every download (what the bundle holds
+// and what only the build uses), and every repository and extension commit into the git cache, so
+// that a later `build --offline` on this machine finds it all. Artifacts whose hash is not pinned
+// yet are fetched last — never: everything else is fetched first, then one NOT_LOCKED error lists
+// them all.
 
 import { repoRequests } from "../../assemble/gather.ts";
 import { cacheDirFrom } from "../../cache/index.ts";
@@ -10,6 +11,7 @@ import { BundleError, describeError } from "../../core/errors.ts";
 import { fetchAll, planRequests, type Fetched, type FetchOptions } from "../../fetch/index.ts";
 import { missingCommits, type FetchedRepo, type RepoRequest } from "../../git/cache.ts";
 import { fetchRepos } from "../../git/repos.ts";
+import { thisHost } from "../../core/platform.ts";
 import { choosePlatform, makePlan, type PlanArtifact } from "../../plan/plan.ts";
 import { loadRecipe } from "../../recipe/load.ts";
 import { intFlag, segmentFlags } from "../args.ts";
@@ -21,7 +23,8 @@ export async function run(ctx: CliContext): Promise<number> {
   const tuning = segmentFlags(ctx.flags);
   const loaded = await loadRecipe(ctx.args[0]!);
   const platform = choosePlatform(loaded.recipe, ctx.flags.platform as string | undefined);
-  const plan = await makePlan({ loaded, platform });
+  // with the host: a cross-built launcher may need this machine's Node, and build --offline will look for it
+  const plan = await makePlan({ loaded, platform, host: thisHost() });
   const { requests, unlocked } = planRequests(plan);
   const repoReqs = repoRequests(plan);
   const cacheDir = cacheDirFrom(ctx.flags, ctx.env, ctx.cwd);

@@ -3,7 +3,7 @@
 import { join, resolve } from "node:path";
 import { prepareOutDir } from "../../assemble/dist.ts";
 import { BundleError } from "../../core/errors.ts";
-import { hostPlatform } from "../../core/platform.ts";
+import { thisHost } from "../../core/platform.ts";
 import { reportDirProblem, summarize } from "../../verify/report.ts";
 import { MAX_TIMEOUT_S } from "../../verify/verify-boot.ts";
 import { verifyBundle, type GpuMode, type VerifyOutcome } from "../../verify/verify.ts";
@@ -32,14 +32,16 @@ export async function runVerify(ctx: CliContext, input: string, show: { reportLi
   const problem = reportDir ? await reportDirProblem(reportDir) : undefined;
   if (problem) throw new BundleError("USAGE", `--report ${String(f.report)}: will not write the report into ${reportDir}: ${problem}`, { hint: "name a new or empty folder with --report DIR" });
   await prepareOutDir(reportDir ?? join(ctx.cwd, "dist"), "report folder", "name a writable folder with --report DIR");
+  const host = thisHost();
   const outcome = await verifyBundle({
     input: resolve(ctx.cwd, input),
     gpu: ((f.gpu as string | undefined) ?? "auto") as GpuMode,
     ...(timeout !== undefined ? { timeoutS: timeout } : {}),
     ...(reportDir ? { reportDir } : {}),
     keep: f.keep === true,
-    // the CLI is where the host is looked at (STYLE.md habit 1)
-    hostPlatform: hostPlatform(),
+    // the CLI is where the host is looked at
+    hostPlatform: host.platform,
+    hostLabel: host.label,
     allowNetns: process.platform === "linux",
     cwd: ctx.cwd,
     env: ctx.env,
