@@ -28,6 +28,7 @@ import { buildManifest, walkTree, type WalkEntry } from "./manifest.ts";
 import { signingFromEnv, type SignOptions } from "../launcher/sign.ts";
 import { loadLauncher, loadPack, loadPythonTree } from "./optional.ts";
 import type { LinkStrategy } from "./place.ts";
+import { ensureLock, type LockStep } from "./auto-lock.ts";
 import { checkExtensionNeeds, nodeNotice, placeAllFiles, placeAllRepos, placePortableGit, repoArtifacts, sourceDate, writeNotices, writeReadme } from "./steps.ts";
 
 export type BuildFormat = "zip" | "tar.gz" | "dir";
@@ -83,6 +84,8 @@ export interface BuildResult {
   unmet: UnmetNeed[];
   lint: LintFinding[];
   warnings: string[];
+  /** What the lock step did (absent when a lock was passed in). */
+  lock?: LockStep;
 }
 
 export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
@@ -94,13 +97,15 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
   };
   const loaded = await loadRecipe(o.recipe);
   const platform = choosePlatform(loaded.recipe, o.platform);
-  const plan = await makePlan({ loaded, platform, ...(o.lock !== undefined ? { lock: o.lock } : {}) });
   // Signing settings are checked before any download: a wrong path fails now, not at the launcher stage.
   if (!o.sign) {
     const fromEnv = await signingFromEnv(o.env ?? process.env);
     if (fromEnv && platform === "win-x64" && o.launcher !== false) o = { ...o, sign: fromEnv };
     else if (fromEnv) emit({ type: "warning", message: `BUNDLE_SIGN_CERT is set, but only win-x64 launchers are signed; the ${platform} launcher is not` });
   }
+  // A missing or stale lock is resolved and written here (or, with --locked, refused before anything is written).
+  const lock = o.lock !== undefined ? undefined : await ensureLock({ loaded, platform, cacheDir: o.cacheDir, emit, ...pick(o) });
+  const plan = await makePlan({ loaded, platform, ...(o.lock !== undefined ? { lock: o.lock } : {}) });
   const formats = o.format ? [o.format] : loaded.recipe.package.formats;
   const signal = o.signal ? { signal: o.signal } : {};
   const outDir = resolve(o.outDir);
@@ -127,7 +132,7 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
     renamed = true;
     emit({ type: "stage", stage: "assemble", status: "done", detail: bundleDir });
     const archives = await packAll(bundleDir, outDir, formats, plan, loaded.recipe.package.split, gathered, o, emit);
-    return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings };
+    return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings, ...(lock ? { lock } : {}) };
   } catch (e) {
     if (o.signal?.aborted && !(isBundleError(e) && e.code === "INTERRUPTED")) {
       // Once renamed, the bundle folder is finished and stays; only the archive is missing.
@@ -144,6 +149,10 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
     if (!renamed) await clean(partial);
     if (held !== "done") await held.release();
   }
+}
+
+function pick(o: BuildOptions) {
+  return { ...(o.locked ? { locked: true } : {}), ...(o.offline ? { offline: true } : {}), ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(o.env ? { env: o.env } : {}) };
 }
 
 /** A raw file-system error (a full disk while placing files) is the disk's trouble, not a bug in greenbundle. */

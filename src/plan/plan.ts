@@ -12,6 +12,7 @@ import { expandLists, expandUrl, flatFolderUrl, joinUrl } from "../recipe/mirror
 import { LOCK_PLACEHOLDER, type PackageOverride, type Recipe } from "../recipe/schema.ts";
 import { extensionName } from "../recipe/validate.ts";
 import { readLock, type LockFile, type LockPlatform, type LockedWheel } from "../python/lockfile.ts";
+import { lockDrift } from "../python/lock-drift.ts";
 import { evaluateMarker, normalizeName } from "../python/pep508.ts";
 import { readPinnedRequirements, parsePinnedRequirements, type PinnedRequirement } from "../python/requirements.ts";
 import { makeTarget, type Target } from "../python/target.ts";
@@ -84,6 +85,7 @@ export async function makePlan({ loaded, platform, lock: givenLock }: PlanInputs
   const problems: string[] = [];
   // Wheels were chosen for the lock's Python (tags, markers): another version makes it stale.
   if (lp && lock!.python !== r.python.version) problems.push(`the lock was made for Python ${lock!.python}; the recipe now says ${r.python.version}`);
+  problems.push(...lockDrift(r, platform, lp));
   const artifacts: PlanArtifact[] = [];
   const at = (path: (string | number)[]) => loaded.locate(path);
 
