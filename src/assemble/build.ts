@@ -20,7 +20,7 @@ import type { LockFile } from "../python/lockfile.ts";
 import { loadRecipe, type LoadedRecipe } from "../recipe/load.ts";
 import { BUNDLE_FORMAT, BUNDLE_JSON, resolveLauncherConfig, serializeBundleJson, type BundleJson, type Component, type ManifestEntry } from "./bundle-json.ts";
 import { collectComponents, withLicenses, withTreeDigests } from "./components.ts";
-import { cleanStale, outLockPath, partialDir, prepareOutDir } from "./dist.ts";
+import { cleanStale, hostCaseProblems, outLockPath, partialDir, prepareOutDir } from "./dist.ts";
 import type { UnmetNeed } from "./extensions.ts";
 import { gather, type Gathered } from "./gather.ts";
 import { formatFinding, lintPaths, type LintFinding } from "./lint.ts";
@@ -110,6 +110,8 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
   const signal = o.signal ? { signal: o.signal } : {};
   const outDir = resolve(o.outDir);
   await prepareOutDir(outDir);
+  const clash = await hostCaseProblems(loaded, platform, outDir);
+  if (clash) throw clash;
   const gathered = await gather(plan, { cacheDir: o.cacheDir, emit, ...signal, ...(o.offline ? { offline: true } : {}), ...(o.locked ? { locked: true } : {}), ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.segments ? { segments: o.segments } : {}), ...(o.segmentThreshold !== undefined ? { segmentThreshold: o.segmentThreshold } : {}), ...(o.env ? { env: o.env } : {}) });
 
   // Two builds of one bundle into one folder: the second waits, instead of replacing the folder

@@ -6,9 +6,13 @@
 import { createHash } from "node:crypto";
 import { readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import type { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
-import { assertWritableDir } from "../core/fs.ts";
+import { assertWritableDir, exists, ignoresCase } from "../core/fs.ts";
+import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
+import { recipeError, type LoadedRecipe } from "../recipe/load.ts";
+import { destinationClashes } from "../recipe/validate.ts";
 
 /**
  * Where the lock for `name` in output folder `outDir` lives: in the system's temp folder, keyed by
@@ -27,6 +31,21 @@ export function outLockPath(outDir: string, name: string): string {
  */
 export async function prepareOutDir(outDir: string, what = "output folder", hint = "choose another with --out DIR, or fix this one"): Promise<void> {
   await assertWritableDir(outDir, what, hint);
+}
+
+/**
+ * Destinations that differ only in case are one file on a build machine whose file system
+ * ignores case (NTFS, APFS) even when the target's does not (a linux-x64 bundle built on
+ * Windows or macOS): said at their positions before anything is downloaded, not found as a
+ * silently merged file after the build. Probed in the nearest existing folder of the output.
+ */
+export async function hostCaseProblems(loaded: LoadedRecipe, platform: Platform, outDir: string): Promise<BundleError | undefined> {
+  if (PLATFORM_FACTS[platform].caseInsensitive) return undefined; // validation already compared them case-insensitively
+  let at = resolve(outDir);
+  while (dirname(at) !== at && !(await exists(at))) at = dirname(at);
+  if (!(await ignoresCase(at).catch(() => false))) return undefined;
+  const clashes = destinationClashes(loaded.recipe, [platform], loaded.locate, [], true);
+  return clashes.length ? recipeError(loaded.file, clashes) : undefined;
 }
 
 export function partialDir(outDir: string, bundleName: string, pid = process.pid): string {
