@@ -38,7 +38,8 @@ try {
   }
   renameSync(partial, lib);
   rmSync(old, { recursive: true, force: true });
-  console.log(`built ${relative(process.cwd(), lib) || "."}/ (${copied.length} asset file(s) copied from src/)`);
+  // On stderr: `npm pack --json` runs this as prepack, and its stdout must stay one JSON document.
+  console.error(`built ${relative(process.cwd(), lib) || "."}/ (${copied.length} asset file(s) copied from src/)`);
 } catch (e) {
   rmSync(partial, { recursive: true, force: true });
   console.error(`build failed: ${(e as Error).message}`);

@@ -34,6 +34,9 @@ export async function launcherScript(nodeMajor: number): Promise<string> {
       legalComments: "none",
       logLevel: "silent",
       define: { "process.env.GREENBUNDLE_BUILDER_VERSION": JSON.stringify(builderVersion()) },
+      // The compiler settings that shape the output, given here: esbuild would otherwise read the
+      // tsconfig.json it finds, which a checkout has and an installed package does not.
+      tsconfigRaw: { compilerOptions: { strict: true, verbatimModuleSyntax: true, useDefineForClassFields: true } },
     });
     return r.outputFiles[0]!.text;
   } catch (cause) {
