@@ -7,7 +7,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { acquireLock } from "../cache/lock.ts";
-import { BundleError, describeError, isBundleError } from "../core/errors.ts";
+import { BundleError, isBundleError } from "../core/errors.ts";
 import { silent, type Emit } from "../core/events.ts";
 import { replaceDir } from "../core/fs.ts";
 import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
@@ -20,7 +20,7 @@ import type { LockFile } from "../python/lockfile.ts";
 import { loadRecipe, type LoadedRecipe } from "../recipe/load.ts";
 import { BUNDLE_FORMAT, BUNDLE_JSON, resolveLauncherConfig, serializeBundleJson, type BundleJson, type Component, type ManifestEntry } from "./bundle-json.ts";
 import { collectComponents, withLicenses, withTreeDigests } from "./components.ts";
-import { cleanStale, hostCaseProblems, outLockPath, partialDir, prepareOutDir } from "./dist.ts";
+import { cleanStale, diskError, hostCaseProblems, outLockPath, partialDir, prepareOutDir } from "./dist.ts";
 import type { UnmetNeed } from "./extensions.ts";
 import { gather, type Gathered } from "./gather.ts";
 import { formatFinding, lintPaths, type LintFinding } from "./lint.ts";
@@ -155,19 +155,6 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
 
 function pick(o: BuildOptions) {
   return { ...(o.locked ? { locked: true } : {}), ...(o.offline ? { offline: true } : {}), ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(o.env ? { env: o.env } : {}) };
-}
-
-/** A raw file-system error (a full disk while placing files) is the disk's trouble, not a bug in greenbundle. */
-function diskError(e: unknown, bundle: string, outDir: string): unknown {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (isBundleError(e) || !code || !/^E[A-Z]+$/.test(code)) return e;
-  return new BundleError("IO", `build of ${bundle} failed on a file-system error: ${describeError(e)}`, {
-    hint:
-      code === "ENOSPC" || code === "EDQUOT"
-        ? `the disk is full: free some space (or use --out on a bigger disk than ${outDir}) and build again`
-        : "check the path in the message: free space, permissions, and that nothing else changes it during the build",
-    cause: e,
-  });
 }
 
 async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRecipe, g: Gathered, o: BuildOptions, emit: Emit) {

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import type { BundleError } from "../core/errors.ts";
+import { BundleError, describeError, isBundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import { assertWritableDir, exists, ignoresCase } from "../core/fs.ts";
 import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
@@ -81,4 +81,17 @@ export async function cleanStale(outDir: string, emit: Emit): Promise<string[]> 
   }
   if (removed.length) emit({ type: "info", message: `removed ${removed.length} leftover(s) of interrupted builds in ${outDir}: ${removed.join(", ")}` });
   return removed;
+}
+
+/** A raw file-system error (a full disk while placing files) is the disk's trouble, not a bug in greenbundle. */
+export function diskError(e: unknown, bundle: string, outDir: string): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (isBundleError(e) || !code || !/^E[A-Z]+$/.test(code)) return e;
+  return new BundleError("IO", `build of ${bundle} failed on a file-system error: ${describeError(e)}`, {
+    hint:
+      code === "ENOSPC" || code === "EDQUOT"
+        ? `the disk is full: free some space (or use --out on a bigger disk than ${outDir}) and build again`
+        : "check the path in the message: free space, permissions, and that nothing else changes it during the build",
+    cause: e,
+  });
 }
