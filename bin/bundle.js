@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// Entry point of the `bundle` command. In a checkout the TypeScript sources run directly (Node
-// ≥ 22.18 strips types); a published package carries the compiled lib/.
+// Entry point of the `bundle` and `greenbundle` commands. An installed package runs the compiled
+// lib/ only: Node refuses to strip types under node_modules, and the package ships no src/cli/.
+// A checkout (no node_modules folder above it) runs the TypeScript sources directly (Node
+// ≥ 22.18 strips types), so that an edit takes effect without a build.
 import { existsSync } from "node:fs";
 import module from "node:module";
+import { fileURLToPath } from "node:url";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 19)) {
@@ -13,7 +16,13 @@ if (major < 22 || (major === 22 && minor < 19)) {
 // (measured: `bundle --help` 0.7 s → 0.3 s, importing the wheel installer 450 → 130 ms).
 module.enableCompileCache?.();
 const src = new URL("../src/cli/main.ts", import.meta.url);
-const entry = existsSync(src) ? src : new URL("../lib/cli/main.js", import.meta.url);
+const lib = new URL("../lib/cli/main.js", import.meta.url);
+const installed = fileURLToPath(new URL("..", import.meta.url)).split(/[\\/]/).includes("node_modules");
+const entry = !installed && existsSync(src) ? src : lib;
+if (entry === lib && !existsSync(lib)) {
+  process.stderr.write(`error: greenbundle's compiled code is missing (${fileURLToPath(lib)})\nhint: in a checkout run \`npm run build\`; otherwise reinstall greenbundle\n`);
+  process.exit(2);
+}
 const { main } = await import(entry.href);
 const controller = new AbortController();
 let interrupted = 0;

@@ -7,7 +7,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { acquireLock } from "../cache/lock.ts";
-import { BundleError, describeError, isBundleError } from "../core/errors.ts";
+import { BundleError, isBundleError } from "../core/errors.ts";
 import { silent, type Emit } from "../core/events.ts";
 import { replaceDir } from "../core/fs.ts";
 import { PLATFORM_FACTS, type Host, type Platform } from "../core/platform.ts";
@@ -16,7 +16,7 @@ import type { LockFile } from "../python/lockfile.ts";
 import { loadRecipe, type LoadedRecipe } from "../recipe/load.ts";
 import { BUNDLE_FORMAT, BUNDLE_JSON, resolveLauncherConfig, serializeBundleJson, type BundleJson, type Component, type ManifestEntry } from "./bundle-json.ts";
 import { collectComponents, withLicenses, withTreeDigests } from "./components.ts";
-import { cleanStale, outLockPath, partialDir, prepareOutDir } from "./dist.ts";
+import { cleanStale, diskError, hostCaseProblems, outLockPath, partialDir, prepareOutDir } from "./dist.ts";
 import type { UnmetNeed } from "./extensions.ts";
 import { gather, type Gathered } from "./gather.ts";
 import { formatFinding, lintPaths, type LintFinding } from "./lint.ts";
@@ -24,6 +24,7 @@ import { buildManifest, walkTree, type WalkEntry } from "./manifest.ts";
 import { signingFromEnv, type SignOptions } from "../launcher/sign.ts";
 import { loadLauncher, loadPack, loadPythonTree } from "./optional.ts";
 import type { LinkStrategy } from "./place.ts";
+import { ensureLock, type LockStep } from "./auto-lock.ts";
 import { checkExtensionNeeds, nodeNotice, placeAllFiles, placeAllRepos, placePortableGit, repoArtifacts, sourceDate, writeNotices, writeReadme } from "./steps.ts";
 
 export type BuildFormat = "zip" | "tar.gz" | "dir";
@@ -81,6 +82,8 @@ export interface BuildResult {
   unmet: UnmetNeed[];
   lint: LintFinding[];
   warnings: string[];
+  /** What the lock step did (absent when a lock was passed in). */
+  lock?: LockStep;
 }
 
 export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
@@ -92,18 +95,22 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
   };
   const loaded = await loadRecipe(o.recipe);
   const platform = choosePlatform(loaded.recipe, o.platform);
-  const host = o.host ?? (o.hostPlatform ? { platform: o.hostPlatform, node: process.version } : undefined);
-  const plan = await makePlan({ loaded, platform, ...(o.lock !== undefined ? { lock: o.lock } : {}), ...(host ? { host } : {}) });
   // Signing settings are checked before any download: a wrong path fails now, not at the launcher stage.
   if (!o.sign) {
     const fromEnv = await signingFromEnv(o.env ?? process.env);
     if (fromEnv && signable(platform) && o.launcher !== false) o = { ...o, sign: fromEnv };
     else if (fromEnv) emit({ type: "warning", message: `BUNDLE_SIGN_CERT is set, but only Windows launchers are signed (Authenticode); the ${platform} launcher is not` });
   }
+  // A missing or stale lock is resolved and written here (or, with --locked, refused before anything is written).
+  const lock = o.lock !== undefined ? undefined : await ensureLock({ loaded, platform, cacheDir: o.cacheDir, emit, ...pick(o) });
+  const host = o.host ?? (o.hostPlatform ? { platform: o.hostPlatform, node: process.version } : undefined);
+  const plan = await makePlan({ loaded, platform, ...(o.lock !== undefined ? { lock: o.lock } : {}), ...(host ? { host } : {}) });
   const formats = o.format ? [o.format] : loaded.recipe.package.formats;
   const signal = o.signal ? { signal: o.signal } : {};
   const outDir = resolve(o.outDir);
   await prepareOutDir(outDir);
+  const clash = await hostCaseProblems(loaded, platform, outDir);
+  if (clash) throw clash;
   const gathered = await gather(plan, { cacheDir: o.cacheDir, emit, ...signal, ...(o.offline ? { offline: true } : {}), ...(o.locked ? { locked: true } : {}), ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.segments ? { segments: o.segments } : {}), ...(o.segmentThreshold !== undefined ? { segmentThreshold: o.segmentThreshold } : {}), ...(o.env ? { env: o.env } : {}) });
 
   // Two builds of one bundle into one folder: the second waits, instead of replacing the folder
@@ -126,7 +133,7 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
     renamed = true;
     emit({ type: "stage", stage: "assemble", status: "done", detail: bundleDir });
     const archives = await packAll(bundleDir, outDir, formats, plan, loaded.recipe.package.split, gathered, o, emit);
-    return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings };
+    return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings, ...(lock ? { lock } : {}) };
   } catch (e) {
     if (o.signal?.aborted && !(isBundleError(e) && e.code === "INTERRUPTED")) {
       // Once renamed, the bundle folder is finished and stays; only the archive is missing.
@@ -150,17 +157,8 @@ function signable(p: Platform): boolean {
   return PLATFORM_FACTS[p].os === "windows";
 }
 
-/** A raw file-system error (a full disk while placing files) is the disk's trouble, not a bug in greenbundle. */
-function diskError(e: unknown, bundle: string, outDir: string): unknown {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (isBundleError(e) || !code || !/^E[A-Z]+$/.test(code)) return e;
-  return new BundleError("IO", `build of ${bundle} failed on a file-system error: ${describeError(e)}`, {
-    hint:
-      code === "ENOSPC" || code === "EDQUOT"
-        ? `the disk is full: free some space (or use --out on a bigger disk than ${outDir}) and build again`
-        : "check the path in the message: free space, permissions, and that nothing else changes it during the build",
-    cause: e,
-  });
+function pick(o: BuildOptions) {
+  return { ...(o.locked ? { locked: true } : {}), ...(o.offline ? { offline: true } : {}), ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(o.env ? { env: o.env } : {}) };
 }
 
 async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRecipe, g: Gathered, o: BuildOptions, emit: Emit) {

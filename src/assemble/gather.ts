@@ -6,6 +6,7 @@
 
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
+import type { Platform } from "../core/platform.ts";
 import { Cache } from "../cache/index.ts";
 import { fetchAll, planRequests } from "../fetch/index.ts";
 import type { Fetched, FetchRequest } from "../fetch/types.ts";
@@ -40,7 +41,7 @@ export function repoRequests(plan: Plan): RepoRequest[] {
 
 const where = (a: PlanArtifact) => `${a.source.file}:${a.source.line}:${a.source.col}`;
 
-/** `--locked`: the lock must be fresh and pin every artifact (DESIGN.md "Command line"). */
+/** `--locked`: the lock must be fresh and pin every artifact. */
 export function lockedProblems(plan: Plan): string[] {
   const out: string[] = [];
   // A recipe without wheels whose hashes are all written in it is fully locked without a lock file.
@@ -53,15 +54,18 @@ export function lockedProblems(plan: Plan): string[] {
   return out;
 }
 
+/** `--locked` and the lock is missing, stale or incomplete: exit 2, nothing downloaded or written. */
+export function lockRequiredError(file: string, platform: Platform, problems: string[]): BundleError {
+  return new BundleError("LOCK_REQUIRED", `--locked: ${file} is not fully locked for ${platform}:\n${problems.map((p) => `  ${p}`).join("\n")}`, {
+    hint: `run \`bundle lock ${file}\` with network access and commit the lock file, or build without --locked (it locks what is missing); nothing was downloaded or written`,
+    details: { problems },
+  });
+}
+
 export async function gather(plan: Plan, o: GatherOptions): Promise<Gathered> {
   if (o.locked) {
     const problems = lockedProblems(plan);
-    if (problems.length) {
-      throw new BundleError("NOT_LOCKED", `--locked: ${plan.recipe.file} is not fully locked for ${plan.platform}:\n${problems.map((p) => `  ${p}`).join("\n")}`, {
-        hint: `run \`bundle lock ${plan.recipe.file}\` with network access, commit the lock file, and build again`,
-        details: { problems },
-      });
-    }
+    if (problems.length) throw lockRequiredError(plan.recipe.file, plan.platform, problems);
   } else if (plan.lock.state === "stale") {
     // Without --locked a stale lock is still used; say so, or wheels chosen for another Python ship silently.
     o.emit({

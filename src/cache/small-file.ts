@@ -3,9 +3,9 @@
 // lost segment state means a download starts over), and an fsync per file made fetching 300
 // small files several times slower. Blobs themselves are never written through here.
 
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { tmpSibling } from "../core/fs.ts";
+import { renameRetry, tmpSibling } from "../core/fs.ts";
 
 export async function writeSmallFile(path: string, data: string): Promise<void> {
   const tmp = tmpSibling(path);
@@ -17,7 +17,7 @@ export async function writeSmallFile(path: string, data: string): Promise<void> 
     await writeFile(tmp, data);
   }
   try {
-    await rename(tmp, path);
+    await renameRetry(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;

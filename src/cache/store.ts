@@ -5,11 +5,11 @@
 
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { chmod, mkdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { BundleError } from "../core/errors.ts";
-import { whyUnwritable } from "../core/fs.ts";
+import { renameRetry, whyUnwritable } from "../core/fs.ts";
 import { writeSmallFile } from "./small-file.ts";
 import { hashFile, integrityProblem, MeterStream, type Actual } from "../integrity/sha256.ts";
 import { acquireLock, type HeldLock, type LockOptions } from "./lock.ts";
@@ -211,11 +211,11 @@ export class Cache {
 
   private async renameInto(file: string, dest: string): Promise<void> {
     try {
-      await rename(file, dest);
+      await renameRetry(file, dest);
     } catch (e) {
       if (errno(e) !== "ENOENT") throw e;
       await this.ensureDir(dirname(dest));
-      await rename(file, dest);
+      await renameRetry(file, dest);
     }
   }
 

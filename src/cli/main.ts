@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { BundleError, formatDiagnostic, isBundleError, describeError } from "../core/errors.ts";
+import { hostPath } from "../core/fs.ts";
 import { parseCommandLine } from "./args.ts";
 import { IMPLEMENTATIONS } from "./commands/index.ts";
 import type { CliContext } from "./context.ts";
@@ -54,8 +55,9 @@ export async function main(argv: readonly string[], io: Io = processIo(), signal
     const impl = await IMPLEMENTATIONS[parsed.command.name]!();
     renderer = json ? jsonRenderer(io.stderr) : io.stderrIsTty && !verbose ? await ttyRenderer(io) : plainRenderer(io.stderr, verbose);
     const ctx: CliContext = {
-      args: parsed.args,
-      flags: parsed.flags,
+      // Paths typed as \\?\C:\… on Windows: Node adds that prefix to file-system calls itself.
+      args: parsed.args.map((a) => hostPath(a)),
+      flags: Object.fromEntries(Object.entries(parsed.flags).map(([k, v]) => [k, typeof v === "string" ? hostPath(v) : v])),
       rest: parsed.rest,
       emit: renderer.emit,
       out: (s) => io.stdout(s.endsWith("\n") ? s : s + "\n"),

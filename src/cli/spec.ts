@@ -30,6 +30,7 @@ const common: Record<string, FlagSpec> = {
 const platform: FlagSpec = { type: "string", value: "P", help: "target platform (default: the recipe's first platform)", choices: [...PLATFORMS] };
 const cache: FlagSpec = { type: "string", value: "DIR", help: "cache folder (default ./cache, or $BUNDLE_CACHE_DIR)" };
 const offline: FlagSpec = { type: "boolean", help: "use only the cache; list everything missing in one error" };
+const locked: FlagSpec = { type: "boolean", help: "refuse to run (exit 2) unless the lock file is present, fresh and pins everything; without it a missing or stale lock is resolved and written" };
 const jobs: FlagSpec = { type: "string", value: "N", help: "downloads at the same time (default 8)" };
 const segments: FlagSpec = { type: "string", value: "N", help: "parallel ranged connections per large file (default 8; 1 = one connection)" };
 const segmentAbove: FlagSpec = { type: "string", value: "SIZE", help: "files larger than SIZE download in segments (default 64MiB)" };
@@ -56,10 +57,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "fetch",
     summary: "download everything the plan needs into the cache, verified",
-    usage: "bundle fetch <recipe> [--platform P] [--cache DIR] [--offline] [--jobs N] [--segments N] [--segment-above SIZE]",
+    usage: "bundle fetch <recipe> [--platform P] [--cache DIR] [--offline] [--locked] [--jobs N] [--segments N] [--segment-above SIZE]",
     args: ["recipe"],
     minArgs: 1,
-    flags: { platform, cache, offline, jobs, segments, "segment-above": segmentAbove, ...common },
+    flags: { platform, cache, offline, locked, jobs, segments, "segment-above": segmentAbove, ...common },
+    details: "A missing or stale lock file is resolved and written first, as `bundle lock` would (--locked refuses it instead).",
   },
   {
     name: "build",
@@ -67,6 +69,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "bundle build <recipe> [--platform P] [--cache DIR] [--out DIR] [--offline] [--format zip|tar.gz|dir] [--locked]",
     args: ["recipe"],
     minArgs: 1,
+    details: "One command from a recipe to a release: a missing or stale lock file is resolved and written first, as `bundle lock` would (--locked refuses it instead).",
     flags: {
       platform,
       cache,
@@ -76,7 +79,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       segments,
       "segment-above": segmentAbove,
       format: { type: "string", value: "F", help: "zip, tar.gz or dir (default: the recipe's package.formats)", choices: ["zip", "tar.gz", "dir"] },
-      locked: { type: "boolean", help: "refuse to run unless the lock file is present and fresh" },
+      locked,
       ...common,
     },
   },

@@ -9,7 +9,8 @@ export const ERROR_CODES = {
   NETWORK: 1, // every mirror failed for a download
   INTEGRITY: 1, // bytes did not match the expected sha256/size
   OFFLINE_MISSING: 1, // --offline and something is not in the cache
-  NOT_LOCKED: 1, // --locked without a usable lock, or a "lock" hash never locked
+  NOT_LOCKED: 1, // no usable lock where one is needed (a "lock" hash never locked, --offline with a stale lock)
+  LOCK_REQUIRED: 2, // --locked, and the lock is missing, stale or incomplete (nothing was downloaded or written)
   RESOLVE: 1, // no wheel fits, closure incomplete
   GIT: 1, // a repository or commit could not be fetched/placed
   ARCHIVE: 1, // unsafe or corrupt archive

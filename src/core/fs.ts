@@ -4,7 +4,69 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, writeFile, stat, open } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { BundleError } from "./errors.ts";
+
+/** Error codes a rename on Windows reports while another program (an antivirus scanner, the search indexer, Explorer) still holds the file open. */
+const HELD_OPEN = new Set(["EBUSY", "EPERM", "EACCES"]);
+
+export interface RenameRetry {
+  /** Retry EBUSY/EPERM/EACCES (default: on Windows hosts only; elsewhere these codes are permanent). */
+  held?: boolean;
+  /** Give up after this many milliseconds of retrying (default 20 s). */
+  budgetMs?: number;
+  /** The rename to use (tests). */
+  rename?: (from: string, to: string) => Promise<void>;
+}
+
+/**
+ * rename() that outlasts a file held open for a moment. On Windows, a scanner opens every new
+ * file to read it, and MoveFileEx fails with a sharing violation (EBUSY, EPERM or EACCES) until
+ * it lets go — usually within milliseconds, for a large model sometimes seconds. The rename is
+ * tried again with a growing pause (50 ms doubling, at most 2 s apart) until it succeeds, fails
+ * otherwise, or the budget is spent; then the last error is thrown as it was.
+ */
+export async function renameRetry(from: string, to: string, o: RenameRetry = {}): Promise<void> {
+  const doRename = o.rename ?? rename;
+  const held = o.held ?? process.platform === "win32";
+  const budget = o.budgetMs ?? 20_000;
+  let waited = 0;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 2000)) {
+    try {
+      return await doRename(from, to);
+    } catch (e) {
+      if (!held || !HELD_OPEN.has((e as NodeJS.ErrnoException).code ?? "") || waited >= budget) throw e;
+    }
+    await sleep(delay);
+    waited += delay;
+  }
+}
+
+/**
+ * A path the user typed, as Node wants it. Windows accepts `\\?\C:\…` (and `\\?\UNC\server\…`)
+ * to lift the 260-character limit, but Node already adds that prefix to every file-system call
+ * itself, and path.relative, child processes and messages do not understand it: strip it.
+ */
+export function hostPath(p: string, windows = process.platform === "win32"): string {
+  if (!windows) return p;
+  if (/^\\\\\?\\UNC\\/i.test(p)) return `\\\\${p.slice(8)}`;
+  if (/^\\\\\?\\[A-Za-z]:/.test(p)) return p.slice(4);
+  return p;
+}
+
+/**
+ * Whether the file system holding `dir` (which must exist) ignores case, as NTFS and APFS do by
+ * default: two names that differ only in case are then one file. Probed with a file of our own.
+ */
+export async function ignoresCase(dir: string): Promise<boolean> {
+  const probe = join(dir, `.gb-case-${process.pid}-${randomBytes(4).toString("hex")}`);
+  await writeFile(probe, "");
+  try {
+    return await exists(probe.replace(/gb-case-/, "GB-CASE-"));
+  } finally {
+    await rm(probe, { force: true });
+  }
+}
 
 /** A temporary sibling name for `path`: `.<name>.tmp-<pid>-<random>`, same folder so rename is atomic. */
 export function tmpSibling(path: string, tag = "tmp"): string {
@@ -23,7 +85,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     } finally {
       await fh.close();
     }
-    await rename(tmp, path);
+    await renameRetry(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
@@ -35,13 +97,13 @@ export async function replaceDir(src: string, dest: string): Promise<void> {
   const old = tmpSibling(dest, "old");
   let moved = false;
   try {
-    await rename(dest, old);
+    await renameRetry(dest, old);
     moved = true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
-  await rename(src, dest);
-  if (moved) await rm(old, { recursive: true, force: true });
+  await renameRetry(src, dest);
+  if (moved) await rm(old, { recursive: true, force: true, maxRetries: 5 });
 }
 
 export async function exists(path: string): Promise<boolean> {

@@ -121,8 +121,8 @@ export const PLATFORM_FACTS: Record<Platform, PlatformFacts> = {
   },
 };
 
-export function isPlatform(s: string): s is Platform {
-  return (PLATFORMS as readonly string[]).includes(s);
+export function isPlatform(s: unknown): s is Platform {
+  return (PLATFORMS as readonly unknown[]).includes(s);
 }
 
 /** Whether the platform needs a portable git in the bundle (it has none of its own). */

@@ -6,11 +6,11 @@
 // completion marker, and keeps the commit from being pruned.
 
 import { createHash } from "node:crypto";
-import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
-import { tmpSibling } from "../core/fs.ts";
+import { renameRetry, tmpSibling } from "../core/fs.ts";
 import { withDirLock } from "./lock.ts";
 import { git, lastLine, requireGit } from "./run.ts";
 
@@ -71,7 +71,7 @@ async function ensureBare(bare: string, origin: string): Promise<void> {
   // Auto-gc could unshallow or repack the cache behind our back; we never need it here.
   await git(["config", "gc.auto", "0"], { cwd: tmp, isolated: true });
   try {
-    await rename(tmp, bare);
+    await renameRetry(tmp, bare);
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     if (!(await isDir(bare))) throw e;

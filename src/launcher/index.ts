@@ -5,11 +5,11 @@
 // same inputs, wherever it is built.
 
 import { createHash } from "node:crypto";
-import { chmod, copyFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import { silent, type Emit } from "../core/events.ts";
-import { tmpSibling } from "../core/fs.ts";
+import { renameRetry, tmpSibling } from "../core/fs.ts";
 import { hostPlatform, PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 import { extractNodeBinary } from "./node-binary.ts";
 import { launcherScript } from "./script.ts";
@@ -108,7 +108,7 @@ export async function buildLauncher(o: BuildLauncherOptions): Promise<BuiltLaunc
   const tmp = tmpSibling(o.out);
   try {
     const exe = await build(o, emit, tmp);
-    await rename(tmp, o.out);
+    await renameRetry(tmp, o.out);
     emit({ type: "task:done", id: TASK, detail: `${o.out} (${(exe.length / 2 ** 20).toFixed(1)} MiB)` });
     return { size: exe.length, sha256: createHash("sha256").update(exe).digest("hex") };
   } catch (e) {

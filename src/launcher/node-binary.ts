@@ -6,11 +6,11 @@
 // archive's folder name must be the one the build expects: the SEA blob is version-specific.
 
 import { createWriteStream } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { mkdir, open, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { BundleError } from "../core/errors.ts";
-import { tmpSibling } from "../core/fs.ts";
+import { renameRetry, tmpSibling } from "../core/fs.ts";
 import { nodeArchiveName, nodeDistName, PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 
 async function magic(path: string): Promise<"gzip" | "zip" | "xz" | "unknown"> {
@@ -39,7 +39,7 @@ async function fromTarGz(archive: string, entry: string, dest: string): Promise<
   await mkdir(dir, { recursive: true });
   let found = false;
   await x({ file: archive, cwd: dir, filter: (p) => (p === entry ? (found = true) : false) });
-  if (found) await rename(join(dir, entry), dest);
+  if (found) await renameRetry(join(dir, entry), dest);
   await rm(dir, { recursive: true, force: true });
   return found;
 }
@@ -86,7 +86,7 @@ export async function extractNodeBinary(archive: string, platform: Platform, ver
         hint: `launcher.node.${platform} must be the nodejs.org archive of Node ${version} (the version is read from its URL)`,
       });
     }
-    await rename(tmp, dest);
+    await renameRetry(tmp, dest);
   } finally {
     await rm(tmp, { force: true });
   }

@@ -1,6 +1,6 @@
 // Node single-executable applications, the mechanism under `pkg --sea` (issue 6, launcher item 1).
 // We drive it directly: `node --experimental-sea-config` writes the preparation blob, and
-// postject (the copy @yao-pkg/pkg 6.23.0 depends on) injects it and flips the SEA fuse.
+// postject (a pinned dependency) injects it and flips the SEA fuse.
 // Why not `pkg --sea` itself: it puts the absolute path of the entry script into the blob, so
 // two builds from different folders differ (measured: one byte run, the path); it chdir()s the
 // whole process; and when cross-building with a different host Node it downloads one from
@@ -16,11 +16,6 @@ import { BundleError, describeError } from "../core/errors.ts";
 import type { Platform } from "../core/platform.ts";
 
 const run = promisify(execFile);
-
-/** A require() rooted at @yao-pkg/pkg, for its dependencies (esbuild, postject), hoisted or not. */
-export function pkgRequire(): NodeJS.Require {
-  return createRequire(createRequire(import.meta.url).resolve("@yao-pkg/pkg/package.json"));
-}
 
 // The fuse Node looks for (nodejs/node src/node_sea.cc, documented in the SEA guide). Built by
 // concatenation so this file never contains the literal sentinel itself.
@@ -84,7 +79,8 @@ require(w.postject).inject(w.exe, "NODE_SEA_BLOB", Buffer.from(w.blob), { sentin
 /** Injects the blob into the copy of the Node binary at `exe` and flips the SEA fuse. */
 export async function injectBlob(exe: string, blob: Buffer, signal?: AbortSignal): Promise<void> {
   const { Worker } = await import("node:worker_threads");
-  const postject = pkgRequire().resolve("postject");
+  // The worker loads postject by path: a worker evaluated from a string has no module folder of its own.
+  const postject = createRequire(import.meta.url).resolve("postject");
   const worker = new Worker(WORKER, { eval: true, stderr: true, stdout: true, workerData: { postject, exe, blob, fuse: SEA_FUSE } });
   let output = "";
   worker.stderr.on("data", (b: Buffer) => (output += b.toString()));

@@ -3,11 +3,11 @@
 // needs no network); `time` fixes the signing time so that a signed launcher stays reproducible.
 
 import { execFile } from "node:child_process";
-import { rename, rm, stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { BundleError } from "../core/errors.ts";
-import { tmpSibling } from "../core/fs.ts";
+import { renameRetry, tmpSibling } from "../core/fs.ts";
 
 const run = promisify(execFile);
 
@@ -35,7 +35,7 @@ export async function signWindowsExe(exe: string, o: SignOptions, description: s
   const tmp = tmpSibling(exe, "signed");
   try {
     await run("osslsigncode", osslsigncodeArgs(o, description, exe, tmp), { signal, windowsHide: true });
-    await rename(tmp, exe);
+    await renameRetry(tmp, exe);
   } catch (cause) {
     const missing = (cause as NodeJS.ErrnoException).code === "ENOENT";
     // The password must never reach a message: describe the failure without the command line.

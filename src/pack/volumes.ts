@@ -6,10 +6,10 @@
 // back while they are still in the page cache, so no finished byte is read from disk twice.
 
 import { createHash, type Hash } from "node:crypto";
-import { open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
+import { open, readdir, rm, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Emit } from "../core/events.ts";
-import { tmpSibling } from "../core/fs.ts";
+import { renameRetry, tmpSibling } from "../core/fs.ts";
 import { DeflatePool } from "./pool.ts";
 
 export function volumeNames(out: string, split: number | undefined, count: number): string[] {
@@ -158,7 +158,7 @@ export class VolumeWriter {
       await v.fh.close();
     }
     await removeStale(this.out, this.split ? this.volumes.length : 0);
-    for (const v of this.volumes) await rename(v.tmp, v.final);
+    for (const v of this.volumes) await renameRetry(v.tmp, v.final);
     return { files: this.volumes.map((v) => v.final), sha256: this.volumes.map((_, i) => (this.hashes[i] ?? createHash("sha256")).digest("hex")) };
   }
 

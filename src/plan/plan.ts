@@ -13,6 +13,7 @@ import { expandUrl } from "../recipe/mirrors.ts";
 import { LOCK_PLACEHOLDER, type Recipe } from "../recipe/schema.ts";
 import { extensionName } from "../recipe/validate.ts";
 import { readLock, type LockFile, type LockPlatform } from "../python/lockfile.ts";
+import { lockDrift } from "../python/lock-drift.ts";
 import { makeTarget, type Target } from "../python/target.ts";
 import type { ArtifactKind, ArtifactOfKind, Download, HostNodeArtifact, LauncherNodeArtifact, PlanArtifact, RuntimeArtifact } from "./artifact.ts";
 import { shownPath } from "./shown.ts";
@@ -66,6 +67,7 @@ export async function makePlan({ loaded, platform, lock: givenLock, host }: Plan
   const problems: string[] = [];
   // Wheels were chosen for the lock's Python (tags, markers): another version makes it stale.
   if (lp && lock!.python !== r.python.version) problems.push(`the lock was made for Python ${lock!.python}; the recipe now says ${r.python.version}`);
+  problems.push(...lockDrift(r, platform, lp));
   const artifacts: PlanArtifact[] = [];
   const at = (path: (string | number)[]) => loaded.locate(path);
   const hashed = (id: string, path: (string | number)[], a: RecipeDownload) => download(r, lp, id, a, at(path));

@@ -40,10 +40,14 @@ export async function loadRecipe(file: string): Promise<LoadedRecipe> {
     });
   }
 
+  // YAML problems that still leave a readable document (a duplicated key) are reported together with the rest.
+  for (const src of sources) diagnostics.push(...(src.problems ?? []));
   const parsed = RecipeSchema.safeParse(merged);
   if (!parsed.success) {
     const raw = (path: KeyPath) => sources.map((s) => rawScalarAt(s, path)).find((x) => x !== undefined);
     for (const issue of parsed.error.issues) diagnostics.push(...issueToDiagnostics(issue, merged, locate, raw));
+    // Cross-references are checked on the raw value as well: every problem in one run.
+    diagnostics.push(...semanticChecks(merged, locate));
     throw recipeError(file, diagnostics);
   }
   const loaded: LoadedRecipe = {
@@ -63,7 +67,12 @@ export async function loadRecipe(file: string): Promise<LoadedRecipe> {
 }
 
 export function recipeError(file: string, diagnostics: Diagnostic[]): BundleError {
-  const sorted = [...diagnostics].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+  const seen = new Set<string>();
+  const unique = diagnostics.filter((d) => {
+    const key = `${d.file}:${d.line}:${d.col}:${d.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+  const sorted = unique.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
   const n = sorted.filter((d) => d.severity !== "warning").length;
   return new BundleError("RECIPE", `${file}: ${n} problem${n === 1 ? "" : "s"} in the recipe`, {
     diagnostics: sorted,
@@ -201,16 +210,23 @@ function issueToDiagnostics(issue: Issue, root: unknown, locate: LoadedRecipe["l
         {
           ...locate(path),
           path: at,
-          message: issue.message.startsWith("Invalid") ? `${what} ${JSON.stringify(value)}` : issue.message,
+          message: issue.message.startsWith("Invalid") ? `${what} ${JSON.stringify(value)}` : quoting(issue.message, value),
           hint: dym ?? `allowed: ${allowed.join(", ")}`,
         },
       ];
     }
     case "too_small":
-      return [{ ...locate(path), path: at, message: issue.origin === "array" ? `${at} must list at least ${String(issue.minimum)} item(s)` : issue.message }];
+      return [{ ...locate(path), path: at, message: issue.origin === "array" ? `${at} must list at least ${String(issue.minimum)} item(s)` : quoting(issue.message, valueAt(root, path)) }];
     case "invalid_key":
       return [{ ...locate(path, true), path: at, message: issue.issues[0]?.message ?? issue.message }];
     default:
-      return [{ ...locate(path), path: at, message: issue.message, hint: params?.hint }];
+      return [{ ...locate(path), path: at, message: quoting(issue.message, valueAt(root, path)), hint: params?.hint }];
   }
+}
+
+/** The message, with the offending scalar quoted after it unless the message quotes it already. */
+function quoting(message: string, value: unknown): string {
+  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") return message;
+  const shown = JSON.stringify(typeof value === "string" && value.length > 120 ? `${value.slice(0, 117)}...` : value);
+  return message.includes(shown) || message.includes(String(value)) ? message : `${message} (got ${shown})`;
 }

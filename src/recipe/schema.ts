@@ -13,13 +13,18 @@ export const VERSION_RE = /^[0-9A-Za-z][0-9A-Za-z._+-]*$/;
 /** The literal that stands for "this hash is pinned by `bundle lock`" (trust on first use, by a maintainer). */
 export const LOCK_PLACEHOLDER = "lock";
 
-/** Why a recipe-relative path is not acceptable, or undefined when it is fine. */
+/** Why a recipe-relative path is not acceptable (the path quoted after it), or undefined when it is fine. */
 export function badRelPath(p: string): string | undefined {
+  const why = relPathProblem(p);
+  return why === undefined ? undefined : `${why} (got ${JSON.stringify(p)})`;
+}
+
+function relPathProblem(p: string): string | undefined {
   if (p.length === 0) return "path is empty";
   // A NUL cannot be in a file name anywhere (every file-system call would throw on it).
   if (/[\u0000-\u001f\u007f]/.test(p)) return "path contains a control character";
   if (p.includes("\\")) return "path contains a backslash; use / as separator";
-  if (/^[A-Za-z]:/.test(p)) return "path starts with a drive letter; paths must be relative to the bundle";
+  if (/^[A-Za-z]:/.test(p)) return `path starts with a drive letter (${p.slice(0, 2)}); paths must be relative to the bundle`;
   if (p.startsWith("/")) return "path is absolute; paths must be relative to the bundle";
   const segs = p.split("/");
   if (segs.includes("..")) return "path contains '..' and could leave the bundle";
@@ -55,7 +60,7 @@ export const UrlSchema = z
     if (!["mirror", "https", "http"].includes(scheme)) {
       ctx.addIssue({
         code: "custom",
-        message: `URL scheme "${scheme}:" is not allowed`,
+        message: `URL scheme "${scheme}:" is not allowed (in "${u}")`,
         params: { hint: "only mirror://, https:// and http:// are accepted; integrity comes from the sha256" },
       });
       return;

@@ -14,6 +14,8 @@ export interface YamlSource {
   lines: LineCounter;
   /** The plain JS value of the document. */
   value: unknown;
+  /** Problems that leave the document readable (a key given twice: the last one counts), reported with the rest. */
+  problems?: Diagnostic[];
 }
 
 export function formatPath(path: KeyPath): string {
@@ -50,15 +52,39 @@ export async function readYamlSource(file: string, shownAs = file): Promise<Yaml
 export function parseYamlSource(text: string, file: string): YamlSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const diagnostics: Diagnostic[] = doc.errors.map((e) => {
-      const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-      const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "").replace(/; please use YAML\.\w+\(\)$/, "");
-      return { file, line: pos.line, col: pos.col, path: "", message: `YAML syntax: ${message}`, hint: yamlHint(e.code) };
-    });
-    throw new BundleError("RECIPE", `${file} is not valid YAML`, { diagnostics });
-  }
-  return { file, doc, lines, value: toValue(doc, lines, file) };
+  const diagnostics: Diagnostic[] = doc.errors.map((e) => {
+    const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+    const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "").replace(/; please use YAML\.\w+\(\)$/, "");
+    const dup = e.code === "DUPLICATE_KEY" ? duplicateKey(doc, lines, e.pos[0]) : undefined;
+    return { file, line: pos.line, col: pos.col, path: dup?.path ?? "", message: `YAML syntax: ${message}${dup ? `: ${dup.text}` : ""}`, hint: yamlHint(e.code) };
+  });
+  // A key given twice still leaves a document to check: its other problems are reported in the same run.
+  if (doc.errors.some((e) => e.code !== "DUPLICATE_KEY")) throw new BundleError("RECIPE", `${file} is not valid YAML`, { diagnostics });
+  return { file, doc, lines, value: toValue(doc, lines, file), ...(diagnostics.length ? { problems: diagnostics } : {}) };
+}
+
+/** The duplicated key at `offset`: its name, where it was first given, and its key path. */
+function duplicateKey(doc: Document, lines: LineCounter, offset: number): { text: string; path: string } | undefined {
+  let found: { text: string; path: string } | undefined;
+  visit(doc, {
+    Map(_, map, ancestors) {
+      const keys = map.items.map((p) => (isScalar(p.key) ? p.key : undefined));
+      const i = keys.findIndex((k) => k?.range?.[0] === offset);
+      if (i < 0) return undefined;
+      const name = String(keys[i]!.value);
+      const first = keys.findIndex((k) => k !== undefined && String(k.value) === name);
+      const at = keys[first]?.range ? lines.linePos(keys[first]!.range![0]).line : undefined;
+      const path: (string | number)[] = [];
+      for (let a = 0; a < ancestors.length; a++) {
+        const node = ancestors[a];
+        if (isPair(node) && isScalar(node.key)) path.push(String(node.key.value));
+        else if (isSeq(node)) path.push(node.items.indexOf((ancestors[a + 1] ?? map) as never));
+      }
+      found = { text: `"${name}" is given twice${at ? ` (first on line ${at}); the last one would count` : ""}`, path: formatPath([...path, name]) };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 /** The document as plain JS; alias trouble (which the parser leaves to this step) is a diagnostic too. */

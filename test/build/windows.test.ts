@@ -83,10 +83,10 @@ describe("bundle build on the command line", () => {
     expect(await readdir(empty)).toEqual([]);
   });
 
-  it("refuses --locked when the lock is missing, listing what is not pinned", async () => {
+  it("refuses --locked when the lock is missing, listing what is not pinned (exit 2: the inputs are not what --locked demands)", async () => {
     const empty = await tempDir();
     const r = await runCli(["build", "recipes/sd-webui-a1111.yml", "--platform", "win-x64", "--locked", "--cache", join(empty, "cache"), "--out", join(empty, "dist")]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain("--locked");
     expect(r.stderr).toContain("sd-webui-a1111.lock.json does not exist");
     expect(r.stderr).toContain("python has no pinned sha256");

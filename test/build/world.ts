@@ -80,6 +80,8 @@ export async function makeWorld(dir: string, opts: WorldOptions = {}): Promise<W
     files: {
       "/python/python.tar.gz": runtimeBytes,
       ["/simple/demo-pkg/" + wheel.filename]: wheel.data,
+      // The project page (PEP 503), so that a build can re-resolve a stale lock against this index.
+      "/simple/demo-pkg/": Buffer.from(`<a href="${wheel.filename}#sha256=${wheel.sha256}">${wheel.filename}</a>\n`),
       "/hf/org/model/resolve/main/model.bin": model,
       [`/node/v${nodeVersion}/node-v${nodeVersion}-linux-x64.tar.gz`]: nodeStub,
       [`/node/v${nodeVersion}/node-v${nodeVersion}-win-x64.zip`]: winNode,

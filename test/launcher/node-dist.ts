@@ -74,6 +74,24 @@ export async function nodeArchive(os: "linux" | "win", version: string, arch: "x
   return out;
 }
 
+/** A Node executable for `os` at `version` (bin/node or bin/node.exe from the npm package), extracted once. */
+export async function nodeExecutable(os: "linux" | "win", version: string): Promise<string> {
+  const out = join(testCacheDir(), "node", `node-v${version}-${os}-x64${os === "win" ? ".exe" : ""}`);
+  if (await exists(out)) return out;
+  const tgz = await npmPack(`node-${os}-x64`, version);
+  await mkdir(join(testCacheDir(), "node"), { recursive: true });
+  const scratch = await mkdtemp(join(testCacheDir(), "node", ".exe-"));
+  try {
+    const { x } = await import("tar");
+    const inner = os === "win" ? "package/bin/node.exe" : "package/bin/node";
+    await x({ file: tgz, cwd: scratch, filter: (p) => p === inner });
+    await rename(join(scratch, inner), out);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return out;
+}
+
 export const NODE_VERSION = "24.21.0";
 /** A Node 22 release on npm for both platforms: Debian's wine 8 runs Node 22 but not Node 24. */
 export const WINE_NODE_VERSION = "22.23.3";

@@ -6,7 +6,7 @@ import { loadRecipe, deepMerge } from "../../src/recipe/load.ts";
 import { BundleError } from "../../src/core/errors.ts";
 import { runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
-import { BASE } from "./malformed.test.ts";
+import { BASE } from "./base-recipe.ts";
 
 let dir: string;
 beforeAll(async () => {

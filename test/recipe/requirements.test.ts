@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { decodeRequirementsText, parsePinnedRequirements, readPinnedRequirements } from "../../src/python/requirements.ts";
 import { runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
-import { BASE } from "./malformed.test.ts";
+import { BASE } from "./base-recipe.ts";
 
 describe("requirements file", () => {
   it("parses pins with local versions, markers and inline comments", () => {

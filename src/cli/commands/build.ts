@@ -1,5 +1,5 @@
 // bundle build <recipe> [--platform P] [--cache DIR] [--out DIR] [--offline] [--format zip|tar.gz|dir] [--locked] [--jobs N] [--segments N] [--segment-above SIZE]
-// Fetch, assemble, build the launcher and pack (DESIGN.md "Command line"); the work is in
+// Lock what is missing or stale, fetch, assemble, build the launcher and pack; the work is in
 // src/assemble/build.ts, this prints the outcome.
 
 import { resolve } from "node:path";
@@ -46,6 +46,7 @@ export function resultJson(r: BuildResult) {
     extensionNeeds: r.unmet,
     lint: r.lint,
     warnings: r.warnings,
+    lock: r.lock ? { action: r.lock.action, file: r.lock.file ?? null, platforms: r.lock.platforms } : null,
   };
 }
 
@@ -57,6 +58,7 @@ function summary(r: BuildResult): string {
     ...r.archives.flatMap((a) => a.files.map((f, i) => `  ${a.files.length > 1 ? `volume ${i + 1}/${a.files.length}` : "archive"}: ${f.path}${i === 0 ? ` (${fmtBytes(a.size)} in all)` : ""}\n           sha256 ${f.sha256}`)),
     `  ${r.downloaded ? `${r.downloaded} download(s)` : "everything came from the cache"}; files ${r.placed.hardlink} hardlinked, ${r.placed.reflink} reflinked, ${r.placed.copy} copied`,
   ];
+  if (r.lock?.action === "written") lines.push(`  lock:    wrote ${r.lock.file} (resolved for ${r.lock.platforms.join(", ")})`);
   if (r.unmet.length) lines.push(`  ${r.unmet.length} package(s) named by extensions are not in the wheel set (see the warnings above)`);
   if (r.warnings.length) lines.push(`  ${r.warnings.length} warning(s)`);
   return lines.join("\n");

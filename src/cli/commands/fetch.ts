@@ -1,10 +1,12 @@
-// bundle fetch <recipe> [--platform P] [--cache DIR] [--offline] [--jobs N] [--json]
+// bundle fetch <recipe> [--platform P] [--cache DIR] [--offline] [--locked] [--jobs N] [--json]
 // Brings everything the plan needs into the cache, verified: every download (what the bundle holds
 // and what only the build uses), and every repository and extension commit into the git cache, so
-// that a later `build --offline` on this machine finds it all. Artifacts whose hash is not pinned
-// yet are fetched last — never: everything else is fetched first, then one NOT_LOCKED error lists
-// them all.
+// that a later `build --offline` on this machine finds it all. A missing or stale lock is first
+// resolved and written, as `bundle build` does (`--locked` refuses instead). Artifacts whose hash
+// cannot be pinned (the recipe names no lock file) are never fetched: everything else is fetched
+// first, then one NOT_LOCKED error lists them all.
 
+import { ensureLock } from "../../assemble/auto-lock.ts";
 import { repoRequests } from "../../assemble/gather.ts";
 import { cacheDirFrom } from "../../cache/index.ts";
 import { BundleError, describeError } from "../../core/errors.ts";
@@ -23,12 +25,13 @@ export async function run(ctx: CliContext): Promise<number> {
   const tuning = segmentFlags(ctx.flags);
   const loaded = await loadRecipe(ctx.args[0]!);
   const platform = choosePlatform(loaded.recipe, ctx.flags.platform as string | undefined);
+  const cacheDir = cacheDirFrom(ctx.flags, ctx.env, ctx.cwd);
+  const offline = ctx.flags.offline === true;
+  const lock = await ensureLock({ loaded, platform, cacheDir, locked: ctx.flags.locked === true, offline, jobs, emit: ctx.emit, signal: ctx.signal, env: ctx.env });
   // with the host: a cross-built launcher may need this machine's Node, and build --offline will look for it
   const plan = await makePlan({ loaded, platform, host: thisHost() });
   const { requests, unlocked } = planRequests(plan);
   const repoReqs = repoRequests(plan);
-  const cacheDir = cacheDirFrom(ctx.flags, ctx.env, ctx.cwd);
-  const offline = ctx.flags.offline === true;
   const repoPart = repoReqs.length ? ` and ${repoReqs.length} repositor${repoReqs.length === 1 ? "y" : "ies"}` : "";
   ctx.emit({ type: "stage", stage: "fetch", status: "start", detail: `${requests.length} artifact(s)${repoPart} of ${plan.bundleName} into ${cacheDir}${offline ? " (offline)" : ""}` });
   let got: Map<string, Fetched>;
@@ -48,10 +51,11 @@ export async function run(ctx: CliContext): Promise<number> {
   const freshRepos = repoList.filter((r) => !r.cached).length;
   if (ctx.json) {
     const repoJson = repoList.map((r) => ({ id: r.id, commit: r.commit, url: r.url, cached: r.cached }));
-    ctx.out(JSON.stringify({ bundle: plan.bundleName, cache: cacheDir, downloaded: fresh.length, bytes: fresh.reduce((n, f) => n + f.size, 0), artifacts: list, repos: repoJson, unlocked: unlocked.map((a) => a.id) }, null, 2));
+    ctx.out(JSON.stringify({ bundle: plan.bundleName, cache: cacheDir, downloaded: fresh.length, bytes: fresh.reduce((n, f) => n + f.size, 0), artifacts: list, repos: repoJson, unlocked: unlocked.map((a) => a.id), lock: { action: lock.action, file: lock.file ?? null, platforms: lock.platforms } }, null, 2));
   } else {
     const repoSummary = repoList.length ? `; ${repoList.length} repositor${repoList.length === 1 ? "y" : "ies"}: ${freshRepos} fetched, ${repoList.length - freshRepos} already cached` : "";
     ctx.out(`fetched ${list.length} artifact(s) of ${plan.bundleName} into ${cacheDir}: ${fresh.length} downloaded (${fmtBytes(fresh.reduce((n, f) => n + f.size, 0))}), ${list.length - fresh.length} already cached${repoSummary}`);
+    if (lock.action === "written") ctx.out(`wrote the lock file ${lock.file} (resolved for ${lock.platforms.join(", ")})`);
     if (ctx.verbose) {
       for (const f of list) ctx.out(`  ${f.id}  ${f.sha256.slice(0, 12)}  ${fmtBytes(f.size)}  ${f.url}`);
       for (const r of repoList) ctx.out(`  ${r.id}  ${r.commit.slice(0, 12)}  ${r.url}`);

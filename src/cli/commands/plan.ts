@@ -101,6 +101,6 @@ export function planTable(plan: Plan, wide: boolean): string {
     `lock: ${plan.lock.file ?? "(none)"} — ${plan.lock.state}`,
     ...plan.lock.problems.map((p) => `  ${p}`),
   ];
-  if (unlocked > 0) lines.push(`${unlocked} artifact(s) have no pinned hash yet: run \`bundle lock ${plan.recipe.file}\` (needs network) before \`bundle build --locked\``);
+  if (unlocked > 0) lines.push(`${unlocked} artifact(s) have no pinned hash yet: \`bundle build\` and \`bundle fetch\` pin them on their way; run \`bundle lock ${plan.recipe.file}\` (needs network) before \`bundle build --locked\``);
   return lines.join("\n");
 }
