@@ -18,7 +18,8 @@ import { LOCK_PLACEHOLDER } from "../recipe/schema.ts";
 import { choosePlatform, makePlan, type Plan } from "../plan/plan.ts";
 import type { LockFile } from "../python/lockfile.ts";
 import { loadRecipe, type LoadedRecipe } from "../recipe/load.ts";
-import { BUNDLE_FORMAT, BUNDLE_JSON, resolveLauncherConfig, serializeBundleJson, type BundleJson, type Component, type ManifestEntry } from "./bundle-json.ts";
+import { resolveLauncherConfig } from "./bundle-json.ts";
+import { BUNDLE_FORMAT, BUNDLE_JSON, parseBundleJson, serializeBundleJson, type BundleJson, type Component, type ManifestEntry } from "../contract/bundle-json.ts";
 import { collectComponents, withLicenses, withTreeDigests } from "./components.ts";
 import { cleanStale, outLockPath, partialDir, prepareOutDir } from "./dist.ts";
 import type { UnmetNeed } from "./extensions.ts";
@@ -222,7 +223,14 @@ async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, b
     ...(loaded.recipe.verify ? { verify: loaded.recipe.verify } : {}),
     files,
   };
-  await writeFile(join(root, BUNDLE_JSON), serializeBundleJson(bundleJson));
+  const text = serializeBundleJson(bundleJson);
+  try {
+    // What the launcher and the verifier will refuse must never ship: check exactly what is written.
+    parseBundleJson(text);
+  } catch (e) {
+    throw new BundleError("BUILD", `the ${BUNDLE_JSON} of ${plan.bundleName} would not be accepted by its launcher: ${describeError(e)}`, { hint: "this is a bug in greenbundle: please report it with the recipe", cause: e });
+  }
+  await writeFile(join(root, BUNDLE_JSON), text);
   return bundleJson;
 }
 

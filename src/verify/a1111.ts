@@ -3,7 +3,7 @@
 // memory figures from /sdapi/v1/memory, and POST /sdapi/v1/server-stop when the command line
 // enables it with --api-server-stop. Pure: builds the driver's steps and reads the answers.
 
-import type { BundleJson } from "../assemble/bundle-json.ts";
+import type { BundleJson } from "../contract/bundle-json.ts";
 import type { DriverStep } from "./driver-job.ts";
 
 export interface ApiPlan {

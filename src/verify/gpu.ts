@@ -4,7 +4,7 @@
 
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import type { BundleJson } from "../assemble/bundle-json.ts";
+import type { BundleJson } from "../contract/bundle-json.ts";
 import { isolatedCommand, type Isolation } from "./isolation.ts";
 
 export interface TorchFacts {

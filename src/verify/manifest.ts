@@ -4,8 +4,7 @@
 // anything is booted. Pure: compares the manifest with a tree snapshot.
 
 import { posix } from "node:path";
-import type { ManifestEntry } from "../assemble/bundle-json.ts";
-import { BUNDLE_JSON } from "../assemble/bundle-json.ts";
+import { BUNDLE_JSON, type ManifestEntry } from "../contract/bundle-json.ts";
 import type { Tree, TreeEntry } from "./tree.ts";
 
 export interface ManifestProblem {

@@ -1,6 +1,6 @@
 // The state one verify run carries from stage to stage (verify.ts, verify-boot.ts).
 
-import type { BundleJson } from "../assemble/bundle-json.ts";
+import type { BundleJson } from "../contract/bundle-json.ts";
 import type { Emit } from "../core/events.ts";
 import type { Platform } from "../core/platform.ts";
 import type { TorchFacts } from "./gpu.ts";

@@ -9,7 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import { archiveKind, extractArchive } from "../pack/extract.ts";
-import { BUNDLE_JSON } from "../assemble/bundle-json.ts";
+import { BUNDLE_JSON } from "../contract/bundle-json.ts";
 import { checkSums, type SumsVerdict } from "./sums.ts";
 import { sha256File } from "./tree.ts";
 

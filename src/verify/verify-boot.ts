@@ -14,7 +14,7 @@ import { hasTorch, probeTorch } from "./gpu.ts";
 import { probeIsolation } from "./isolation.ts";
 import type { Run } from "./run.ts";
 import { diffTrees, snapshotTree } from "./tree.ts";
-import type { BundleJson } from "../assemble/bundle-json.ts";
+import type { BundleJson } from "../contract/bundle-json.ts";
 
 /** How long the app gets to exit after server-stop or SIGINT before verify escalates. */
 export const STOP_GRACE_MS = 20_000;

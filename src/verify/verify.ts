@@ -7,10 +7,9 @@
 import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { BUNDLE_JSON, type BundleJson } from "../assemble/bundle-json.ts";
+import { BUNDLE_FORMAT, BUNDLE_JSON, BundleJsonError, parseBundleJson, type BundleJson } from "../contract/bundle-json.ts";
 import { BundleError, describeError } from "../core/errors.ts";
 import { silent } from "../core/events.ts";
-import { bundleJsonProblem } from "./bundle-json-shape.ts";
 import { CHECK_ORDER, check } from "./checks.ts";
 import { checkManifest, describeManifestProblem } from "./manifest.ts";
 import { REPORT_FORMAT, writeReport, type Check, type VerifyReport } from "./report.ts";
@@ -143,15 +142,13 @@ async function readBundleJson(run: Run): Promise<void> {
   const r = run.report;
   let bj: BundleJson;
   try {
-    bj = JSON.parse(await readFile(join(run.root!, BUNDLE_JSON), "utf8")) as BundleJson;
+    bj = parseBundleJson(await readFile(join(run.root!, BUNDLE_JSON), "utf8"));
   } catch (e) {
-    r.checks.push(check("bundle", "fail", `${BUNDLE_JSON} is unreadable: ${describeError(e)}`));
-    throw new Halt();
-  }
-  const problem = bundleJsonProblem(bj);
-  if (problem !== undefined) {
-    const format = (bj as { format?: unknown } | null)?.format;
-    const why = format !== 1 ? `its format is ${JSON.stringify(format) ?? "missing"}, this greenbundle reads 1` : problem;
+    if (!(e instanceof BundleJsonError) || e.kind === "syntax") {
+      r.checks.push(check("bundle", "fail", `${BUNDLE_JSON} is unreadable: ${e instanceof BundleJsonError ? e.summary : describeError(e)}`));
+      throw new Halt();
+    }
+    const why = e.kind === "format" ? `its format is ${JSON.stringify(e.format) ?? "missing"}, this greenbundle reads ${BUNDLE_FORMAT}` : e.summary;
     r.checks.push(check("bundle", "fail", `${BUNDLE_JSON} is not one greenbundle wrote: ${why}`, ["rebuild the bundle with `bundle build`; bundle.json is written by the builder, not by hand"]));
     throw new Halt();
   }

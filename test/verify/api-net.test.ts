@@ -1,7 +1,7 @@
 import { request } from "node:http";
 import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
-import type { BundleJson } from "../../src/assemble/bundle-json.ts";
+import type { BundleJson } from "../../src/contract/bundle-json.ts";
 import { a1111Plan, readMemory, readTxt2img } from "../../src/verify/a1111.ts";
 import { describeAttempt, parseDnsQuery, startRefusingProxy } from "../../src/verify/netguard.ts";
 import { encodePng, pattern } from "./png-fixtures.ts";

@@ -5,6 +5,7 @@
 
 import { join } from "node:path";
 import { constants } from "node:os";
+import { BUNDLE_JSON, type ManifestEntry } from "../../contract/bundle-json.ts";
 import { msg, type Lang } from "./i18n.ts";
 import { Output } from "./log.ts";
 import { allowedChanges, quickCheck } from "./manifest.ts";
@@ -62,7 +63,14 @@ async function prepare(c: LaunchContext, out: Output): Promise<Prepared | null> 
  */
 async function checkFiles(c: LaunchContext, out: Output): Promise<number> {
   await new Promise((r) => setImmediate(r)); // let the spawn's first events through first
-  const files = c.bundle.files();
+  let files: ManifestEntry[];
+  try {
+    files = c.bundle.files();
+  } catch (e) {
+    // The app is already running: say why nothing was checked, and let it run.
+    out.say(msg(c.lang, "badManifest", { path: join(c.root, BUNDLE_JSON), error: e instanceof Error ? e.message : String(e) }), "warn");
+    return 0;
+  }
   const longest = files.reduce((m, f) => Math.max(m, f.path.length), 0);
   for (const w of pathWarnings(c.root, longest, c.windows)) if (w.key === "pathLong") out.say(msg(c.lang, w.key, w.params), "warn");
   const r = await quickCheck(c.root, files, allowedChanges(c.bundle.allowChanges));

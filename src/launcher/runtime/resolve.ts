@@ -3,7 +3,7 @@
 
 import { existsSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
-import type { LauncherConfig } from "../../assemble/bundle-json.ts";
+import type { LauncherConfig } from "../../contract/bundle-json.ts";
 import { fillPlaceholders, type Placeholders } from "./env.ts";
 
 export interface Resolved {
