@@ -7,6 +7,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { acquireLock } from "../cache/lock.ts";
+import type { ArchiveFormat } from "../contract/registry-names.ts";
 import { BundleError, describeError, isBundleError } from "../core/errors.ts";
 import { silent, type Emit } from "../core/events.ts";
 import { replaceDir } from "../core/fs.ts";
@@ -31,7 +32,8 @@ import { loadLauncher, loadPack, loadPythonTree } from "./optional.ts";
 import type { LinkStrategy } from "./place.ts";
 import { checkExtensionNeeds, nodeNotice, placeAllFiles, placeAllRepos, placePortableGit, repoArtifacts, sourceDate, writeNotices, writeReadme } from "./steps.ts";
 
-export type BuildFormat = "zip" | "tar.gz" | "dir";
+/** A release archive format, or "dir": the bundle folder only. */
+export type BuildFormat = ArchiveFormat | "dir";
 
 export interface BuildOptions {
   recipe: string;
@@ -67,7 +69,7 @@ export interface BuildOptions {
 
 /** One archive: its file, or its volumes in order (package.split), each with its sha256. */
 export interface BuiltArchive {
-  format: "zip" | "tar.gz";
+  format: ArchiveFormat;
   files: { path: string; sha256: string }[];
   /** Total bytes. */
   size: number;
@@ -283,7 +285,7 @@ async function hostNode(loaded: LoadedRecipe, version: string, target: Platform,
 }
 
 async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[], plan: Plan, split: string | undefined, g: Gathered, o: BuildOptions, emit: Emit): Promise<BuiltArchive[]> {
-  const wanted = formats.filter((f): f is "zip" | "tar.gz" => f !== "dir");
+  const wanted = formats.filter((f): f is ArchiveFormat => f !== "dir");
   if (!wanted.length) return [];
   const pack = await loadPack();
   emit({ type: "stage", stage: "pack", status: "start", detail: wanted.join(", ") });

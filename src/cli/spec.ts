@@ -1,5 +1,7 @@
 // The command line as data: commands, their arguments and flags, and the help text made from it.
 
+import { ARCHIVE_FORMATS } from "../contract/registry-names.ts";
+
 export interface FlagSpec {
   type: "string" | "boolean";
   short?: string;
@@ -25,6 +27,9 @@ const common: Record<string, FlagSpec> = {
   verbose: { type: "boolean", short: "v", help: "more detail, and stack traces on errors" },
   help: { type: "boolean", short: "h", help: "show help for this command" },
 };
+/** `--format`: every release archive format, then "dir" (the bundle folder only). */
+const BUILD_FORMATS: readonly string[] = [...ARCHIVE_FORMATS, "dir"];
+
 const platform: FlagSpec = { type: "string", value: "P", help: "target platform (default: the recipe's first platform)", choices: ["win-x64", "linux-x64"] };
 const cache: FlagSpec = { type: "string", value: "DIR", help: "cache folder (default ./cache, or $BUNDLE_CACHE_DIR)" };
 const offline: FlagSpec = { type: "boolean", help: "use only the cache; list everything missing in one error" };
@@ -62,7 +67,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "build",
     summary: "fetch, assemble, build the launcher and pack a release",
-    usage: "bundle build <recipe> [--platform P] [--cache DIR] [--out DIR] [--offline] [--format zip|tar.gz|dir] [--locked]",
+    usage: `bundle build <recipe> [--platform P] [--cache DIR] [--out DIR] [--offline] [--format ${BUILD_FORMATS.join("|")}] [--locked]`,
     args: ["recipe"],
     minArgs: 1,
     flags: {
@@ -73,7 +78,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       jobs,
       segments,
       "segment-above": segmentAbove,
-      format: { type: "string", value: "F", help: "zip, tar.gz or dir (default: the recipe's package.formats)", choices: ["zip", "tar.gz", "dir"] },
+      format: { type: "string", value: "F", help: `${BUILD_FORMATS.slice(0, -1).join(", ")} or dir (default: the recipe's package.formats)`, choices: BUILD_FORMATS },
       locked: { type: "boolean", help: "refuse to run unless the lock file is present and fresh" },
       ...common,
     },

@@ -4,6 +4,7 @@
 
 import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import type { ArchiveFormat } from "../contract/registry-names.ts";
 import { BundleError } from "../core/errors.ts";
 import { replaceDir, tmpSibling, whyUnwritable } from "../core/fs.ts";
 import type { ClassifiedChanges } from "./changes.ts";
@@ -33,7 +34,7 @@ export interface VerifyReport {
   ok: boolean;
   tool: { name: "greenbundle"; version: string };
   bundle: { name: string; version: string; platform: string; title: string } | null;
-  source: { path: string; kind: "zip" | "tar.gz" | "folder"; bytes?: number; sha256?: string };
+  source: { path: string; kind: ArchiveFormat | "folder"; bytes?: number; sha256?: string };
   copy: { path: string; kept: boolean };
   offline: { method: "netns" | "proxy" | "none"; detail: string; attempts: NetAttempt[] };
   /** Seconds, to the millisecond; null when the step did not run. */

@@ -10,6 +10,7 @@ import { basename, join } from "node:path";
 import { BUNDLE_FORMAT, BUNDLE_JSON, BundleJsonError, parseBundleJson, type BundleJson } from "../contract/bundle-json.ts";
 import { BundleError, describeError } from "../core/errors.ts";
 import { silent } from "../core/events.ts";
+import { PACKERS, withoutArchiveExtension } from "../pack/registry.ts";
 import { CHECK_ORDER, check } from "./checks.ts";
 import { checkManifest, describeManifestProblem } from "./manifest.ts";
 import { REPORT_FORMAT, writeReport, type Check, type VerifyReport } from "./report.ts";
@@ -48,7 +49,7 @@ export async function verifyBundle(opts: VerifyOptions): Promise<VerifyOutcome> 
   r.failed = r.checks.filter((c) => c.status === "fail").map((c) => c.id);
   r.ok = r.failed.length === 0;
   r.timings.total = since(t0);
-  const reportDir = opts.reportDir ?? join(opts.cwd, "dist", `verify-${r.bundle ? `${r.bundle.name}-${r.bundle.version}-${r.bundle.platform}` : basename(src.path).replace(/\.\d{3}$/, "").replace(/\.(zip|tar\.gz|tgz)$/i, "")}`);
+  const reportDir = opts.reportDir ?? join(opts.cwd, "dist", `verify-${r.bundle ? `${r.bundle.name}-${r.bundle.version}-${r.bundle.platform}` : withoutArchiveExtension(basename(src.path).replace(/\.\d{3}$/, ""))}`);
   try {
     await writeReport(reportDir, r, { ...(run.png ? { png: run.png } : {}), ...(run.log !== undefined ? { log: run.log } : {}) });
   } catch (e) {
@@ -108,7 +109,7 @@ function sourceCheck(src: SourceInfo): Check {
   const v = src.sums?.verdict;
   const vols = src.volumes;
   const what = vols ? `${src.kind} in ${vols.length} volumes, ${src.bytes} bytes` : `${src.kind}, ${src.bytes} bytes, sha256 ${src.sha256}`;
-  const crc = src.kind === "zip" ? "entry CRCs are checked while unpacking" : "the gzip CRC is checked while unpacking";
+  const crc = PACKERS[src.kind].integrity;
   if (!v) return check("source", "pass", `${what} (no SHA256SUMS next to it); ${crc}`);
   if (v.state === "match") return check("source", "pass", `${what} ${vols ? "each match" : "matches"} ${src.sums!.file}; ${crc}`);
   const name = src.sums!.name;
