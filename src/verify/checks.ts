@@ -9,7 +9,7 @@ import type { Isolation } from "./isolation.ts";
 import { describeAttempt, type NetAttempt } from "./netguard.ts";
 import { decodePng } from "./png.ts";
 import type { Check, CheckId } from "./report.ts";
-import type { MemoryFacts } from "./a1111.ts";
+import type { MemoryFacts } from "./api.ts";
 
 export const TITLES: Record<CheckId, string> = {
   source: "archive integrity",

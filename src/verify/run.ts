@@ -3,6 +3,7 @@
 import type { BundleJson } from "../contract/bundle-json.ts";
 import type { Emit } from "../core/events.ts";
 import type { Platform } from "../core/platform.ts";
+import type { VerifyApi } from "./api.ts";
 import type { TorchFacts } from "./gpu.ts";
 import type { Isolation } from "./isolation.ts";
 import type { VerifyReport } from "./report.ts";
@@ -40,6 +41,8 @@ export interface Run {
   work?: string;
   root?: string;
   bj?: BundleJson;
+  /** The verify API bundle.json names (verify.api), from the registry. */
+  api?: VerifyApi;
   before?: Tree;
   iso?: Isolation;
   torch: TorchFacts | null;

@@ -11,6 +11,7 @@ import { BUNDLE_FORMAT, BUNDLE_JSON, BundleJsonError, parseBundleJson, type Bund
 import { BundleError, describeError } from "../core/errors.ts";
 import { silent } from "../core/events.ts";
 import { PACKERS, withoutArchiveExtension } from "../pack/registry.ts";
+import { VERIFY_API, verifyApi } from "./apis.ts";
 import { CHECK_ORDER, check } from "./checks.ts";
 import { checkManifest, describeManifestProblem } from "./manifest.ts";
 import { REPORT_FORMAT, writeReport, type Check, type VerifyReport } from "./report.ts";
@@ -159,8 +160,13 @@ async function readBundleJson(run: Run): Promise<void> {
     r.checks.push(check("bundle", "fail", `the bundle is for ${bj.platform}; this machine is ${run.opts.hostPlatform ?? "another platform"}, so it cannot boot it`));
     throw new Halt();
   }
-  const api = bj.verify?.api ?? "a1111";
-  r.checks.push(check("bundle", "pass", `${bj.name} ${bj.version} for ${bj.platform}, ${bj.components.length} components, ${bj.files.length} files; API ${api}${bj.verify ? "" : " (no verify block: defaults used)"}`));
+  const apiName = bj.verify?.api ?? "a1111";
+  run.api = verifyApi(apiName);
+  if (!run.api) {
+    r.checks.push(check("bundle", "fail", `verify.api is ${JSON.stringify(apiName)}, which this greenbundle cannot drive (it knows ${Object.keys(VERIFY_API).join(", ")})`, ["verify the bundle with the greenbundle that built it, or a newer one"]));
+    throw new Halt();
+  }
+  r.checks.push(check("bundle", "pass", `${bj.name} ${bj.version} for ${bj.platform}, ${bj.components.length} components, ${bj.files.length} files; API ${apiName}${bj.verify ? "" : " (no verify block: defaults used)"}`));
 }
 
 async function manifest(run: Run): Promise<void> {
