@@ -144,8 +144,11 @@ export async function runStep(step: DriverStep, call: HttpCall, values: Values):
   const t = Date.now();
   const deadline = t + step.timeoutMs;
   let requests = 0;
+  let answers = 0;
   let last: HttpAnswer | undefined;
   const done = (extra: Partial<StepResult>): StepResult => ({ name: step.name, ok: false, ms: Date.now() - t, requests, ...(last ? { status: last.status, bytes: last.body.length } : {}), ...extra });
+  const timeUp = (poll: NonNullable<DriverStep["poll"]>) =>
+    new StepFailure(`${conditionText(poll.until, values)} did not hold within ${Math.round(step.timeoutMs / 1000)} s (${answers} answer(s); the last: ${last ? snippet(last.body) : "none"})`);
   try {
     const path = fillPath(step.path, values);
     const body = step.body === undefined ? undefined : fillBody(step.body, values);
@@ -153,16 +156,16 @@ export async function runStep(step: DriverStep, call: HttpCall, values: Values):
       requests++;
       try {
         last = await call(step.method, path, body, Math.max(1, deadline - Date.now()));
+        answers++;
       } catch (e) {
-        if (step.poll && Date.now() >= deadline) throw new StepFailure(`${conditionText(step.poll.until, values)} did not hold within ${Math.round(step.timeoutMs / 1000)} s (${requests - 1} answer(s) before the time ran out)`);
+        // A request cut short by the step's own deadline is the poll running out of time.
+        if (step.poll && deadline - Date.now() < step.poll.everyMs) throw timeUp(step.poll);
         throw new StepFailure((e as Error).message);
       }
       writeFileSync(step.save, last.body);
       const json = judge(step, last, values);
       if (step.poll && !holds(step.poll.until, json, values)) {
-        if (Date.now() + step.poll.everyMs >= deadline) {
-          throw new StepFailure(`${conditionText(step.poll.until, values)} did not hold within ${Math.round(step.timeoutMs / 1000)} s (${requests} answer(s); the last: ${snippet(last.body)})`);
-        }
+        if (Date.now() + step.poll.everyMs >= deadline) throw timeUp(step.poll);
         await sleep(step.poll.everyMs);
         continue;
       }
