@@ -8,7 +8,7 @@ import { judgeImage, imageStats, type ImageStats } from "./image-check.ts";
 import type { Isolation } from "./isolation.ts";
 import { describeAttempt, type NetAttempt } from "./netguard.ts";
 import { decodePng } from "./png.ts";
-import type { Check, CheckId } from "./report.ts";
+import type { Check, CheckId } from "./report-types.ts";
 import type { MemoryFacts } from "./api.ts";
 
 export const TITLES: Record<CheckId, string> = {

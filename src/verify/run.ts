@@ -6,7 +6,7 @@ import type { Platform } from "../core/platform.ts";
 import type { VerifyApi } from "./api.ts";
 import type { TorchFacts } from "./gpu.ts";
 import type { Isolation } from "./isolation.ts";
-import type { VerifyReport } from "./report.ts";
+import type { VerifyReport } from "./report-types.ts";
 import type { Tree } from "./tree.ts";
 
 export type GpuMode = "auto" | "require" | "off";
