@@ -84,6 +84,19 @@ describe.skipIf(!linux)("the linux-x64 launcher", () => {
     expect(zh.stdout).toBe("");
   });
 
+  it("starts the app all the same when the file list is damaged, and says the files were not checked", async () => {
+    const dir = await bundleCopy("badlist");
+    const path = join(dir, "bundle.json");
+    await writeFile(path, (await readFile(path, "utf8")).replace(/"sha256": "[0-9a-f]{64}"/, '"sha256": "damaged"'));
+    const l = startLauncher(join(dir, "launcher"), ["--no-browser"]);
+    await l.ready;
+    const pids = await l.pids();
+    l.child.kill("SIGINT");
+    expect(await exited(l.child)).toBe(130);
+    expect(await leftovers(pids)).toEqual([]);
+    expect(l.output()).toContain(`The file list in ${path} cannot be used (bundle.json: files[0].sha256: expected 64 lowercase hex digits, got "damaged")`);
+  });
+
   it("starts the app, waits for readiness, isolates its environment, and leaves no process behind on SIGINT", async () => {
     const dir = await bundleCopy("run");
     const l = await startLauncher(join(dir, "launcher"), ["--no-browser", "--", "--extra"], { PYTHONPATH: "/nowhere", PYTHONHOME: "/nowhere" });
