@@ -1,5 +1,5 @@
-// Benchmark (not a test): the launcher's own time before it spawns the app (issue 6, launcher
-// item 5: under ~300 ms), for a small bundle and one with a bundle-sized manifest.
+// Benchmark (not a test): the launcher's own time before it spawns the app (it must stay well
+// under 300 ms), for a small bundle and one with a bundle-sized manifest.
 //
 //   node bench/launcher-start.ts [--runs N] [--files N]
 //

@@ -1,7 +1,8 @@
-// The launcher program as one CommonJS file, for the SEA blob (issue 6, launcher item 1).
-// esbuild bundles src/launcher/runtime/ (Node built-ins only) in well under a second; it comes
-// with @yao-pkg/pkg, so no dependency is added. Node's own type stripping would handle one file
-// at a time but does not bundle, and a SEA main script can only require() built-ins.
+// The launcher program as one CommonJS file, for the SEA blob. esbuild bundles
+// src/launcher/runtime/ and the bundle.json contract it reads (Node built-ins only) in well under
+// a second; it comes with @yao-pkg/pkg, so no dependency is added. Node's own type stripping
+// would handle one file at a time but does not bundle, and a SEA main script can only require()
+// built-ins.
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

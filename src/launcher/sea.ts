@@ -1,4 +1,4 @@
-// Node single-executable applications, the mechanism under `pkg --sea` (issue 6, launcher item 1).
+// Node single-executable applications, the mechanism under `pkg --sea`.
 // We drive it directly: `node --experimental-sea-config` writes the preparation blob, and
 // postject (the copy @yao-pkg/pkg 6.23.0 depends on) injects it and flips the SEA fuse.
 // Why not `pkg --sea` itself: it puts the absolute path of the entry script into the blob, so

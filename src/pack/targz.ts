@@ -1,4 +1,4 @@
-// The reproducible .tar.gz (issue 6, packing item 1: `--format tar.gz` for Linux bundles). node-tar
+// The reproducible .tar.gz. node-tar
 // writes the entries walk.ts lists, in that order, in portable form (no uid/gid/uname, no atime or
 // ctime), with the fixed mtime and explicit modes, and never as hard links (whether two files
 // share an inode is an accident of how the folder was made, e.g. linked from the cache). The gzip stream is deflated in

@@ -1,4 +1,4 @@
-// The bundle folder as a sorted list of archive entries (STYLE.md habit 11): names sorted by
+// The bundle folder as a sorted list of archive entries: names sorted by
 // UTF-16 code unit, explicit modes (0755 for executables and folders, 0644 otherwise), and
 // symbolic links kept only when they stay inside the bundle. Whether a file is executable comes
 // from bundle.json's manifest (`exec`) when there is one — the folder may have been copied

@@ -1,4 +1,4 @@
-// The reproducible zip writer (issue 6, packing item 1). Entries in code-unit order, fixed
+// The reproducible zip writer. Entries in code-unit order, fixed
 // timestamps, explicit modes, ZIP64 where needed, stored or deflated per policy.ts, deflated in
 // parallel by pool.ts ahead of the writer, with CRCs from zlib.crc32 combined per piece. Each
 // local header is written first and rewritten with its CRC and sizes once the data is out, so

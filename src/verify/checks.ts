@@ -1,4 +1,4 @@
-// Turning what happened into checks (issue 7 items 3–8). Pure: each function reads facts the run
+// Turning what happened into checks. Pure: each function reads facts the run
 // collected and returns one Check with a sentence a maintainer can act on.
 
 import { describeChange, type ClassifiedChanges } from "./changes.ts";

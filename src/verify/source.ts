@@ -1,4 +1,4 @@
-// What `bundle verify` was given, and the fresh copy it boots (issue 7 item 1). End users unzip
+// What `bundle verify` was given, and the fresh copy it boots. End users unzip
 // into Downloads\新建文件夹 or "D:\AI 绘画\"; the copy goes into a folder whose path has spaces
 // and CJK characters so that a bundle that only works from an ASCII path fails here, not there.
 // A folder is copied, never verified in place: the first boot writes into it.

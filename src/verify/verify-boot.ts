@@ -18,7 +18,7 @@ import type { BundleJson } from "../contract/bundle-json.ts";
 
 /** How long the app gets to exit after server-stop or SIGINT before verify escalates. */
 export const STOP_GRACE_MS = 20_000;
-/** Lines of the app's output shown when it never became ready (issue 7 item 4). */
+/** Lines of the app's output shown when it never became ready. */
 export const TAIL_LINES = 50;
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;

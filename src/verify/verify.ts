@@ -1,4 +1,4 @@
-// `bundle verify <archive-or-folder>` (DESIGN.md "What is verified"; issue 7): unpack into an
+// `bundle verify <archive-or-folder>`: unpack into an
 // awkward path, check the manifest, boot through the bundle's own launcher with the network cut
 // off, generate a test image through the app's API, check it, stop the app, compare the tree,
 // and write the report. Every stage adds checks; a stage that leaves nothing to boot halts the

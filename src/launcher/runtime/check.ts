@@ -1,5 +1,5 @@
-// `launcher --check`: an environment report and a full sha256 check of the manifest, then exit
-// (issue 6, launcher item 4). Exit code 0 when everything is in order, 1 otherwise.
+// `launcher --check`: an environment report and a full sha256 check of the manifest, then exit.
+// Exit code 0 when everything is in order, 1 otherwise.
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";

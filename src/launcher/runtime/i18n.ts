@@ -1,4 +1,4 @@
-// Launcher messages in English and 简体中文 (issue 6, launcher item 4). The language follows the
+// Launcher messages in English and 简体中文. The language follows the
 // system locale: LC_ALL / LC_MESSAGES / LANG on Unix, and on Windows (where those are rarely set)
 // the ICU default locale, which Node derives from the user's display language.
 

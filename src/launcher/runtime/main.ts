@@ -1,7 +1,8 @@
-// The launcher: what end users double-click (issue 6, launcher items 3–5). Compiled into one
-// executable per platform (src/launcher/build.ts); runs from source too, for tests:
+// The launcher: what end users double-click. Compiled into one executable per platform
+// (src/launcher/index.ts); runs from source too, for tests:
 // `GREENBUNDLE_BUNDLE_ROOT=<bundle> node src/launcher/runtime/main.ts [options]`.
-// Node built-ins only, so that its own work before the app is spawned stays well under 300 ms.
+// Node built-ins and the bundle.json contract (src/contract/) only, so that its own work before
+// the app is spawned stays well under 300 ms.
 
 import { isSea } from "node:sea";
 import { join } from "node:path";
