@@ -58,11 +58,10 @@ function need(p: Problems, at: string, v: unknown, ok: boolean, expected: string
 }
 
 export const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-/** Empty, `.` and `..` segments, and a leading or trailing slash. */
-const BAD_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
-const NOT_PORTABLE = /[\\\0]|^[A-Za-z]:/;
+/** Empty, `.` and `..` segments (a leading or trailing slash too), backslashes, NULs and drive letters. */
+const NOT_INSIDE = /(?:^|\/)\.{0,2}(?:\/|$)|[\\\0]|^[A-Za-z]:/;
 /** A '/'-separated path inside the bundle: relative, no `..`, no backslashes, no empty parts. */
-export const isInsidePath = (s: string): boolean => !BAD_SEGMENT.test(s) && !NOT_PORTABLE.test(s);
+export const isInsidePath = (s: string): boolean => !NOT_INSIDE.test(s);
 /** A name that becomes one path segment (report folder, launcher file). */
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -83,7 +82,7 @@ function strings(p: Problems, at: string, v: unknown, nonEmpty = false): boolean
   return (v as unknown[]).every((s, i) => str(p, sub(at, i), s));
 }
 
-export function list(p: Problems, at: string, v: unknown, item: (p: Problems, at: string, v: unknown) => void): void {
+function list(p: Problems, at: string, v: unknown, item: (p: Problems, at: string, v: unknown) => void): void {
   if (!need(p, at, v, Array.isArray(v), "a list")) return;
   (v as unknown[]).forEach((x, i) => item(p, sub(at, i), x));
 }
@@ -137,13 +136,36 @@ function verifyBlock(p: Problems, at: string, v: unknown): void {
   optional(p, sub(at, "allow_changes"), v.allow_changes, strings);
 }
 
-export function manifestEntry(p: Problems, at: string, v: unknown): void {
+function manifestEntry(p: Problems, at: string, v: unknown): void {
   if (!object(p, at, v)) return;
   insidePath(p, sub(at, "path"), v.path);
   count(p, sub(at, "size"), v.size);
   need(p, sub(at, "sha256"), v.sha256, typeof v.sha256 === "string" && HEX64.test(v.sha256), "64 lowercase hex digits");
   optional(p, sub(at, "exec"), v.exec, (p, at, e) => need(p, at, e, typeof e === "boolean", "true or false"));
   optional(p, sub(at, "link"), v.link, str);
+}
+
+/** The common case in one expression, without building key paths: the manifest can hold 50,000 entries. */
+function entryFine(v: unknown): boolean {
+  if (!isObj(v)) return false;
+  const { path, size, sha256, exec, link } = v;
+  return (
+    typeof path === "string" &&
+    isInsidePath(path) &&
+    Number.isSafeInteger(size) &&
+    (size as number) >= 0 &&
+    typeof sha256 === "string" &&
+    HEX64.test(sha256) &&
+    (exec === undefined || typeof exec === "boolean") &&
+    (link === undefined || typeof link === "string")
+  );
+}
+
+/** The manifest (`files`); only entries with a problem get the detailed check that names it. */
+export function checkManifest(p: Problems, v: unknown): void {
+  if (!need(p, "files", v, Array.isArray(v), "a list")) return;
+  const entries = v as unknown[];
+  for (let i = 0; i < entries.length; i++) if (!entryFine(entries[i])) manifestEntry(p, `files[${i}]`, entries[i]);
 }
 
 /** Throws unless `doc` is an object whose `format` is `reads`, the one this program reads. */

@@ -6,7 +6,7 @@
 // platform list only, because the launcher bundles it and must start fast.
 
 import type { Platform } from "../core/platform.ts";
-import { BundleJsonError, checkFormat, checkHead, checkTail, finish, isObj, list, manifestEntry, Problems, type Obj } from "./bundle-json-check.ts";
+import { BundleJsonError, checkFormat, checkHead, checkManifest, checkTail, finish, isObj, Problems, type Obj } from "./bundle-json-check.ts";
 
 export { BundleJsonError } from "./bundle-json-check.ts";
 
@@ -107,7 +107,7 @@ export function checkBundleJson(value: unknown): BundleJson {
   checkFormat(value, BUNDLE_FORMAT);
   const p = new Problems();
   checkHead(p, value);
-  list(p, "files", value.files, manifestEntry);
+  checkManifest(p, value.files);
   checkTail(p, value);
   finish(p);
   return value as unknown as BundleJson;
@@ -131,9 +131,9 @@ export function parseBundleJson(text: string): BundleJson {
 // ~150 ms to parse), and nothing before the app is spawned needs it. serializeBundleJson writes
 // JSON.stringify(doc, null, 2) with `files` last, so the manifest's key is a line of its own,
 // "\n  \"files\": [" (a JSON string cannot hold a raw newline), and everything before it parses
-// on its own. The head is only trusted when no other top-level key line follows the manifest;
-// any other layout is parsed in one go. When the manifest is read, the whole text is parsed and
-// must have no top-level key the head lacked.
+// on its own. The head is only trusted when no other top-level key follows the manifest; any
+// other layout is parsed in one go. When the manifest is read, the whole text is parsed and must
+// have no top-level key the head lacked (a layout the quick test cannot see through).
 
 export interface BundleJsonReading {
   /** Everything but the manifest, checked. */
@@ -142,14 +142,29 @@ export interface BundleJsonReading {
   files(): ManifestEntry[];
 }
 
-const FILES_KEY = '\n  "files": [';
-const TOP_LEVEL_KEY = '\n  "';
+const FILES_KEY = Buffer.from('\n  "files": [');
+const CLOSE = 0x5d; // "]"
+
+/**
+ * Where the manifest's array closes: its "]" at the start of a line indented by two spaces
+ * (its entries are indented deeper, and a string cannot hold a raw newline), or -1.
+ */
+function manifestEnd(raw: Buffer, from: number): number {
+  if (raw[from] === CLOSE) return from; // "files": []
+  for (let i = raw.indexOf(CLOSE, from); i >= 0; i = raw.indexOf(CLOSE, i + 1)) {
+    if (raw[i - 1] === 0x20 && raw[i - 2] === 0x20 && raw[i - 3] === 0x0a) return i;
+  }
+  return -1;
+}
 
 function headText(raw: Buffer): string | undefined {
+  // Byte searches only (a long pattern, then "]"): scanning the manifest for a short pattern costs ms.
   const at = raw.lastIndexOf(FILES_KEY);
-  if (at < 0 || raw.includes(TOP_LEVEL_KEY, at + FILES_KEY.length)) return undefined;
-  if (!/\]\s*\}\s*$/.test(raw.subarray(-16).toString("latin1"))) return undefined;
-  const head = raw.subarray(0, at).toString("utf8").trimEnd();
+  if (at < 0) return undefined;
+  const end = manifestEnd(raw, at + FILES_KEY.length);
+  // After the manifest only the closing brace: another key there would be missed by the head.
+  if (end < 0 || raw.length - end > 16 || raw.toString("latin1", end + 1).trim() !== "}") return undefined;
+  const head = raw.toString("utf8", 0, at).trimEnd();
   return head.endsWith(",") ? `${head.slice(0, -1)}\n}` : undefined;
 }
 
@@ -189,7 +204,7 @@ export function readBundleJson(raw: Buffer): BundleJsonReading {
       const all = whole();
       const q = new Problems();
       for (const k of Object.keys(all)) if (k !== "files" && !(k in doc)) q.add(k, "comes after files, where the launcher does not look; rewrite bundle.json with the builder");
-      list(q, "files", all.files, manifestEntry);
+      checkManifest(q, all.files);
       finish(q);
       return (manifest = all.files as ManifestEntry[]);
     },

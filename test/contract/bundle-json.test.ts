@@ -54,7 +54,7 @@ function refusal(fn: () => unknown): BundleJsonError {
 
 describe("bundle.json written by the builder", () => {
   it("is read back whole by the verifier and in two parts by the launcher, to the same values", () => {
-    const text = serializeBundleJson(doc());
+    const text = serializeBundleJson({ ...doc(), files: [...doc().files, { path: "app/pages/[id]/x].py", size: 1, sha256: HEX }] });
     const whole = parseBundleJson(text);
     const reading = readBundleJson(Buffer.from(text));
     expect(reading.head).toEqual(Object.fromEntries(Object.entries(whole).filter(([k]) => k !== "files")));
@@ -86,8 +86,14 @@ describe("a bundle.json laid out another way", () => {
     expect(reading.files()).toHaveLength(2);
   });
 
-  it("refuses the manifest when a top-level key hides after it on the manifest's own line", () => {
+  it("reads a key written after an empty manifest on the same line", () => {
     const text = serializeBundleJson({ ...doc(), files: [] }).replace('"files": []\n}', '"files": [], "extra": [\n1\n]\n}');
+    expect((readBundleJson(Buffer.from(text)).head as unknown as { extra: unknown }).extra).toEqual([1]);
+  });
+
+  it("refuses the manifest when a top-level key hides after it where the quick reading cannot see it", () => {
+    const { files, ...rest } = doc();
+    const text = JSON.stringify(rest, null, 2).replace(/\n\}$/, `,\n  "files": ${JSON.stringify(files)}, "extra": [\n  ]\n}\n`);
     const reading = readBundleJson(Buffer.from(text));
     expect(reading.head.verify?.api).toBe("a1111");
     expect(() => reading.files()).toThrow("bundle.json: extra: comes after files, where the launcher does not look");
