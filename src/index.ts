@@ -12,7 +12,8 @@ export type { LockFile, LockPlatform, LockedWheel, LockedArtifact } from "./pyth
 export { fetchAll, fetchOne, planRequests, type Fetched, type FetchOptions, type FetchRequest, type PlanRequests } from "./fetch/index.ts";
 export { buildBundle, type BuildOptions, type BuildResult, type BuildFormat, type BuiltArchive } from "./assemble/build.ts";
 export type { LockStep } from "./assemble/auto-lock.ts";
+export { BUNDLE_JSON, BUNDLE_FORMAT, BundleJsonError, checkBundleJson, parseBundleJson, serializeBundleJson, type BundleJson, type Component, type ManifestEntry, type LauncherConfig, type VerifyBlock } from "./contract/bundle-json.ts";
 export { verifyBundle, type VerifyOutcome } from "./verify/verify.ts";
 export type { VerifyOptions, GpuMode } from "./verify/run.ts";
-export type { VerifyReport, Check, CheckId, CheckStatus } from "./verify/report.ts";
+export type { VerifyReport, Check, CheckId, CheckStatus } from "./verify/report-types.ts";
 export { main } from "./cli/main.ts";

@@ -7,14 +7,16 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { acquireLock } from "../cache/lock.ts";
-import { BundleError, isBundleError } from "../core/errors.ts";
+import type { ArchiveFormat } from "../contract/registry-names.ts";
+import { BundleError, describeError, isBundleError } from "../core/errors.ts";
 import { silent, type Emit } from "../core/events.ts";
 import { replaceDir } from "../core/fs.ts";
 import { PLATFORM_FACTS, type Host, type Platform } from "../core/platform.ts";
 import { choosePlatform, hostNodeOf, launcherNodeOf, makePlan, type Plan } from "../plan/plan.ts";
 import type { LockFile } from "../python/lockfile.ts";
 import { loadRecipe, type LoadedRecipe } from "../recipe/load.ts";
-import { BUNDLE_FORMAT, BUNDLE_JSON, resolveLauncherConfig, serializeBundleJson, type BundleJson, type Component, type ManifestEntry } from "./bundle-json.ts";
+import { resolveLauncherConfig } from "./bundle-json.ts";
+import { BUNDLE_FORMAT, BUNDLE_JSON, parseBundleJson, serializeBundleJson, type BundleJson, type Component, type ManifestEntry } from "../contract/bundle-json.ts";
 import { collectComponents, withLicenses, withTreeDigests } from "./components.ts";
 import { cleanStale, diskError, hostCaseProblems, outLockPath, partialDir, prepareOutDir } from "./dist.ts";
 import type { UnmetNeed } from "./extensions.ts";
@@ -27,7 +29,8 @@ import type { LinkStrategy } from "./place.ts";
 import { ensureLock, type LockStep } from "./auto-lock.ts";
 import { checkExtensionNeeds, nodeNotice, placeAllFiles, placeAllRepos, placePortableGit, repoArtifacts, sourceDate, writeNotices, writeReadme } from "./steps.ts";
 
-export type BuildFormat = "zip" | "tar.gz" | "dir";
+/** A release archive format, or "dir": the bundle folder only. */
+export type BuildFormat = ArchiveFormat | "dir";
 
 export interface BuildOptions {
   recipe: string;
@@ -65,7 +68,7 @@ export interface BuildOptions {
 
 /** One archive: its file, or its volumes in order (package.split), each with its sha256. */
 export interface BuiltArchive {
-  format: "zip" | "tar.gz";
+  format: ArchiveFormat;
   files: { path: string; sha256: string }[];
   /** Total bytes. */
   size: number;
@@ -224,7 +227,14 @@ async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, b
     ...(loaded.recipe.verify ? { verify: loaded.recipe.verify } : {}),
     files,
   };
-  await writeFile(join(root, BUNDLE_JSON), serializeBundleJson(bundleJson));
+  const text = serializeBundleJson(bundleJson);
+  try {
+    // What the launcher and the verifier will refuse must never ship: check exactly what is written.
+    parseBundleJson(text);
+  } catch (e) {
+    throw new BundleError("BUILD", `the ${BUNDLE_JSON} of ${plan.bundleName} would not be accepted by its launcher: ${describeError(e)}`, { hint: "this is a bug in greenbundle: please report it with the recipe", cause: e });
+  }
+  await writeFile(join(root, BUNDLE_JSON), text);
   return bundleJson;
 }
 
@@ -257,7 +267,7 @@ async function buildLauncherStep(root: string, work: string, plan: Plan, loaded:
 }
 
 async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[], plan: Plan, split: string | undefined, g: Gathered, o: BuildOptions, emit: Emit): Promise<BuiltArchive[]> {
-  const wanted = formats.filter((f): f is "zip" | "tar.gz" => f !== "dir");
+  const wanted = formats.filter((f): f is ArchiveFormat => f !== "dir");
   if (!wanted.length) return [];
   const pack = await loadPack();
   emit({ type: "stage", stage: "pack", status: "start", detail: wanted.join(", ") });

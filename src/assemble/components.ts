@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import type { Fetched } from "../fetch/types.ts";
 import type { FetchedRepo } from "../git/cache.ts";
 import type { DownloadArtifact, Plan } from "../plan/plan.ts";
-import type { Component, ComponentKind, ManifestEntry } from "./bundle-json.ts";
+import type { Component, ComponentKind, ManifestEntry } from "../contract/bundle-json.ts";
 
 export interface ComponentInputs {
   plan: Plan;

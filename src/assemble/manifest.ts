@@ -9,7 +9,7 @@ import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Emit } from "../core/events.ts";
-import { BUNDLE_JSON, type ManifestEntry } from "./bundle-json.ts";
+import { BUNDLE_JSON, type ManifestEntry } from "../contract/bundle-json.ts";
 
 export interface WalkEntry {
   /** '/'-separated, relative to the root. */

@@ -13,7 +13,7 @@ import { placeRepos } from "../git/repos.ts";
 import { git } from "../git/run.ts";
 import { extractArchive, pinnedArchiveError } from "../pack/extract.ts";
 import { isRepo, ofKind, type Plan, type RepoArtifact } from "../plan/plan.ts";
-import type { Component } from "./bundle-json.ts";
+import type { Component } from "../contract/bundle-json.ts";
 import { declaredNeeds, describeUnmet, unmetNeeds, type UnmetNeed } from "./extensions.ts";
 import { pythonNotice, renderNotices, repoNotice, treeNotice, wheelNotices, type NoticeSection } from "./notices.ts";
 import { placeBlob, placeText, probeLinkStrategy, type LinkStrategy } from "./place.ts";

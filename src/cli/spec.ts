@@ -1,5 +1,6 @@
 // The command line as data: commands, their arguments and flags, and the help text made from it.
 
+import { ARCHIVE_FORMATS } from "../contract/registry-names.ts";
 import { PLATFORMS } from "../core/platform.ts";
 
 export interface FlagSpec {
@@ -27,6 +28,9 @@ const common: Record<string, FlagSpec> = {
   verbose: { type: "boolean", short: "v", help: "more detail, and stack traces on errors" },
   help: { type: "boolean", short: "h", help: "show help for this command" },
 };
+/** `--format`: every release archive format, then "dir" (the bundle folder only). */
+const BUILD_FORMATS: readonly string[] = [...ARCHIVE_FORMATS, "dir"];
+
 const platform: FlagSpec = { type: "string", value: "P", help: "target platform (default: the recipe's first platform)", choices: [...PLATFORMS] };
 const cache: FlagSpec = { type: "string", value: "DIR", help: "cache folder (default ./cache, or $BUNDLE_CACHE_DIR)" };
 const offline: FlagSpec = { type: "boolean", help: "use only the cache; list everything missing in one error" };
@@ -66,7 +70,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "build",
     summary: "fetch, assemble, build the launcher and pack a release",
-    usage: "bundle build <recipe> [--platform P] [--cache DIR] [--out DIR] [--offline] [--format zip|tar.gz|dir] [--locked]",
+    usage: `bundle build <recipe> [--platform P] [--cache DIR] [--out DIR] [--offline] [--format ${BUILD_FORMATS.join("|")}] [--locked]`,
     args: ["recipe"],
     minArgs: 1,
     details: "One command from a recipe to a release: a missing or stale lock file is resolved and written first, as `bundle lock` would (--locked refuses it instead).",
@@ -78,7 +82,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       jobs,
       segments,
       "segment-above": segmentAbove,
-      format: { type: "string", value: "F", help: "zip, tar.gz or dir (default: the recipe's package.formats)", choices: ["zip", "tar.gz", "dir"] },
+      format: { type: "string", value: "F", help: `${BUILD_FORMATS.slice(0, -1).join(", ")} or dir (default: the recipe's package.formats)`, choices: BUILD_FORMATS },
       locked,
       ...common,
     },

@@ -1,4 +1,4 @@
-// Building the launcher executable for one platform (issue 6, launcher items 1–2): the runtime
+// Building the launcher executable for one platform: the runtime
 // bundled into one script, a SEA blob written by a Node of the target's exact version, put into
 // the recipe's Node base binary (Linux: postject; Windows: resedit, together with version info,
 // icon and no stale signature, then optional Authenticode signing). Byte-identical for the

@@ -1,9 +1,10 @@
-// The launcher program as one CommonJS file, for the SEA blob (issue 6, launcher item 1).
-// esbuild bundles src/launcher/runtime/ (Node built-ins only) in well under a second. Node's own
-// type stripping would handle one file at a time but does not bundle, and a SEA main script can
-// only require() built-ins. The runtime's TypeScript sources ship in the npm package, so that an
-// installed greenbundle and a checkout of the same version bundle the same input into the same
-// launcher (compiled lib/ files would change esbuild's output: its module comments name them).
+// The launcher program as one CommonJS file, for the SEA blob. esbuild bundles
+// src/launcher/runtime/ and the bundle.json contract it reads (Node built-ins only) in well under
+// a second. Node's own type stripping would handle one file at a time but does not bundle, and a
+// SEA main script can only require() built-ins. The runtime's TypeScript sources ship in the npm
+// package, so that an installed greenbundle and a checkout of the same version bundle the same
+// input into the same launcher (compiled lib/ files would change esbuild's output: its module
+// comments name them).
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

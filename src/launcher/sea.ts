@@ -1,4 +1,4 @@
-// Node single-executable applications, the mechanism under `pkg --sea` (issue 6, launcher item 1).
+// Node single-executable applications, the mechanism under `pkg --sea`.
 // We drive it directly: `node --experimental-sea-config` writes the preparation blob, and
 // postject (a pinned dependency) injects it and flips the SEA fuse.
 // Why not `pkg --sea` itself: it puts the absolute path of the entry script into the blob, so

@@ -1,5 +1,5 @@
-// Optional Authenticode signing of the Windows launcher with osslsigncode (issue 6, launcher item
-// 2), when the maintainer provides a certificate. No timestamp server is contacted (the build
+// Optional Authenticode signing of the Windows launcher with osslsigncode, when the maintainer
+// provides a certificate. No timestamp server is contacted (the build
 // needs no network); `time` fixes the signing time so that a signed launcher stays reproducible.
 
 import { execFile } from "node:child_process";

@@ -1,4 +1,4 @@
-// The Windows launcher in one resource pass (issue 6, launcher items 1–2): the SEA blob as the
+// The Windows launcher in one resource pass: the SEA blob as the
 // RT_RCDATA resource "NODE_SEA_BLOB" (what postject writes, and what Node looks up with
 // FindResource), version info from the recipe (product name, version, description), an optional
 // icon, and no Authenticode entry — node.exe's signature no longer matches once the blob is in,

@@ -1,5 +1,5 @@
-// Packing a finished bundle folder into its release archive (issue 6, "Packing"): a reproducible
-// .zip (zip.ts) or .tar.gz (targz.ts), optionally in volumes, and dist/SHA256SUMS (sums.ts).
+// Packing a finished bundle folder into its release archive: the format's packer (registry.ts:
+// a reproducible .zip or .tar.gz), optionally in volumes, and dist/SHA256SUMS (sums.ts).
 // Same folder contents and mtime → byte-identical archive, wherever and whenever it is packed
 // (with the same greenbundle and Node versions: deflate output depends on the zlib build).
 
@@ -7,18 +7,17 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
-import { writeTarGz } from "./targz.ts";
-import { writeZip } from "./zip.ts";
+import type { ArchiveFormat } from "../contract/registry-names.ts";
+import type { PackResult } from "./packer.ts";
+import { PACKERS } from "./registry.ts";
 import { MIN_SPLIT, sizeBytes } from "./size.ts";
-
-export type PackFormat = "zip" | "tar.gz";
 
 export interface PackOptions {
   /** The finished bundle folder. */
   dir: string;
   /** The archive path, with or without its extension. */
   out: string;
-  format: PackFormat;
+  format: ArchiveFormat;
   /** Every entry's timestamp (SOURCE_DATE_EPOCH, or a date derived from the recipe). */
   mtime: Date;
   /**
@@ -34,15 +33,6 @@ export interface PackOptions {
   threads?: number;
 }
 
-export interface PackResult {
-  /** The archive, or its volumes in order. */
-  files: string[];
-  /** sha256 of each of `files`. */
-  sha256: string[];
-  /** Total bytes of the archive. */
-  size: number;
-}
-
 /** A volume size in bytes, from a number or a recipe size string (package.split). */
 export function parseSize(s: number | string): number {
   if (typeof s === "number") return s;
@@ -52,8 +42,8 @@ export function parseSize(s: number | string): number {
 }
 
 /** `out` with the format's extension. */
-export function archivePath(out: string, format: PackFormat): string {
-  const ext = format === "zip" ? ".zip" : ".tar.gz";
+export function archivePath(out: string, format: ArchiveFormat): string {
+  const ext = PACKERS[format].extensions[0]!;
   return out.endsWith(ext) ? out : out + ext;
 }
 
@@ -61,9 +51,9 @@ export async function packBundle(o: PackOptions): Promise<PackResult> {
   const out = archivePath(o.out, o.format);
   await mkdir(dirname(out), { recursive: true });
   const split = o.split === undefined ? undefined : parseSize(o.split);
-  const common = { dir: o.dir, out, mtime: o.mtime, split, emit: o.emit, signal: o.signal, threads: o.threads };
-  return o.format === "zip" ? writeZip({ ...common, deflateWeights: o.deflateWeights }) : writeTarGz(common);
+  return PACKERS[o.format].write({ dir: o.dir, out, mtime: o.mtime, split, emit: o.emit, signal: o.signal, threads: o.threads, deflateWeights: o.deflateWeights });
 }
 
+export type { PackResult } from "./packer.ts";
 export { writeSha256Sums, parseSums, SUMS_FILE, type SumInput } from "./sums.ts";
 export { methodByName } from "./policy.ts";

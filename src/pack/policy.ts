@@ -1,4 +1,4 @@
-// Store or deflate (issue 6, packing item 1). Measured here (Node 24 zlib, level 6, one core):
+// Store or deflate. Measured here (Node 24 zlib, level 6, one core):
 // random bytes grow by 0.03 % at ~13–35 MiB/s, and fp16/fp32 model weights shrink by only ~8 %
 // at the same speed — a 4 GiB checkpoint would cost minutes of CPU to save 8 %, so weights are
 // stored unless the maintainer asks otherwise. Already-compressed formats are stored; other big

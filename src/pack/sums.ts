@@ -1,4 +1,4 @@
-// dist/SHA256SUMS (issue 6, packing item 2): one line per archive or volume, in the format of
+// dist/SHA256SUMS: one line per archive or volume, in the format of
 // GNU `sha256sum` (`<hex>  <name>`), so `sha256sum -c SHA256SUMS` checks a download. Lines for
 // other archives already in the file are kept, except for files that are gone from the folder.
 

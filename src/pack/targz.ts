@@ -1,4 +1,4 @@
-// The reproducible .tar.gz (issue 6, packing item 1: `--format tar.gz` for Linux bundles). node-tar
+// The reproducible .tar.gz. node-tar
 // writes the entries walk.ts lists, in that order, in portable form (no uid/gid/uname, no atime or
 // ctime), with the fixed mtime and explicit modes, and never as hard links (whether two files
 // share an inode is an accident of how the folder was made, e.g. linked from the cache). The gzip stream is deflated in
@@ -10,6 +10,8 @@ import { resolve } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import { silent } from "../core/events.ts";
 import { DeflatePool, WINDOW, type PieceResult } from "./pool.ts";
+import type { Packer } from "./packer.ts";
+import { openTarGzArchive } from "./targz-read.ts";
 import { packVolumes, type PackerOptions, type VolumeWriter } from "./volumes.ts";
 import { walkBundle, type PackEntry } from "./walk.ts";
 import { crc32Combine } from "./crc32.ts";
@@ -159,3 +161,12 @@ export async function writeTarGz(o: TarGzOptions): Promise<{ files: string[]; sh
     await gz.end();
   });
 }
+
+export const tarGzPacker: Packer<"tar.gz"> = {
+  format: "tar.gz",
+  extensions: [".tar.gz", ".tgz"],
+  sniff: (head) => head[0] === 0x1f && head[1] === 0x8b,
+  integrity: "the gzip CRC is checked while unpacking",
+  write: writeTarGz,
+  open: openTarGzArchive,
+};

@@ -1,6 +1,6 @@
 // The archive's bytes on disk: one file, or volumes of a fixed size (`package.split`) that
 // concatenate back into the archive (`<name>.zip.001`, `.002`, …; 7-Zip opens .001 directly).
-// Written under temporary names and renamed when complete (STYLE.md habit 2). Positions are
+// Written under temporary names and renamed when complete. Positions are
 // logical offsets into the whole archive; local headers are rewritten in place once an entry's
 // CRC and sizes are known. The sha256 of each volume is computed from finished ranges, read
 // back while they are still in the page cache, so no finished byte is read from disk twice.

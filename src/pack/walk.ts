@@ -1,4 +1,4 @@
-// The bundle folder as a sorted list of archive entries (STYLE.md habit 11): names sorted by
+// The bundle folder as a sorted list of archive entries: names sorted by
 // UTF-16 code unit, explicit modes (0755 for executables and folders, 0644 otherwise), and
 // symbolic links kept only when they stay inside the bundle. Whether a file is executable comes
 // from bundle.json's manifest (`exec`) when there is one — the folder may have been copied
@@ -6,6 +6,7 @@
 
 import { lstat, readFile, readdir, readlink } from "node:fs/promises";
 import { join, posix } from "node:path";
+import { BUNDLE_JSON, type ManifestEntry } from "../contract/bundle-json.ts";
 import { BundleError } from "../core/errors.ts";
 
 export const S_IFREG = 0o100000;
@@ -25,9 +26,10 @@ export interface PackEntry {
   target?: string;
 }
 
+/** The manifest's `exec` flags; a folder without a readable manifest is packed by its mode bits. */
 async function execFlags(root: string): Promise<Map<string, boolean> | undefined> {
   try {
-    const json = JSON.parse(await readFile(join(root, "bundle.json"), "utf8")) as { files?: { path: string; exec?: boolean }[] };
+    const json = JSON.parse(await readFile(join(root, BUNDLE_JSON), "utf8")) as { files?: Pick<ManifestEntry, "path" | "exec">[] };
     if (!Array.isArray(json.files)) return undefined;
     return new Map(json.files.map((f) => [f.path, f.exec === true]));
   } catch {

@@ -1,4 +1,4 @@
-// The reproducible zip writer (issue 6, packing item 1). Entries in code-unit order, fixed
+// The reproducible zip writer. Entries in code-unit order, fixed
 // timestamps, explicit modes, ZIP64 where needed, stored or deflated per policy.ts, deflated in
 // parallel by pool.ts ahead of the writer, with CRCs from zlib.crc32 combined per piece. Each
 // local header is written first and rewritten with its CRC and sizes once the data is out, so
@@ -11,8 +11,10 @@ import { silent } from "../core/events.ts";
 import { crc32Combine } from "./crc32.ts";
 import { judgeSample, methodByName, sampleRange, type Method, type PolicyOptions } from "./policy.ts";
 import { DeflatePool, type Piece, type PieceResult } from "./pool.ts";
+import type { Packer } from "./packer.ts";
 import { packVolumes, type PackerOptions, type VolumeWriter } from "./volumes.ts";
 import { walkBundle, type PackEntry } from "./walk.ts";
+import { openZipArchive } from "./zip-read.ts";
 import { centralHeader, endRecords, localHeader, METHOD_DEFLATE, METHOD_STORE, ZIP64_LOCAL_THRESHOLD, type EntryHeader } from "./zip-format.ts";
 
 /** Pieces of this size are deflated independently; small files are batched up to it. */
@@ -196,3 +198,12 @@ export async function writeZip(o: ZipOptions): Promise<{ files: string[]; sha256
     await w.append(endRecords(entries.length, cdOffset, w.position - cdOffset));
   });
 }
+
+export const zipPacker: Packer<"zip"> = {
+  format: "zip",
+  extensions: [".zip"],
+  sniff: (head) => head.length >= 4 && head.readUInt32LE(0) === 0x04034b50,
+  integrity: "entry CRCs are checked while unpacking",
+  write: writeZip,
+  open: openZipArchive,
+};

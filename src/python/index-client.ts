@@ -8,7 +8,7 @@ import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import type { FetchOptions } from "../fetch/types.ts";
 import { flatPageUrl, joinUrl } from "../recipe/mirrors.ts";
-import { openZip, readZipEntry } from "../pack/extract.ts";
+import { openZip, readZipEntry } from "../pack/zip-read.ts";
 import { fetchOne, getDocument, readRange, type SmallRequestOptions } from "./net.ts";
 import { remoteWheelMetadata } from "./remote-zip.ts";
 import { parseHtmlPage, parseProjectPage, SIMPLE_ACCEPT, type IndexFile, type PageFormat } from "./simple-index.ts";

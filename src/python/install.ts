@@ -14,7 +14,7 @@ import { pipeline } from "node:stream/promises";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import { PLATFORM_FACTS } from "../core/platform.ts";
-import { readZipEntry, zipEntryFromBuffer, zipEntryStream } from "../pack/extract.ts";
+import { readZipEntry, zipEntryFromBuffer, zipEntryStream } from "../pack/zip-read.ts";
 import { formatRecord, parseRecord, type CoreMetadata, type RecordRow } from "./metadata.ts";
 import { normalizeName } from "./pep508.ts";
 import { entryPointScripts, rewriteScript, type ScriptFile } from "./scripts.ts";

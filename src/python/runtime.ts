@@ -8,7 +8,7 @@
 import { lstat, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { BundleError } from "../core/errors.ts";
-import { extractTarGz, extractZip, type ExtractResult } from "../pack/extract.ts";
+import { extractArchive, type ExtractResult } from "../pack/extract.ts";
 import { PLATFORM_FACTS } from "../core/platform.ts";
 import { posixHeader } from "./scripts.ts";
 import type { Target } from "./target.ts";
@@ -31,12 +31,12 @@ export async function unpackRuntime(opts: UnpackRuntimeOptions): Promise<Extract
   const signal = opts.signal ? { signal: opts.signal } : {};
   if (PLATFORM_FACTS[opts.target.platform].python.runtime === "windows-embeddable") {
     // Windows cannot hold symbolic links portably; the embeddable zip has none.
-    const r = await extractZip(opts.archive, dest, { links: "refuse", ...signal });
+    const r = await extractArchive(opts.archive, dest, { format: "zip", links: "refuse", ...signal });
     const pth = await rewritePth(dest, opts.target, opts.paths ?? [], opts.first);
     await mkdir(join(opts.root, opts.target.scheme.purelib), { recursive: true });
     return { ...r, pth };
   }
-  const r = await extractTarGz(opts.archive, dest, { strip: "python", ...signal });
+  const r = await extractArchive(opts.archive, dest, { format: "tar.gz", strip: "python", ...signal });
   const site = join(opts.root, opts.target.scheme.purelib);
   try {
     await readdir(join(dest, "lib", `python${shortVersion(opts.target)}`));

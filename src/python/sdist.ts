@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import { platformOfSysconfig, type Platform } from "../core/platform.ts";
-import { extractZip, openZip, readZipEntry } from "../pack/extract.ts";
+import { extractArchive } from "../pack/extract.ts";
+import { openZip, readZipEntry } from "../pack/zip-read.ts";
 import { parseWheelFile } from "./metadata.ts";
 import { normalizeName } from "./pep508.ts";
 import { Cache } from "./net.ts";
@@ -96,7 +97,7 @@ export async function buildSdist(o: SdistBuild): Promise<BuiltSdistWheel> {
     const env: NodeJS.ProcessEnv = { ...(o.env ?? process.env), SOURCE_DATE_EPOCH: "315532800", PYTHONDONTWRITEBYTECODE: "1", PIP_NO_INPUT: "1" };
     if (o.buildWheels?.length) {
       // Pure build requirements only need to be importable: unpack them side by side.
-      for (const w of o.buildWheels) await extractZip(w, join(work, "buildenv"));
+      for (const w of o.buildWheels) await extractArchive(w, join(work, "buildenv"), { format: "zip" });
       env.PYTHONPATH = join(work, "buildenv");
     }
     o.emit?.({ type: "task:start", id: `sdist:${o.name}`, title: `build ${o.name}==${o.version} from source with Python ${host.version}` });

@@ -3,7 +3,7 @@
 // console scripts written. Called by assembly (src/assemble/build.ts) with the verified files of
 // the plan: nothing here downloads.
 
-import type { Component } from "../assemble/bundle-json.ts";
+import type { Component } from "../contract/bundle-json.ts";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import type { Fetched } from "../fetch/types.ts";

@@ -7,7 +7,7 @@ import { readFile, stat } from "node:fs/promises";
 import { basename, posix } from "node:path";
 import type { ZipFile } from "yauzl";
 import { BundleError } from "../core/errors.ts";
-import { openZip, readZipEntry, type ZipItem } from "../pack/extract.ts";
+import { openZip, readZipEntry, type ZipItem } from "../pack/zip-read.ts";
 import { parseEntryPoints, parseMetadata, parseRecord, parseWheelFile, type CoreMetadata, type EntryPoint, type WheelInfo } from "./metadata.ts";
 import { normalizeName } from "./pep508.ts";
 import { parseWheelFilename } from "./tags.ts";

@@ -4,6 +4,7 @@
 // live in validate.ts.
 
 import { z } from "zod";
+import { ARCHIVE_FORMATS, VERIFY_APIS } from "../contract/registry-names.ts";
 import { PLATFORMS } from "../core/platform.ts";
 
 export const SHA256_RE = /^[0-9a-f]{64}$/;
@@ -207,7 +208,7 @@ export const LauncherSchema = z
   .describe("the launcher executable at the bundle root");
 
 export const VerifySchema = z.strictObject({
-  api: z.enum(["a1111"]).describe("which HTTP API to drive"),
+  api: z.enum(VERIFY_APIS).describe("which HTTP API to drive"),
   txt2img: z
     .strictObject({
       prompt: z.string().describe("the test prompt"),
@@ -225,7 +226,7 @@ export const VerifySchema = z.strictObject({
 });
 
 export const PackageSchema = z.strictObject({
-  formats: z.array(z.enum(["zip", "tar.gz", "dir"])).min(1).default(["zip"]).describe("archives to produce (dir = the folder only)"),
+  formats: z.array(z.enum([...ARCHIVE_FORMATS, "dir"])).min(1).default(["zip"]).describe("archives to produce (dir = the folder only)"),
   split: z
     .string()
     .regex(/^\d+(\.\d+)?\s*(B|KiB|MiB|GiB|KB|MB|GB)$/, { error: "package.split must be a size such as 2GiB" })

@@ -1,42 +1,45 @@
-// The AUTOMATIC1111 HTTP API as far as verify needs it (DESIGN.md recipe `verify.api: a1111`;
-// FACTS-a1111.md "HTTP API"): readiness on /sdapi/v1/sd-models, POST /sdapi/v1/txt2img, GPU
-// memory figures from /sdapi/v1/memory, and POST /sdapi/v1/server-stop when the command line
-// enables it with --api-server-stop. Pure: builds the driver's steps and reads the answers.
+// The AUTOMATIC1111 HTTP API as far as verify needs it (`verify.api: a1111`; Forge and SD.Next
+// speak it too): readiness on /sdapi/v1/sd-models, POST /sdapi/v1/txt2img whose answer holds the
+// image as base64, GPU memory figures from /sdapi/v1/memory, and POST /sdapi/v1/server-stop when
+// the command line enables it with --api-server-stop (A1111 `modules/api/api.py` at v1.10.1).
+// Pure: plans the driver's steps and reads the answers.
 
-import type { BundleJson } from "../assemble/bundle-json.ts";
-import type { DriverStep } from "./driver-job.ts";
+import type { BundleJson } from "../contract/bundle-json.ts";
+import type { ApiPlan, GeneratedImage, MemoryFacts, VerifyApi } from "./api.ts";
 
-export interface ApiPlan {
-  ready: string;
-  steps: DriverStep[];
-  stop?: { method: "POST"; path: string };
-  /** The request body of the test generation (as sent). */
-  request: Record<string, unknown>;
-}
+const DEFAULT_TXT2IMG = { prompt: "a cute cat", steps: 20, width: 512, height: 512, seed: 42 };
 
-export function a1111Plan(bj: BundleJson, files: { txt2img: string; memory: string }, timeoutMs: number): ApiPlan {
-  const request = { ...(bj.verify?.txt2img ?? { prompt: "a cute cat", steps: 20, width: 512, height: 512, seed: 42 }) };
+export function a1111Plan(bj: BundleJson, timeoutMs: number): ApiPlan {
+  const request = { ...(bj.verify?.txt2img ?? DEFAULT_TXT2IMG) };
   const stop = bj.launcher.command.includes("--api-server-stop") ? { method: "POST" as const, path: "/sdapi/v1/server-stop" } : undefined;
   return {
     ready: bj.launcher.ready || "/sdapi/v1/sd-models",
     request,
     steps: [
-      { name: "txt2img", method: "POST", path: "/sdapi/v1/txt2img", body: request, timeoutMs, save: files.txt2img },
+      { name: "txt2img", method: "POST", path: "/sdapi/v1/txt2img", body: request, timeoutMs },
       // after the generation, so that the peak figures show whether the GPU did the work
-      { name: "memory", method: "GET", path: "/sdapi/v1/memory", timeoutMs: 30_000, save: files.memory, optional: true },
+      { name: "memory", method: "GET", path: "/sdapi/v1/memory", timeoutMs: 30_000, optional: true },
     ],
+    generation: ["txt2img"],
     ...(stop ? { stop } : {}),
   };
 }
 
-export interface Txt2imgAnswer {
-  png: Buffer;
-  /** The `info` string parsed (seed actually used, sampler, model hash…), when it is JSON. */
-  info?: Record<string, unknown>;
-}
+export const a1111Api: VerifyApi<"a1111"> = {
+  name: "a1111",
+  plan: ({ bj, timeoutMs }) => a1111Plan(bj, timeoutMs),
+  async image(a) {
+    const body = await a.body("txt2img");
+    return body ? readTxt2img(body) : { error: "txt2img gave no answer" };
+  },
+  async gpu(a) {
+    const body = a.step("memory")?.ok ? await a.body("memory") : undefined;
+    return body ? readMemory(body) : null;
+  },
+};
 
 /** Reads the txt2img answer; returns the reason when it is not `{images: [base64 PNG], …}`. */
-export function readTxt2img(body: Buffer): Txt2imgAnswer | { error: string } {
+export function readTxt2img(body: Buffer): GeneratedImage | { error: string } {
   let json: unknown;
   try {
     json = JSON.parse(body.toString("utf8"));
@@ -58,14 +61,6 @@ export function readTxt2img(body: Buffer): Txt2imgAnswer | { error: string } {
     }
   }
   return { png, ...(info ? { info } : {}) };
-}
-
-export interface MemoryFacts {
-  /** True when CUDA figures show allocations (the GPU did work), false when CUDA is unavailable. */
-  used: boolean;
-  detail: string;
-  /** Selected figures in GiB. */
-  figures: Record<string, number>;
 }
 
 const GIB = 1024 ** 3;

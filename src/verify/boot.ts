@@ -1,4 +1,4 @@
-// Booting the copy (issue 7 items 3, 4, 7): write the driver's job, run the driver with this very
+// Booting the copy: write the driver's job, run the driver with this very
 // node binary under the chosen isolation, and read its result. The outer time limit is a safety
 // net above the driver's own (readiness + generation + stop): if it fires, killing `unshare`
 // kills the namespace's PID 1 and with it every process of the run (--kill-child).

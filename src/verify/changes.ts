@@ -1,4 +1,4 @@
-// What a first launch changed, sorted by consequence (issue 7 item 8; DESIGN.md recipe `verify`).
+// What a first launch changed, sorted by consequence.
 // Something new or changed under the Python runtime or a bundled repository means the app
 // installed or updated something at first launch — on an end user's offline machine that is
 // exactly what fails — so it fails verify. The recipe's `allow_changes` globs name the runtime

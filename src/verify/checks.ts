@@ -1,4 +1,4 @@
-// Turning what happened into checks (issue 7 items 3–8). Pure: each function reads facts the run
+// Turning what happened into checks. Pure: each function reads facts the run
 // collected and returns one Check with a sentence a maintainer can act on.
 
 import { describeChange, type ClassifiedChanges } from "./changes.ts";
@@ -8,8 +8,8 @@ import { judgeImage, imageStats, type ImageStats } from "./image-check.ts";
 import type { Isolation } from "./isolation.ts";
 import { describeAttempt, type NetAttempt } from "./netguard.ts";
 import { decodePng } from "./png.ts";
-import type { Check, CheckId } from "./report.ts";
-import type { MemoryFacts } from "./a1111.ts";
+import type { Check, CheckId } from "./report-types.ts";
+import type { MemoryFacts } from "./api.ts";
 
 export const TITLES: Record<CheckId, string> = {
   source: "archive integrity",

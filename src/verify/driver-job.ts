@@ -1,21 +1,45 @@
 // The contract between `bundle verify` (outside) and its driver (inside the network namespace):
 // the app runs where the network is cut off, so whatever talks to it must run there too. The
 // driver is API-agnostic: it starts the launcher, waits for readiness, runs the HTTP steps it is
-// given, stops the app and looks for leftovers. What the steps mean (A1111 txt2img, memory) is
-// decided outside, in a1111.ts.
+// given (driver-steps.ts), stops the app and looks for leftovers. What the steps mean is decided
+// outside, by the app's entry in the verify API registry (apis.ts). Everything here is JSON.
 
 import type { NetAttempt } from "./netguard.ts";
 
+/**
+ * A place in a JSON answer: object keys and list indexes, in order. A key "*" stands for the
+ * first member (of an object or a list) under which the rest of the path exists; a key written
+ * "{name}" is the value an earlier step captured as `name`.
+ */
+export type JsonPath = readonly (string | number)[];
+
+/** A test on a JSON answer: the value at `path` equals `equals`, or (`present`) exists and is not null, "", [] or {}. */
+export type StepCondition = { path: JsonPath; equals: unknown } | { path: JsonPath; present: true };
+
+/**
+ * One HTTP exchange with the app, described as data: the job crosses a process boundary into the
+ * network namespace. A step may ask again until a condition holds (polling), fail at once on an
+ * answer that says the work failed, and capture values from its answer for later steps: in a
+ * later `path`, "{name}" is replaced by the value (URL-encoded); in a later `body`, an object
+ * `{"$value": "name"}` is replaced by the value itself.
+ */
 export interface DriverStep {
   name: string;
   method: "GET" | "POST";
   path: string;
   body?: unknown;
+  /** For one request; for a polling step, for all its requests together. */
   timeoutMs: number;
-  /** Where to write the response body. */
+  /** Where to write the (last) answer's body. */
   save: string;
   /** A failed optional step does not stop the run. */
   optional?: boolean;
+  /** Ask again every `everyMs` until `until` holds on the JSON answer (or the time is up). */
+  poll?: { until: StepCondition; everyMs: number };
+  /** Checked on every answer: the step fails with `error` (and the value at `quote`, when given). */
+  failWhen?: { when: StepCondition; error: string; quote?: JsonPath }[];
+  /** Values taken from the last answer for later steps; a value that is not there fails the step. */
+  capture?: Record<string, JsonPath>;
 }
 
 export interface DriverJob {
@@ -45,6 +69,10 @@ export interface StepResult {
   ms: number;
   error?: string;
   bytes?: number;
+  /** Requests made (more than one when the step polls). */
+  requests?: number;
+  /** What the step captured for later steps. */
+  values?: Record<string, unknown>;
 }
 
 export interface LeftoverProcess {

@@ -9,15 +9,11 @@ import { request } from "node:http";
 import { connect, createServer } from "node:net";
 import { randomBytes } from "node:crypto";
 import { startRefusingProxy, startSink, type Guard } from "./netguard.ts";
-import { RUN_MARKER, type DriverJob, type DriverResult, type StepResult } from "./driver-job.ts";
+import { RUN_MARKER, type DriverJob, type DriverResult } from "./driver-job.ts";
+import { runSteps, type HttpAnswer } from "./driver-steps.ts";
 import { listProcesses, waitForExit, type Exit } from "./procs.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export interface HttpAnswer {
-  status: number;
-  body: Buffer;
-}
 
 export function httpCall(port: number, method: string, path: string, body: unknown, timeoutMs: number): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
@@ -77,23 +73,6 @@ async function waitReady(job: DriverJob, port: number, exit: Promise<Exit>): Pro
   return { ms: null, error: `not ready within ${Math.round(job.ready.timeoutMs / 1000)} s (GET ${job.ready.path}: ${last})` };
 }
 
-async function runSteps(job: DriverJob, port: number): Promise<StepResult[]> {
-  const results: StepResult[] = [];
-  for (const step of job.steps) {
-    const t = Date.now();
-    try {
-      const r = await httpCall(port, step.method, step.path, step.body, step.timeoutMs);
-      writeFileSync(step.save, r.body);
-      const ok = r.status >= 200 && r.status < 300;
-      results.push({ name: step.name, ok, status: r.status, ms: Date.now() - t, bytes: r.body.length, ...(ok ? {} : { error: `HTTP ${r.status}: ${r.body.toString("utf8", 0, 300)}` }) });
-    } catch (e) {
-      results.push({ name: step.name, ok: false, ms: Date.now() - t, error: (e as Error).message });
-    }
-    if (!results.at(-1)!.ok && !step.optional) break;
-  }
-  return results;
-}
-
 async function stopApp(job: DriverJob, child: ChildProcess, port: number, exit: Promise<Exit>): Promise<DriverResult["stop"]> {
   const t = Date.now();
   const escalation: string[] = [];
@@ -142,7 +121,7 @@ async function drive(job: DriverJob, marker: string): Promise<DriverResult> {
     return { ...base, readyMs: null, readyError: `the launcher did not start: ${spawnError?.message ?? "no pid"}`, steps: [], stop, leftovers: [], leftoverScan: "unavailable", portClosed: true };
   }
   const ready = await waitReady(job, port, exit);
-  const steps = ready.ms === null ? [] : await runSteps(job, port);
+  const steps = ready.ms === null ? [] : await runSteps(job.steps, (method, path, body, timeoutMs) => httpCall(port, method, path, body, timeoutMs));
   const stop = await stopApp(job, child, port, exit);
   const { leftovers, scan } = await listProcesses({ marker, pgid: child.pid, settleMs: 3000, kill: true });
   const portClosed = !(await portOpen(port));

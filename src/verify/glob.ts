@@ -1,4 +1,4 @@
-// Glob patterns for the recipe's `verify.allow_changes` (DESIGN.md, recipe `verify`): paths are
+// Glob patterns for the recipe's `verify.allow_changes` paths are
 // '/'-separated and relative to the bundle root; `**` spans any number of folders (zero included),
 // `*` any run of characters within one name, `?` one character within a name. Everything else,
 // including `[`, `{` and `.`, is literal — allow lists are about names, not a pattern language.

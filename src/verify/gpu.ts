@@ -1,10 +1,10 @@
-// GPU facts (issue 7 item 5): when the bundle ships torch, its own Python says which torch it is,
+// GPU facts: when the bundle ships torch, its own Python says which torch it is,
 // whether CUDA works and on which device. Run isolated like the app (no user site, no bytecode
 // written into the bundle), with a time limit: importing torch can take a while on a cold disk.
 
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import type { BundleJson } from "../assemble/bundle-json.ts";
+import type { BundleJson } from "../contract/bundle-json.ts";
 import { isolatedCommand, type Isolation } from "./isolation.ts";
 
 export interface TorchFacts {

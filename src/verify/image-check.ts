@@ -1,4 +1,4 @@
-// Is this a picture or a failure in disguise? (issue 7 item 6). NaN latents, a broken VAE and
+// Is this a picture or a failure in disguise? NaN latents, a broken VAE and
 // safety filters all return a well-formed PNG that is black or one flat colour; a real generation
 // has spread in every channel. Pure: takes decoded RGBA pixels, returns figures and a verdict.
 

@@ -1,4 +1,4 @@
-// How the boot is cut off from the network (issue 7 item 3), decided once per run by trying it.
+// How the boot is cut off from the network, decided once per run by trying it.
 // Best: `unshare -rn` (new user + network namespace: only a loopback, brought up so the app can
 // listen) with a PID namespace (nothing can outlive the run) and an AnyIP route so that the sink
 // in netguard.ts records what the app reaches for. Where user namespaces are off (containers,

@@ -1,11 +1,10 @@
-// The file manifest of bundle.json against what was actually extracted (issue 7 item 2): every
+// The file manifest of bundle.json against what was actually extracted: every
 // listed file present with its size and sha256, executables still executable, nothing unlisted.
 // A partial unzip, an antivirus quarantine or a packer that dropped a file shows up here, before
 // anything is booted. Pure: compares the manifest with a tree snapshot.
 
 import { posix } from "node:path";
-import type { ManifestEntry } from "../assemble/bundle-json.ts";
-import { BUNDLE_JSON } from "../assemble/bundle-json.ts";
+import { BUNDLE_JSON, type ManifestEntry } from "../contract/bundle-json.ts";
 import type { Tree, TreeEntry } from "./tree.ts";
 
 export interface ManifestProblem {

@@ -1,4 +1,4 @@
-// Recording what a booting app tries to reach (issue 7 item 3). Cutting the network off makes
+// Recording what a booting app tries to reach. Cutting the network off makes
 // a first launch that downloads fail; recording the attempt makes the failure say *what* it
 // wanted, even when the app swallows the error and carries on.
 // - Inside a network namespace, `ip route add local default dev lo` (an "AnyIP" route) makes

@@ -1,4 +1,4 @@
-// A real PNG decoder for `bundle verify` (issue 7 item 6): the image an app returns is only
+// A real PNG decoder for `bundle verify`: the image an app returns is only
 // trusted after its signature, every chunk CRC, the header, the zlib stream and every scanline
 // filter have been checked — a truncated or mangled base64 payload must not pass as "an image".
 // Spec: PNG (Third Edition), W3C, §5 (datastream), §7.3 + §9 (filtering), §8 (Adam7), §11 (chunks).

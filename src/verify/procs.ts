@@ -1,4 +1,4 @@
-// "Nothing is left running" (issue 7 item 7), checked from the inside. In a PID namespace the
+// "Nothing is left running", checked from the inside. In a PID namespace the
 // driver is PID 1 and every other live process belongs to the run; elsewhere the run's processes
 // are the ones that inherited its marker variable or stayed in the launcher's process group.
 // Reads /proc (Linux); where there is none the scan says so instead of guessing.

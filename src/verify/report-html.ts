@@ -1,7 +1,7 @@
 // report.html: one self-contained page (no scripts, no outside resources) that a maintainer can
 // attach to a release — the generated image inline as a data: URL, every check, the figures.
 
-import type { Check, VerifyReport } from "./report.ts";
+import type { Check, VerifyReport } from "./report-types.ts";
 import { describeAttempt } from "./netguard.ts";
 import { describeChange } from "./changes.ts";
 

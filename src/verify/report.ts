@@ -1,59 +1,20 @@
-// The verify report (issue 7 item 9): report.json for machines and release notes, report.html for
-// people (self-contained: the image is a data: URL), the image itself and the app's log. Written
-// into a temporary folder and renamed into place, so a report folder is always one whole run.
+// Writing the verify report: report.json for machines and release notes, report.html for people
+// (self-contained: the image is a data: URL), the image itself and the app's log (report-types.ts
+// has the report's shape). Written into a temporary folder and renamed into place, so a report
+// folder is always one whole run.
 
 import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import { replaceDir, tmpSibling, whyUnwritable } from "../core/fs.ts";
-import type { ClassifiedChanges } from "./changes.ts";
-import type { ImageStats } from "./image-check.ts";
-import type { TorchFacts } from "./gpu.ts";
-import type { NetAttempt } from "./netguard.ts";
 import { renderReportHtml } from "./report-html.ts";
-
-export const REPORT_FORMAT = 1;
-
-export type CheckStatus = "pass" | "fail" | "warn" | "skip";
-
-export type CheckId = "source" | "extract" | "bundle" | "manifest" | "isolation" | "ready" | "offline" | "generate" | "image" | "gpu" | "stop" | "leftovers" | "changes";
-
-export interface Check {
-  id: CheckId;
-  title: string;
-  status: CheckStatus;
-  /** One sentence: what was found. */
-  detail: string;
-  /** Lines that back the detail up (files, processes, addresses, log lines). */
-  items?: string[];
-}
-
-export interface VerifyReport {
-  format: typeof REPORT_FORMAT;
-  ok: boolean;
-  tool: { name: "greenbundle"; version: string };
-  bundle: { name: string; version: string; platform: string; title: string } | null;
-  source: { path: string; kind: "zip" | "tar.gz" | "folder"; bytes?: number; sha256?: string };
-  copy: { path: string; kept: boolean };
-  offline: { method: "netns" | "proxy" | "none"; detail: string; attempts: NetAttempt[] };
-  /** Seconds, to the millisecond; null when the step did not run. */
-  timings: { extract: number | null; manifest: number | null; ready: number | null; generate: number | null; stop: number | null; total: number };
-  gpu: { mode: "auto" | "require" | "off"; torch: TorchFacts | null; memory: Record<string, number> | null; used: boolean | null; detail: string };
-  request: Record<string, unknown> | null;
-  image: { file: string; bytes: number; sha256: string; width: number; height: number; stats: ImageStats | null; info?: Record<string, unknown> } | null;
-  changes: { violations: number; pycache: number; allowed: number; other: number; lists: ClassifiedChanges } | null;
-  log: { file: string; lines: number; tail: string[] } | null;
-  checks: Check[];
-  /** Ids of failed checks, in order. */
-  failed: CheckId[];
-}
+import type { CheckStatus, VerifyReport } from "./report-types.ts";
 
 export interface ReportFiles {
   png?: Buffer;
   log?: string;
 }
 
-/** Writes report.json, report.html, image.png and app.log into `dir` (replaced as a whole). */
 /** What a report folder holds. */
 const REPORT_FILES = new Set(["report.json", "report.html", "image.png", "app.log"]);
 

@@ -1,11 +1,12 @@
 // The state one verify run carries from stage to stage (verify.ts, verify-boot.ts).
 
-import type { BundleJson } from "../assemble/bundle-json.ts";
+import type { BundleJson } from "../contract/bundle-json.ts";
 import type { Emit } from "../core/events.ts";
 import type { Platform } from "../core/platform.ts";
+import type { VerifyApi } from "./api.ts";
 import type { TorchFacts } from "./gpu.ts";
 import type { Isolation } from "./isolation.ts";
-import type { VerifyReport } from "./report.ts";
+import type { VerifyReport } from "./report-types.ts";
 import type { Tree } from "./tree.ts";
 
 export type GpuMode = "auto" | "require" | "off";
@@ -42,6 +43,8 @@ export interface Run {
   work?: string;
   root?: string;
   bj?: BundleJson;
+  /** The verify API bundle.json names (verify.api), from the registry. */
+  api?: VerifyApi;
   before?: Tree;
   iso?: Isolation;
   torch: TorchFacts | null;

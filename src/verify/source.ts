@@ -1,4 +1,4 @@
-// What `bundle verify` was given, and the fresh copy it boots (issue 7 item 1). End users unzip
+// What `bundle verify` was given, and the fresh copy it boots. End users unzip
 // into Downloads\新建文件夹 or "D:\AI 绘画\"; the copy goes into a folder whose path has spaces
 // and CJK characters so that a bundle that only works from an ASCII path fails here, not there.
 // A folder is copied, never verified in place: the first boot writes into it.
@@ -8,8 +8,11 @@ import { cp, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { BundleError } from "../core/errors.ts";
-import { archiveKind, extractArchive, openZip, readZipEntry } from "../pack/extract.ts";
-import { BUNDLE_JSON } from "../assemble/bundle-json.ts";
+import type { ArchiveFormat } from "../contract/registry-names.ts";
+import { archiveFormat, extractArchive } from "../pack/extract.ts";
+import { PACKERS, withoutArchiveExtension } from "../pack/registry.ts";
+import { BUNDLE_JSON } from "../contract/bundle-json.ts";
+import { openZip, readZipEntry } from "../pack/zip-read.ts";
 import { checkSums, type SumsVerdict } from "./sums.ts";
 import { sha256File } from "./tree.ts";
 
@@ -18,7 +21,7 @@ export const AWKWARD_DIR = "整合包 测试";
 
 export interface SourceInfo {
   path: string;
-  kind: "zip" | "tar.gz" | "folder";
+  kind: ArchiveFormat | "folder";
   bytes?: number;
   /** Of the archive; for split volumes, of the archive they concatenate into. */
   sha256?: string;
@@ -28,20 +31,27 @@ export interface SourceInfo {
   volumes?: { path: string; bytes: number; sha256: string }[];
 }
 
-/** `<name>.zip.001` → `<name>.zip` (and .tar.gz); undefined when the name is not a volume's. */
+/** `<name>.zip.001` → `<name>.zip` (any archive ending); undefined when the name is not a volume's. */
 function splitBase(path: string): string | undefined {
-  return /^(.*\.(?:zip|tar\.gz|tgz))\.\d{3}$/i.exec(path)?.[1];
+  const m = /^(.*)\.\d{3}$/.exec(path);
+  return m && withoutArchiveExtension(m[1]!) !== m[1] ? m[1] : undefined;
+}
+
+/** ".zip, .tar.gz or .tgz": the archive endings `bundle verify` accepts, for messages. */
+function endings(): string {
+  const e = Object.values(PACKERS).flatMap((p) => [...p.extensions]);
+  return `${e.slice(0, -1).join(", ")} or ${e.at(-1)}`;
 }
 
 export async function inspectSource(input: string): Promise<SourceInfo> {
   const path = resolve(input);
   const st = await stat(path).catch(() => undefined);
-  if (!st) throw new BundleError("USAGE", `${input} does not exist`, { hint: "give a release archive (.zip, .tar.gz) or a bundle folder, e.g. dist/<name>-<version>-<platform>.zip" });
+  if (!st) throw new BundleError("USAGE", `${input} does not exist`, { hint: `give a release archive (${endings()}) or a bundle folder, e.g. dist/<name>-<version>-<platform>.zip` });
   if (st.isDirectory()) return { path, kind: "folder" };
   const base = splitBase(path);
   if (base) return inspectVolumes(input, base);
-  const kind = await archiveKind(path).catch(() => {
-    throw new BundleError("USAGE", `${input} is neither a folder nor a .zip or .tar.gz archive`, { hint: "give a release archive (.zip, .tar.gz) or a bundle folder" });
+  const kind = await archiveFormat(path).catch(() => {
+    throw new BundleError("USAGE", `${input} is neither a folder nor a ${endings()} archive`, { hint: `give a release archive (${endings()}) or a bundle folder` });
   });
   const sha256 = await sha256File(path);
   const info: SourceInfo = { path, kind, bytes: st.size, sha256 };
@@ -69,8 +79,8 @@ async function inspectVolumes(input: string, base: string): Promise<SourceInfo> 
   if (names.length > volumes.length) {
     throw new BundleError("USAGE", `volume ${basename(volumes.at(-1)!.path).replace(/\d{3}$/, String(volumes.length + 1).padStart(3, "0"))} of ${basename(base)} is missing (found ${names.sort().join(", ")})`, { hint: "download every volume into one folder" });
   }
-  const kind = await archiveKind(volumes[0]!.path).catch(() => {
-    throw new BundleError("USAGE", `${volumes[0]!.path} does not start a .zip or .tar.gz archive`, { hint: "give the first volume of a greenbundle release" });
+  const kind = await archiveFormat(volumes[0]!.path).catch(() => {
+    throw new BundleError("USAGE", `${volumes[0]!.path} does not start a ${endings()} archive`, { hint: "give the first volume of a greenbundle release" });
   });
   const info: SourceInfo = { path: volumes[0]!.path, kind, bytes: volumes.reduce((n, v) => n + v.bytes, 0), volumes };
   const sumsFile = join(dirname(base), "SHA256SUMS");
@@ -106,7 +116,7 @@ export async function unpackSource(src: SourceInfo, work: string, signal?: Abort
   }
   // into a folder named after the archive, as "Extract All" and most unzip tools do
   const archiveName = basename(splitBase(src.path) ?? src.path);
-  const dest = join(into, archiveName.replace(/\.(zip|tar\.gz|tgz)$/i, ""));
+  const dest = join(into, withoutArchiveExtension(archiveName));
   if (!src.volumes) {
     const r = await extractArchive(src.path, dest, signal ? { signal } : {});
     return { root: await findBundleRoot(dest, src.path), files: r.files, bytes: r.bytes };

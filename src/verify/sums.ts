@@ -1,4 +1,4 @@
-// The archive against the SHA256SUMS next to it (DESIGN.md "Outputs of build"; issue 7 item 1).
+// The archive against the SHA256SUMS next to it.
 // The file format is pack's (src/pack/sums.ts, what `sha256sum -c` reads); this only decides.
 
 import { parseSums } from "../pack/sums.ts";

@@ -1,4 +1,4 @@
-// Snapshots of the bundle tree before and after the first boot (issue 7 items 2 and 8). The first
+// Snapshots of the bundle tree before and after the first boot. The first
 // snapshot hashes every file (it doubles as the manifest check); the second re-hashes only files
 // whose size, mtime or inode moved, so a 10 GB bundle is read once, not twice.
 

@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { PLATFORM_FACTS } from "../core/platform.ts";
-import { a1111Plan, readMemory, readTxt2img, type MemoryFacts } from "./a1111.ts";
+import { generationText, type Answers, type ApiPlan, type VerifyApi } from "./api.ts";
 import { boot } from "./boot.ts";
 import { classifyChanges, type ProtectedArea } from "./changes.ts";
 import { changesCheck, check, gpuCheck, imageCheck, isolationCheck, leftoversCheck, offlineCheck, readyCheck, stopCheck } from "./checks.ts";
@@ -14,11 +14,11 @@ import { hasTorch, probeTorch } from "./gpu.ts";
 import { probeIsolation } from "./isolation.ts";
 import type { Run } from "./run.ts";
 import { diffTrees, snapshotTree } from "./tree.ts";
-import type { BundleJson } from "../assemble/bundle-json.ts";
+import type { BundleJson } from "../contract/bundle-json.ts";
 
 /** How long the app gets to exit after server-stop or SIGINT before verify escalates. */
 export const STOP_GRACE_MS = 20_000;
-/** Lines of the app's output shown when it never became ready (issue 7 item 4). */
+/** Lines of the app's output shown when it never became ready. */
 export const TAIL_LINES = 50;
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
@@ -33,7 +33,7 @@ export function logTail(log: string, n = TAIL_LINES): { lines: number; tail: str
 export const MAX_TIMEOUT_S = 86_400;
 
 export async function bootAndCheck(run: Run): Promise<void> {
-  const { opts, bj, root } = run as Required<Pick<Run, "bj" | "root">> & Run;
+  const { opts, bj, root, api } = run as Required<Pick<Run, "bj" | "root" | "api">> & Run;
   const r = run.report;
   const iso = (run.iso = await probeIsolation({ env: opts.env, allowNetns: opts.allowNetns }));
   r.offline = { method: iso.method, detail: iso.detail, attempts: [] };
@@ -42,8 +42,8 @@ export async function bootAndCheck(run: Run): Promise<void> {
   // At most a day: Node timers overflow past 2^31 ms and would then fire at once (TimeoutOverflowWarning).
   const timeoutMs = Math.min(MAX_TIMEOUT_S, opts.timeoutS ?? bj.verify?.timeout ?? 900) * 1000;
   const dir = join(run.work!, "driver");
-  const files = { txt2img: join(dir, "txt2img.json"), memory: join(dir, "memory.json") };
-  const plan = a1111Plan(bj, files, timeoutMs);
+  const plan = api.plan({ bj, timeoutMs });
+  const saved = (name: string) => join(dir, `${name}.answer`);
   r.request = plan.request;
   const out = await boot({
     job: {
@@ -52,7 +52,7 @@ export async function bootAndCheck(run: Run): Promise<void> {
       cwd: root,
       env: {},
       ready: { path: plan.ready, timeoutMs },
-      steps: plan.steps,
+      steps: plan.steps.map((s) => ({ ...s, save: saved(s.name) })),
       stop: { ...(plan.stop ? { http: plan.stop } : {}), graceMs: STOP_GRACE_MS },
       guard: iso.method === "proxy" ? "proxy" : iso.sink ? "sink" : "none",
     },
@@ -70,32 +70,37 @@ export async function bootAndCheck(run: Run): Promise<void> {
   r.timings.ready = res.readyMs === null ? null : res.readyMs / 1000;
   r.timings.stop = res.stop.method === "none" ? null : res.stop.ms / 1000;
   r.checks.push(readyCheck(res, plan.ready, tail.tail), offlineCheck(iso, res.attempts, out.log));
-  await generationChecks(run, res, files);
-  const memStep = res.steps.find((s) => s.name === "memory");
-  const memory: MemoryFacts | null = memStep?.ok ? readMemory(await readFile(files.memory)) : null;
+  const answers: Answers = {
+    step: (name) => res.steps.find((s) => s.name === name),
+    body: async (name) => (res.steps.some((s) => s.name === name && s.status !== undefined) ? readFile(saved(name)).catch(() => undefined) : undefined),
+  };
+  const generated = await generationChecks(run, res, plan, api, answers);
+  const memory = await api.gpu(answers);
   // No image, no GPU verdict: "generated without a GPU" would claim a generation that never happened.
-  const generated = res.steps.some((s) => s.name === "txt2img" && s.ok);
   const g = generated || opts.gpu === "off" ? gpuCheck(opts.gpu, run.torch, memory) : { check: check("gpu", "skip", "no image was generated, so GPU use is unknown"), used: null, detail: "not checked: no image was generated" };
   const figures = memory && Object.keys(memory.figures).length > 0 ? memory.figures : null;
   r.gpu = { mode: opts.gpu, torch: run.torch, memory: figures, used: g.used, detail: g.detail };
   r.checks.push(g.check, stopCheck(res.stop), leftoversCheck(res));
 }
 
-async function generationChecks(run: Run, res: DriverResult, files: { txt2img: string }): Promise<void> {
+/** The generate and image checks; true when every generation step passed. */
+async function generationChecks(run: Run, res: DriverResult, plan: ApiPlan, api: VerifyApi, answers: Answers): Promise<boolean> {
   const r = run.report;
-  const step = res.steps.find((s) => s.name === "txt2img");
-  if (res.readyMs === null) return; // generate and image are reported as skipped
-  if (!step || !step.ok) {
-    r.checks.push(check("generate", "fail", `POST /sdapi/v1/txt2img failed: ${step?.error ?? "not run"}`));
-    return;
+  if (res.readyMs === null) return false; // generate and image are reported as skipped
+  for (const name of plan.generation) {
+    const step = answers.step(name);
+    if (step?.ok) continue;
+    const planned = plan.steps.find((s) => s.name === name)!;
+    r.checks.push(check("generate", "fail", `${planned.method} ${planned.path} failed: ${step?.error ?? "not run"}`));
+    return false;
   }
-  r.timings.generate = step.ms / 1000;
-  const answer = readTxt2img(await readFile(files.txt2img));
+  r.timings.generate = plan.generation.reduce((ms, n) => ms + answers.step(n)!.ms, 0) / 1000;
+  const answer = await api.image(answers);
   if ("error" in answer) {
     r.checks.push(check("generate", "fail", answer.error));
-    return;
+    return true;
   }
-  r.checks.push(check("generate", "pass", `POST /sdapi/v1/txt2img answered in ${r.timings.generate.toFixed(2)} s with a ${answer.png.length}-byte image`));
+  r.checks.push(check("generate", "pass", `${generationText(plan)} answered in ${r.timings.generate.toFixed(2)} s with a ${answer.png.length}-byte image`));
   const img = imageCheck(answer.png, r.request ?? {});
   run.png = answer.png;
   r.image = {
@@ -108,6 +113,7 @@ async function generationChecks(run: Run, res: DriverResult, files: { txt2img: s
     ...(answer.info ? { info: answer.info } : {}),
   };
   r.checks.push(img.check);
+  return true;
 }
 
 /** Where a first launch must not write: the Python runtime, its site-packages, every bundled repository. */

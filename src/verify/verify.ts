@@ -1,4 +1,4 @@
-// `bundle verify <archive-or-folder>` (DESIGN.md "What is verified"; issue 7): unpack into an
+// `bundle verify <archive-or-folder>`: unpack into an
 // awkward path, check the manifest, boot through the bundle's own launcher with the network cut
 // off, generate a test image through the app's API, check it, stop the app, compare the tree,
 // and write the report. Every stage adds checks; a stage that leaves nothing to boot halts the
@@ -7,14 +7,16 @@
 import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { BUNDLE_JSON, type BundleJson } from "../assemble/bundle-json.ts";
+import { BUNDLE_FORMAT, BUNDLE_JSON, BundleJsonError, parseBundleJson, type BundleJson } from "../contract/bundle-json.ts";
 import { BundleError, describeError } from "../core/errors.ts";
 import { silent } from "../core/events.ts";
 import { cannotBoot, PLATFORM_FACTS, type Platform } from "../core/platform.ts";
-import { bundleJsonProblem } from "./bundle-json-shape.ts";
+import { PACKERS, withoutArchiveExtension } from "../pack/registry.ts";
+import { VERIFY_API, verifyApi } from "./apis.ts";
 import { CHECK_ORDER, check } from "./checks.ts";
 import { checkManifest, describeManifestProblem } from "./manifest.ts";
-import { REPORT_FORMAT, writeReport, type Check, type VerifyReport } from "./report.ts";
+import { writeReport } from "./report.ts";
+import { REPORT_FORMAT, type Check, type VerifyReport } from "./report-types.ts";
 import { Halt, since, type Run, type VerifyOptions } from "./run.ts";
 import { inspectSource, makeWorkDir, peekPlatform, unpackSource, type SourceInfo } from "./source.ts";
 import { snapshotTree } from "./tree.ts";
@@ -50,7 +52,7 @@ export async function verifyBundle(opts: VerifyOptions): Promise<VerifyOutcome> 
   r.failed = r.checks.filter((c) => c.status === "fail").map((c) => c.id);
   r.ok = r.failed.length === 0;
   r.timings.total = since(t0);
-  const reportDir = opts.reportDir ?? join(opts.cwd, "dist", `verify-${r.bundle ? `${r.bundle.name}-${r.bundle.version}-${r.bundle.platform}` : basename(src.path).replace(/\.\d{3}$/, "").replace(/\.(zip|tar\.gz|tgz)$/i, "")}`);
+  const reportDir = opts.reportDir ?? join(opts.cwd, "dist", `verify-${r.bundle ? `${r.bundle.name}-${r.bundle.version}-${r.bundle.platform}` : withoutArchiveExtension(basename(src.path).replace(/\.\d{3}$/, ""))}`);
   try {
     await writeReport(reportDir, r, { ...(run.png ? { png: run.png } : {}), ...(run.log !== undefined ? { log: run.log } : {}) });
   } catch (e) {
@@ -110,7 +112,7 @@ function sourceCheck(src: SourceInfo): Check {
   const v = src.sums?.verdict;
   const vols = src.volumes;
   const what = vols ? `${src.kind} in ${vols.length} volumes, ${src.bytes} bytes` : `${src.kind}, ${src.bytes} bytes, sha256 ${src.sha256}`;
-  const crc = src.kind === "zip" ? "entry CRCs are checked while unpacking" : "the gzip CRC is checked while unpacking";
+  const crc = PACKERS[src.kind].integrity;
   if (!v) return check("source", "pass", `${what} (no SHA256SUMS next to it); ${crc}`);
   if (v.state === "match") return check("source", "pass", `${what} ${vols ? "each match" : "matches"} ${src.sums!.file}; ${crc}`);
   const name = src.sums!.name;
@@ -146,23 +148,26 @@ async function readBundleJson(run: Run): Promise<void> {
   const r = run.report;
   let bj: BundleJson;
   try {
-    bj = JSON.parse(await readFile(join(run.root!, BUNDLE_JSON), "utf8")) as BundleJson;
+    bj = parseBundleJson(await readFile(join(run.root!, BUNDLE_JSON), "utf8"));
   } catch (e) {
-    r.checks.push(check("bundle", "fail", `${BUNDLE_JSON} is unreadable: ${describeError(e)}`));
-    throw new Halt();
-  }
-  const problem = bundleJsonProblem(bj);
-  if (problem !== undefined) {
-    const format = (bj as { format?: unknown } | null)?.format;
-    const why = format !== 1 ? `its format is ${JSON.stringify(format) ?? "missing"}, this greenbundle reads 1` : problem;
+    if (!(e instanceof BundleJsonError) || e.kind === "syntax") {
+      r.checks.push(check("bundle", "fail", `${BUNDLE_JSON} is unreadable: ${e instanceof BundleJsonError ? e.summary : describeError(e)}`));
+      throw new Halt();
+    }
+    const why = e.kind === "format" ? `its format is ${JSON.stringify(e.format) ?? "missing"}, this greenbundle reads ${BUNDLE_FORMAT}` : e.summary;
     r.checks.push(check("bundle", "fail", `${BUNDLE_JSON} is not one greenbundle wrote: ${why}`, ["rebuild the bundle with `bundle build`; bundle.json is written by the builder, not by hand"]));
     throw new Halt();
   }
   run.bj = bj;
   r.bundle = { name: bj.name, version: bj.version, platform: bj.platform, title: bj.title };
   refuseForeign(run, bj.platform);
-  const api = bj.verify?.api ?? "a1111";
-  r.checks.push(check("bundle", "pass", `${bj.name} ${bj.version} for ${bj.platform}, ${bj.components.length} components, ${bj.files.length} files; API ${api}${bj.verify ? "" : " (no verify block: defaults used)"}`));
+  const apiName = bj.verify?.api ?? "a1111";
+  run.api = verifyApi(apiName);
+  if (!run.api) {
+    r.checks.push(check("bundle", "fail", `verify.api is ${JSON.stringify(apiName)}, which this greenbundle cannot drive (it knows ${Object.keys(VERIFY_API).join(", ")})`, ["verify the bundle with the greenbundle that built it, or a newer one"]));
+    throw new Halt();
+  }
+  r.checks.push(check("bundle", "pass", `${bj.name} ${bj.version} for ${bj.platform}, ${bj.components.length} components, ${bj.files.length} files; API ${apiName}${bj.verify ? "" : " (no verify block: defaults used)"}`));
 }
 
 /** A bundle runs only on the platform it was built for (OS and architecture): said before anything is booted. */

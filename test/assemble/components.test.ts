@@ -3,7 +3,7 @@
 // file manifest without the files that deeper components own.
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { Component, ManifestEntry } from "../../src/assemble/bundle-json.ts";
+import type { Component, ManifestEntry } from "../../src/contract/bundle-json.ts";
 import { withTreeDigests } from "../../src/assemble/components.ts";
 
 const f = (path: string, size: number): ManifestEntry => ({ path, size, sha256: createHash("sha256").update(path).digest("hex") });

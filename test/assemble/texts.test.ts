@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { resolveLauncherConfig, serializeBundleJson, type BundleJson } from "../../src/assemble/bundle-json.ts";
+import { resolveLauncherConfig } from "../../src/assemble/bundle-json.ts";
+import { serializeBundleJson, type BundleJson } from "../../src/contract/bundle-json.ts";
 import { detectLicense, metadataLicense, renderNotices, wheelNotices } from "../../src/assemble/notices.ts";
 import { forPlatform, renderReadme, renderTemplate } from "../../src/assemble/templates.ts";
 import { tempDir } from "../helpers/tmp.ts";

@@ -6,10 +6,13 @@ import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBundle } from "../../src/assemble/build.ts";
-import { extractTarGz, extractZip } from "../../src/pack/extract.ts";
+import { extractArchive } from "../../src/pack/extract.ts";
 import { makeWorld, type World } from "../build/world.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { bundleFailure } from "../helpers/failure.ts";
+
+const extractZip = (f: string, dest: string) => extractArchive(f, dest, { format: "zip" });
+const extractTarGz = (f: string, dest: string) => extractArchive(f, dest, { format: "tar.gz" });
 
 function tryMount(dir: string, size: string): boolean {
   try {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBundle, type BuildOptions, type BuildResult } from "../../src/assemble/build.ts";
-import type { BundleJson } from "../../src/assemble/bundle-json.ts";
+import type { BundleJson } from "../../src/contract/bundle-json.ts";
 import { buildManifest, walkTree } from "../../src/assemble/manifest.ts";
 import { Cache } from "../../src/cache/index.ts";
 import { collector } from "../../src/core/events.ts";

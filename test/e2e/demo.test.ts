@@ -7,7 +7,7 @@ import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hostPlatform } from "../../src/core/platform.ts";
-import type { VerifyReport } from "../../src/verify/report.ts";
+import type { VerifyReport } from "../../src/verify/report-types.ts";
 import { runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
 

@@ -1,7 +1,7 @@
 // Decisions of the launcher build, without building: which Node writes the SEA blob, the Windows
 // version numbers, the signing command, and what a bad Node archive says.
 
-import { writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BundleError } from "../../src/core/errors.ts";
@@ -11,6 +11,7 @@ import { osslsigncodeArgs } from "../../src/launcher/sign.ts";
 import { extractNodeBinary, nodeEntryName } from "../../src/launcher/node-binary.ts";
 import { buildLauncher } from "../../src/launcher/index.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { tarEntry, tgz, zip } from "../pack/archives.ts";
 
 describe("the SEA blob writer", () => {
   it("is the target binary for the host platform, else a Node of exactly the target's version", () => {
@@ -57,6 +58,34 @@ describe("the Node base binary", () => {
     const e = await extractNodeBinary(join(dir, "blob"), "win-x64", "24.21.0", join(dir, "node.exe")).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(BundleError);
     expect((e as BundleError).hint).toContain("node-v24.21.0-win-x64.zip");
+  });
+
+  it("is taken out of a good archive, and only it", async () => {
+    const dir = await tempDir("gb-nodearchive-");
+    const top = "node-v24.21.0-linux-x64";
+    await writeFile(join(dir, "blob"), tgz(tarEntry(`${top}/`, "5"), tarEntry(`${top}/bin/node`, "0", "ELF node"), tarEntry(`${top}/bin/npm`, "2", "", "../lib/npm-cli.js"), tarEntry(`${top}/LICENSE`, "0", "MIT")));
+    await extractNodeBinary(join(dir, "blob"), "linux-x64", "24.21.0", join(dir, "out", "node"));
+    expect(await readFile(join(dir, "out", "node"), "utf8")).toBe("ELF node");
+    expect(await readdir(join(dir, "out"))).toEqual(["node"]);
+  });
+
+  it.each([
+    ["tar.gz", "linux-x64", async () => tgz(tarEntry("node-v24.21.0-linux-x64/bin/node", "0", "ELF"), tarEntry("node-v24.21.0-linux-x64/../../evil.sh", "0", "x")), /entry "node-v24.21.0-linux-x64\/..\/..\/evil.sh" contains '..'/],
+    ["zip", "win-x64", async () => zip([{ name: "node-v24.21.0-win-x64/node.exe", data: "MZ" }, { name: "@@/@@/evil.bat", data: "x" }], [["@@/@@/", "../../"]]), /entry "..\/..\/evil.bat" contains '..'/],
+  ] as const)("refuses a %s Node archive with an entry that escapes, even one it would not take", async (_kind, platform, make, why) => {
+    const dir = await tempDir("gb-nodearchive-");
+    await writeFile(join(dir, "blob"), await make());
+    const e = await extractNodeBinary(join(dir, "blob"), platform, "24.21.0", join(dir, "out", "node")).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: "ARCHIVE", message: expect.stringMatching(why) });
+    expect(await readdir(dir)).toEqual(["blob", "out"]);
+    expect(await readdir(join(dir, "out"))).toEqual([]);
+  });
+
+  it("refuses a Node binary that is a link out of the archive", async () => {
+    const dir = await tempDir("gb-nodearchive-");
+    await writeFile(join(dir, "blob"), tgz(tarEntry("node-v24.21.0-linux-x64/bin/node", "2", "", "/usr/bin/node")));
+    const e = await extractNodeBinary(join(dir, "blob"), "linux-x64", "24.21.0", join(dir, "node")).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: "ARCHIVE", message: expect.stringMatching(/link "node-v24.21.0-linux-x64\/bin\/node" → "\/usr\/bin\/node" points outside/) });
   });
 
   it("must be Node 22 or later with a full version", async () => {

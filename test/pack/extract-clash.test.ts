@@ -2,8 +2,10 @@
 // folder): an ARCHIVE error naming the entry, never a bare EEXIST/ENOTDIR from the file system.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { extractZip } from "../../src/pack/extract.ts";
+import { extractArchive } from "../../src/pack/extract.ts";
 import { tempDir } from "../helpers/tmp.ts";
+
+const extractZip = (f: string, dest: string) => extractArchive(f, dest, { format: "zip" });
 
 async function zipOf(file: string, entries: { name: string; data?: string; link?: string }[]): Promise<string> {
   const yazl = await import("yazl");

@@ -1,7 +1,7 @@
 import { request } from "node:http";
 import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
-import type { BundleJson } from "../../src/assemble/bundle-json.ts";
+import type { BundleJson } from "../../src/contract/bundle-json.ts";
 import { a1111Plan, readMemory, readTxt2img } from "../../src/verify/a1111.ts";
 import { describeAttempt, parseDnsQuery, startRefusingProxy } from "../../src/verify/netguard.ts";
 import { encodePng, pattern } from "./png-fixtures.ts";
@@ -12,11 +12,11 @@ const bj = (command: string[], verify?: BundleJson["verify"]) =>
 describe("the A1111 API plan", () => {
   it("sends the recipe's txt2img request and stops through server-stop only when the command enables it", () => {
     const verify = { api: "a1111" as const, txt2img: { prompt: "a cute cat", steps: 20, width: 512, height: 512, seed: 42 }, timeout: 900, allow_changes: [] };
-    const p = a1111Plan(bj(["{python}", "launch.py", "--api", "--api-server-stop"], verify), { txt2img: "t.json", memory: "m.json" }, 5000);
+    const p = a1111Plan(bj(["{python}", "launch.py", "--api", "--api-server-stop"], verify), 5000);
     expect(p.steps.map((s) => `${s.method} ${s.path}`)).toEqual(["POST /sdapi/v1/txt2img", "GET /sdapi/v1/memory"]);
     expect(p.steps[0]!.body).toEqual(verify.txt2img);
     expect(p.stop).toEqual({ method: "POST", path: "/sdapi/v1/server-stop" });
-    expect(a1111Plan(bj(["{python}", "launch.py", "--api"]), { txt2img: "t", memory: "m" }, 5000).stop).toBeUndefined();
+    expect(a1111Plan(bj(["{python}", "launch.py", "--api"]), 5000).stop).toBeUndefined();
   });
 
   it("reads the base64 PNG and the info string of a txt2img answer", () => {

@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { chmod, cp, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { BundleJson } from "../../src/assemble/bundle-json.ts";
+import type { BundleJson } from "../../src/contract/bundle-json.ts";
 import { snapshotTree } from "../../src/verify/tree.ts";
 
 const APP = new URL("../../src/demo/app/", import.meta.url).pathname;

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { chmod, mkdir, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ManifestEntry } from "../../src/assemble/bundle-json.ts";
+import type { ManifestEntry } from "../../src/contract/bundle-json.ts";
 import { classifyChanges } from "../../src/verify/changes.ts";
 import { checkManifest } from "../../src/verify/manifest.ts";
 import { checkSums } from "../../src/verify/sums.ts";

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { BundleJson } from "../../src/assemble/bundle-json.ts";
+import type { BundleJson } from "../../src/contract/bundle-json.ts";
 import { verifyBundle, type VerifyOptions } from "../../src/verify/verify.ts";
 import { runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";

@@ -1,4 +1,4 @@
-// The app as a process tree (issue 6, launcher item 3): started with its output piped to us,
+// The app as a process tree: started with its output piped to us,
 // and stopped as a whole. On Linux the app leads its own process group (detached → setsid), so
 // the group can be signalled and nothing it started survives; on Windows `taskkill /T /F`
 // walks the tree while the app's root process is alive.

@@ -1,4 +1,4 @@
-// The launcher's command line (issue 6, launcher item 4): --help, --version, --check,
+// The launcher's command line: --help, --version, --check,
 // --no-browser, --port N, and `--` to pass the rest to the app. Pure, so it is unit-tested.
 
 export interface LauncherArgs {

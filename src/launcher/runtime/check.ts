@@ -1,7 +1,9 @@
-// `launcher --check`: an environment report and a full sha256 check of the manifest, then exit
-// (issue 6, launcher item 4). Exit code 0 when everything is in order, 1 otherwise.
+// `launcher --check`: an environment report and a full sha256 check of the manifest, then exit.
+// Exit code 0 when everything is in order, 1 otherwise.
 
 import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { BUNDLE_JSON, type ManifestEntry } from "../../contract/bundle-json.ts";
 import { msg, type Lang } from "./i18n.ts";
 import { allowedChanges, fullCheck, type CheckResult } from "./manifest.ts";
 import { chooseGpuArgs, detectGpus } from "./gpu.ts";
@@ -49,7 +51,13 @@ export async function runCheck(c: CheckContext): Promise<number> {
   c.out(`${launcher.title} ${launcher.version} (${json.platform})`);
   c.out(`bundle:   ${c.root}`);
   c.out(`launcher: greenbundle ${c.builderVersion}, node ${process.version}, ${process.platform}-${process.arch}`);
-  const files = c.bundle.files();
+  let files: ManifestEntry[];
+  try {
+    files = c.bundle.files();
+  } catch (e) {
+    c.out(`X ${msg(c.lang, "badManifest", { path: join(c.root, BUNDLE_JSON), error: e instanceof Error ? e.message : String(e) })}`);
+    return 1;
+  }
   const longest = files.reduce((m, f) => Math.max(m, f.path.length), 0);
   for (const w of pathWarnings(c.root, longest, c.windows)) c.out(`! ${msg(c.lang, w.key, w.params)}`);
   const pythonOk = existsSync(c.resolved.python);

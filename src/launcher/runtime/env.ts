@@ -1,4 +1,4 @@
-// The app's environment (issue 6, launcher item 3): the bundled python and git first on PATH,
+// The app's environment: the bundled python and git first on PATH,
 // user site-packages off, no inherited PYTHONHOME/PYTHONPATH, the recipe's pip mirror, git
 // safe.directory for the bundled repositories, and the recipe's env with placeholders filled.
 // Pure: the caller passes the inherited environment and the host facts.
@@ -10,7 +10,7 @@ export interface Placeholders {
   port: string;
 }
 
-/** Fills {bundle} {python} {git} {port} (DESIGN.md: placeholders in launcher strings). Unknown {x} stay as they are. */
+/** Fills {bundle} {python} {git} {port} (the placeholders of launcher strings). Unknown {x} stay as they are. */
 export function fillPlaceholders(s: string, p: Placeholders): string {
   return s.replace(/\{(bundle|python|git|port)\}/g, (_, k: keyof Placeholders) => p[k]);
 }

@@ -1,4 +1,4 @@
-// Common failures recognised in the app's output (issue 6, launcher item 3), each with the
+// Common failures recognised in the app's output, each with the
 // message that explains it. Pure: one line in, at most one failure out.
 
 import type { MsgKey } from "./i18n.ts";

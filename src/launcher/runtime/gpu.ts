@@ -1,4 +1,4 @@
-// NVIDIA GPU detection with nvidia-smi and the recipe's VRAM rules (issue 6, launcher item 3).
+// NVIDIA GPU detection with nvidia-smi and the recipe's VRAM rules.
 // No GPU → the recipe's CPU arguments and a warning that it will be slow.
 
 import { execFile } from "node:child_process";

@@ -1,4 +1,4 @@
-// Launcher messages in English and 简体中文 (issue 6, launcher item 4). The language follows the
+// Launcher messages in English and 简体中文. The language follows the
 // system locale: LC_ALL / LC_MESSAGES / LANG on Unix, and on Windows (where those are rarely set)
 // the ICU default locale, which Node derives from the user's display language.
 
@@ -39,6 +39,18 @@ const T = {
   noBundleJson: {
     en: (p) => `Cannot read ${p.path}: ${p.error}. The launcher must stay in the bundle folder, next to bundle.json; if it is missing, unpack the whole archive again.`,
     zh: (p) => `无法读取 ${p.path}：${p.error}。启动器必须放在整合包文件夹内、与 bundle.json 同级；如果该文件丢失，请重新完整解压整个压缩包。`,
+  },
+  unknownFormat: {
+    en: (p) =>
+      `${p.path} is in format ${p.format}, which this launcher (greenbundle ${p.builder}) cannot read: it reads format ${p.reads}. ` +
+      `The launcher and bundle.json come from different releases: unpack the whole archive again into a new folder, so that both come from the same one.`,
+    zh: (p) =>
+      `${p.path} 的格式版本为 ${p.format}，本启动器（greenbundle ${p.builder}）无法读取，它只能读取第 ${p.reads} 版。` +
+      `启动器与 bundle.json 来自不同的发布版本：请把整个压缩包重新完整解压到一个新文件夹，使两者来自同一版本。`,
+  },
+  badManifest: {
+    en: (p) => `The file list in ${p.path} cannot be used (${p.error}), so the bundle's files were not checked. Unpack the whole archive again.`,
+    zh: (p) => `${p.path} 中的文件清单无法使用（${p.error}），因此未能校验整合包的文件。请重新完整解压整个压缩包。`,
   },
   missingFiles: {
     en: (p) =>

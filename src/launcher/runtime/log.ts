@@ -1,4 +1,4 @@
-// Console and log file (issue 6, launcher item 3): everything the launcher says and everything
+// Console and log file: everything the launcher says and everything
 // the app prints goes to the console and to logs/launcher-<timestamp>.log. A bundle on a
 // read-only medium still starts: the log is then skipped with a warning.
 

@@ -1,14 +1,16 @@
-// The launcher: what end users double-click (issue 6, launcher items 3–5). Compiled into one
-// executable per platform (src/launcher/build.ts); runs from source too, for tests:
+// The launcher: what end users double-click. Compiled into one executable per platform
+// (src/launcher/index.ts); runs from source too, for tests:
 // `GREENBUNDLE_BUNDLE_ROOT=<bundle> node src/launcher/runtime/main.ts [options]`.
-// Node built-ins only, so that its own work before the app is spawned stays well under 300 ms.
+// Node built-ins and the bundle.json contract (src/contract/) only, so that its own work before
+// the app is spawned stays well under 300 ms.
 
 import { isSea } from "node:sea";
 import { join } from "node:path";
 import { parseArgs, type LauncherArgs } from "./args.ts";
 import { detectLang, msg, type Lang } from "./i18n.ts";
 import { bundleRoot } from "./paths.ts";
-import { loadBundle, BUNDLE_JSON, type LoadedBundle } from "./config.ts";
+import { BUNDLE_FORMAT, BUNDLE_JSON, BundleJsonError } from "../../contract/bundle-json.ts";
+import { loadBundle, type LoadedBundle } from "./config.ts";
 import { resolveLauncher } from "./resolve.ts";
 import { runCheck } from "./check.ts";
 import { launch } from "./launch.ts";
@@ -42,6 +44,15 @@ async function pauseIfDoubleClicked(code: number, stoppedByUser: boolean): Promi
   });
 }
 
+/** Why bundle.json cannot be used: a format this launcher does not read is said as such. */
+function loadProblem(lang: Lang, path: string, e: unknown): string {
+  if (e instanceof BundleJsonError && e.kind === "format") {
+    const format = e.format === undefined ? "?" : JSON.stringify(e.format);
+    return msg(lang, "unknownFormat", { path, format, reads: BUNDLE_FORMAT, builder: BUILDER_VERSION });
+  }
+  return msg(lang, "noBundleJson", { path, error: e instanceof Error ? e.message : String(e) });
+}
+
 async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boolean }> {
   const env = process.env;
   const lang = langOf(env);
@@ -65,8 +76,7 @@ async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boole
     return { code: 0, stoppedByUser: false };
   }
   if (!bundle) {
-    const error = loadError instanceof Error ? loadError.message : String(loadError);
-    process.stderr.write(msg(lang, "noBundleJson", { path: join(root, BUNDLE_JSON), error }) + "\n");
+    process.stderr.write(loadProblem(lang, join(root, BUNDLE_JSON), loadError) + "\n");
     return { code: 1, stoppedByUser: false };
   }
   if (args.version) {

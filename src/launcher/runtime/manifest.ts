@@ -1,4 +1,4 @@
-// The file manifest check (issue 6, launcher item 3). Every start does the quick check (each
+// The file manifest check. Every start does the quick check (each
 // file exists, big files have their size) while the app starts; `--check` hashes every file.
 // Missing files mean a partial unzip or an antivirus quarantine; the caller says so and lists them.
 

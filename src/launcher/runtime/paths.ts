@@ -1,4 +1,4 @@
-// Where the bundle is, and warnings about where it is (issue 6, launcher item 3): non-ASCII
+// Where the bundle is, and warnings about where it is: non-ASCII
 // characters and spaces in the path, and paths over Windows' MAX_PATH once a file's relative
 // path is appended.
 

@@ -1,4 +1,4 @@
-// The first free port from the configured one (issue 6, launcher item 3). A port counts as free
+// The first free port from the configured one. A port counts as free
 // when both the loopback address (where the app listens by default) and the wildcard address
 // can be bound: on Windows a wildcard listener does not stop a loopback bind, and vice versa.
 

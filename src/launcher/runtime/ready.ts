@@ -1,4 +1,4 @@
-// Waiting for the app and opening the browser (issue 6, launcher item 3). The ready URL is
+// Waiting for the app and opening the browser. The ready URL is
 // polled until it answers HTTP 200; opening the browser never fails the launch.
 
 import { spawn } from "node:child_process";

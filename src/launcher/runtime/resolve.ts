@@ -1,9 +1,9 @@
 // Turning bundle.json's relative launcher settings into absolute paths and a command line for
-// this run (DESIGN.md: placeholders {bundle} {python} {git} {port}).
+// this run (placeholders {bundle} {python} {git} {port}).
 
 import { existsSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
-import type { LauncherConfig } from "../../assemble/bundle-json.ts";
+import type { LauncherConfig } from "../../contract/bundle-json.ts";
 import { fillPlaceholders, type Placeholders } from "./env.ts";
 
 export interface Resolved {
@@ -16,7 +16,7 @@ export interface Resolved {
   cwd: string;
 }
 
-/** The first `git` on PATH (the recipe has no git for this platform, DESIGN.md placeholders). */
+/** The first `git` on PATH (the recipe has no git for this platform). */
 function gitOnPath(env: Record<string, string | undefined>, windows: boolean): string {
   const pathVar = windows ? Object.entries(env).find(([k]) => k.toUpperCase() === "PATH")?.[1] : env.PATH;
   for (const dir of (pathVar ?? "").split(windows ? ";" : delimiter)) {

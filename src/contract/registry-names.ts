@@ -1,0 +1,16 @@
+// The names of the two registries' entries: the release archive formats (src/pack/registry.ts)
+// and the verify APIs (src/verify/apis.ts). They live here, below every other folder, so that the
+// recipe schema and the command line can offer them without loading (or importing upward into)
+// the registries; each registry is typed to hold exactly one entry per name.
+
+/** Release archive formats, in the order `--format` lists them. */
+export const ARCHIVE_FORMATS = ["zip", "tar.gz"] as const;
+export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
+
+/** HTTP APIs `bundle verify` can drive (recipe `verify.api`). */
+export const VERIFY_APIS = ["a1111"] as const;
+export type VerifyApiName = (typeof VERIFY_APIS)[number];
+
+export function isArchiveFormat(s: string): s is ArchiveFormat {
+  return (ARCHIVE_FORMATS as readonly string[]).includes(s);
+}

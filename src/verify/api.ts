@@ -1,0 +1,66 @@
+// What `bundle verify` needs to know about an app's HTTP API: one entry per API in apis.ts, each
+// in its own file (a1111.ts). An entry is data and pure functions: the readiness path, the driver
+// steps that make one image (they may poll and reuse values from earlier answers: driver-job.ts),
+// how to stop the app, where the image to check comes from, and the GPU facts the API reports.
+// The driver runs the steps inside the network namespace; the entry reads the saved answers.
+
+import type { BundleJson } from "../contract/bundle-json.ts";
+import type { VerifyApiName } from "../contract/registry-names.ts";
+import type { DriverStep, StepResult } from "./driver-job.ts";
+
+export interface ApiContext {
+  bj: BundleJson;
+  /** Milliseconds the generation may take (verify.timeout or --timeout). */
+  timeoutMs: number;
+}
+
+/** A driver step as an API plans it; verify decides where its answer is saved. */
+export type PlannedStep = Omit<DriverStep, "save">;
+
+export interface ApiPlan {
+  /** The URL path polled until HTTP 200: bundle.json's launcher.ready, else the API's default. */
+  ready: string;
+  /** What was asked for, as the report shows it (the txt2img settings, or the graph sent). */
+  request: Record<string, unknown>;
+  steps: PlannedStep[];
+  /** The steps that make the image, in order: all must pass, and their times add up to the generation time. */
+  generation: string[];
+  /** An HTTP route that stops the app; without one the launcher's process-tree stop is used (SIGINT, then the group). */
+  stop?: { method: "POST" | "GET"; path: string };
+}
+
+/** What the driver saw, for the entry to read after the run. */
+export interface Answers {
+  /** The step's result, when it ran. */
+  step(name: string): StepResult | undefined;
+  /** The body of the step's last answer, when it ran and got one. */
+  body(name: string): Promise<Buffer | undefined>;
+}
+
+export interface GeneratedImage {
+  png: Buffer;
+  /** Generation facts the app returned with the image (seed used, sampler, model hash…). */
+  info?: Record<string, unknown>;
+}
+
+export interface MemoryFacts {
+  /** True when the figures show GPU allocations (the GPU did work), false when CUDA is unavailable. */
+  used: boolean;
+  detail: string;
+  /** Selected figures in GiB. */
+  figures: Record<string, number>;
+}
+
+export interface VerifyApi<N extends VerifyApiName = VerifyApiName> {
+  readonly name: N;
+  plan(c: ApiContext): ApiPlan;
+  /** The image to check, or why there is none. */
+  image(a: Answers): Promise<GeneratedImage | { error: string }>;
+  /** GPU facts from the answers, or null when the API gave none. */
+  gpu(a: Answers): Promise<MemoryFacts | null>;
+}
+
+/** "POST /prompt → GET /history/{prompt_id}": how a plan's generation is named in the report. */
+export function generationText(plan: ApiPlan): string {
+  return plan.generation.map((n) => plan.steps.find((s) => s.name === n)).map((s) => (s ? `${s.method} ${s.path}` : "?")).join(" → ");
+}

@@ -1,0 +1,16 @@
+// The HTTP APIs `bundle verify` can drive, one entry each in its own file; the recipe's
+// `verify.api` names one (the names are in src/contract/registry-names.ts, which the recipe schema
+// reads). A new API is its file, its line here and its name there.
+
+import type { VerifyApiName } from "../contract/registry-names.ts";
+import { a1111Api } from "./a1111.ts";
+import type { VerifyApi } from "./api.ts";
+
+export const VERIFY_API: { readonly [N in VerifyApiName]: VerifyApi<N> } = {
+  a1111: a1111Api,
+};
+
+/** The entry for `name`, or undefined when this greenbundle does not know the API. */
+export function verifyApi(name: string): VerifyApi | undefined {
+  return Object.hasOwn(VERIFY_API, name) ? VERIFY_API[name as VerifyApiName] : undefined;
+}
