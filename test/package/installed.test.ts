@@ -21,6 +21,8 @@ const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const linux = hostPlatform() === "linux-x64";
 const VERSION = (JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+/** The sources the launcher program is bundled from (its runtime and what the runtime imports): the only TypeScript the package ships. */
+const LAUNCHER_SOURCES = ["src/launcher/runtime/", "src/contract/", "src/core/platform.ts"];
 
 /** The environment of a fresh shell: nothing npm passes to the scripts it runs (npm test) leaks into the installs. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -82,10 +84,10 @@ describe.skipIf(!linux)("the npm package, installed from its tarball into an emp
   }, 300_000);
 
   it("ships the compiled code, the launcher runtime's sources, templates, recipes, schema, README and LICENSE, and no tests, benches or CI files", () => {
-    for (const f of ["bin/bundle.js", "lib/cli/main.js", "lib/index.js", "lib/index.d.ts", "lib/verify/driver-main.js", "lib/demo/app/repo/app.py", "src/launcher/runtime/main.ts", "templates/README.txt", "templates/THIRD-PARTY-NOTICES.txt", "recipes/demo.yml", "recipes/sd-webui-a1111.yml", "schema/recipe.schema.json", "README.md", "LICENSE", "package.json"]) {
+    for (const f of ["bin/bundle.js", "lib/cli/main.js", "lib/index.js", "lib/index.d.ts", "lib/verify/driver-main.js", "lib/demo/app/repo/app.py", "src/launcher/runtime/main.ts", "src/contract/bundle-json.ts", "src/core/platform.ts", "templates/README.txt", "templates/THIRD-PARTY-NOTICES.txt", "recipes/demo.yml", "recipes/sd-webui-a1111.yml", "schema/recipe.schema.json", "README.md", "LICENSE", "package.json"]) {
       expect(i.packed, f).toContain(f);
     }
-    const stray = i.packed.filter((f) => /^(test|bench|scripts|\.ci|node_modules|cache|dist)\//.test(f) || (f.startsWith("src/") && !f.startsWith("src/launcher/runtime/")) || /^tsconfig|^vitest|\.test\.ts$/.test(f));
+    const stray = i.packed.filter((f) => /^(test|bench|scripts|\.ci|node_modules|cache|dist)\//.test(f) || (f.startsWith("src/") && !LAUNCHER_SOURCES.some((s) => f.startsWith(s))) || /^tsconfig|^vitest|\.test\.ts$/.test(f));
     expect(stray).toEqual([]);
   });
 
