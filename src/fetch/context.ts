@@ -64,3 +64,12 @@ export function progressReporter(emit: Emit, id: string, total: number | undefin
     emit({ type: "download:progress", id, bytes, ...(total !== undefined ? { total } : {}) });
   };
 }
+
+/**
+ * Says why bytes already downloaded are being thrown away: a silent restart from zero looks like
+ * a resume that did not work, and the reason (a damaged sidecar, a mirror ignoring Range, a
+ * partial that did not add up) is what a maintainer needs to see.
+ */
+export function restartWarning(ctx: Pick<RunCtx, "emit">, id: string, why: string): void {
+  ctx.emit({ type: "warning", message: `${id}: the partial download is discarded and starts over from zero: ${why}` });
+}
