@@ -90,6 +90,20 @@ export function withoutCredentials(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, "$1");
 }
 
+/**
+ * The one error for a stop the user asked for (Ctrl+C, SIGTERM), whatever step it reached:
+ * an AbortError, a killed child or a cancelled wait all become this (exit 130), never a failure
+ * of that step. `what` says what stopped and what was kept.
+ */
+export function interrupted(cause?: unknown, what = "interrupted", hint = "run the command again: finished downloads stay in the cache and partial ones resume"): BundleError {
+  return new BundleError("INTERRUPTED", what, { hint, ...(cause === undefined ? {} : { cause }) });
+}
+
+/** Whether `e` is that error. */
+export function isInterrupted(e: unknown): e is BundleError {
+  return e instanceof BundleError && e.code === "INTERRUPTED";
+}
+
 /** A short description of any thrown value, for messages that wrap it. */
 export function describeError(e: unknown): string {
   if (e instanceof Error) {

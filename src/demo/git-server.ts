@@ -26,9 +26,23 @@ export interface GitServer {
   log: GitRequest[];
   /** Upload-pack POSTs (each is one fetch or one ls-refs round of a fetch). */
   fetches(): number;
-  /** Answer every request with this HTTP status (e.g. 503), or undefined to serve normally. */
-  setFault(status: number | undefined): void;
+  /** Requests whose connection is still open (a client that was killed closes its own). */
+  active(): number;
+  /**
+   * Answer every request with this HTTP status (e.g. 503), or with the fault's status or no
+   * answer at all, for the requests `when` picks (e.g. firstRequestPerUrl() from
+   * http-server.ts); undefined serves normally.
+   */
+  setFault(fault: number | GitFault | undefined): void;
   close(): Promise<void>;
+}
+
+export interface GitFault {
+  /** Answer with this HTTP status. */
+  status?: number;
+  /** Never answer (a proxy that accepts the connection and hangs). */
+  hang?: boolean;
+  when?: (req: GitRequest) => boolean;
 }
 
 export interface GitServerOptions {
@@ -41,14 +55,20 @@ export interface GitServerOptions {
 export async function startGitServer(opts: GitServerOptions): Promise<GitServer> {
   const backend = opts.backend ?? join((await execa("git", ["--exec-path"])).stdout.trim(), "git-http-backend");
   const log: GitRequest[] = [];
-  let fault: number | undefined;
+  let fault: GitFault | undefined;
+  let active = 0;
   const server = createServer((req, res) => {
     const u = new URL(req.url ?? "/", "http://x");
     const entry: GitRequest = { method: req.method ?? "GET", path: decodeURIComponent(u.pathname), query: u.search.slice(1), status: 0 };
     log.push(entry);
-    if (fault !== undefined) {
-      entry.status = fault;
-      res.writeHead(fault, { "content-type": "text/plain" }).end(`fault injected: ${fault}\n`);
+    active++;
+    res.on("close", () => active--);
+    if (fault && (!fault.when || fault.when(entry))) {
+      req.resume();
+      if (fault.hang) return;
+      const status = fault.status ?? 500;
+      entry.status = status;
+      res.writeHead(status, { "content-type": "text/plain" }).end(`fault injected: ${status}\n`);
       return;
     }
     runCgi(backend, opts.root, req, res, entry);
@@ -59,7 +79,8 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
     url: `http://127.0.0.1:${port}`,
     log,
     fetches: () => log.filter((r) => r.method === "POST" && r.path.endsWith("/git-upload-pack")).length,
-    setFault: (s) => void (fault = s),
+    active: () => active,
+    setFault: (f) => void (fault = typeof f === "number" ? { status: f } : f),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

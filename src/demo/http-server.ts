@@ -82,6 +82,21 @@ const CHUNK = 128 << 10;
 const HOP = "/__hop/";
 const DIRECT = "/__direct";
 
+/**
+ * A `when` switch that is true for the first request to each URL and false afterwards: with
+ * `status: 500` it is a flaky proxy that fails every URL once (git's smart-HTTP exchange asks
+ * several URLs in turn, so a fetch meets it more than once).
+ */
+export function firstRequestPerUrl(): (req: { path: string; query?: string }) => boolean {
+  const seen = new Set<string>();
+  return (req) => {
+    const url = req.query ? `${req.path}?${req.query}` : req.path;
+    if (seen.has(url)) return false;
+    seen.add(url);
+    return true;
+  };
+}
+
 /** Parses a single `bytes=a-b`, `bytes=a-` or `bytes=-n` range against `size`; "bad" when unsatisfiable. */
 export function parseRange(h: string | undefined, size: number): { start: number; end: number } | "bad" | undefined {
   const m = /^bytes=(\d*)-(\d*)$/.exec(h?.trim() ?? "");
