@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Emit } from "../core/events.ts";
 import { assertWritableDir } from "../core/fs.ts";
+import { processAlive } from "../core/process.ts";
 
 /**
  * Where the lock for `name` in output folder `outDir` lives: in the system's temp folder, keyed by
@@ -33,16 +34,6 @@ export function partialDir(outDir: string, bundleName: string, pid = process.pid
   return join(outDir, `.${bundleName}.partial-${pid}`);
 }
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** The pid that owns a temporary name in dist/, or undefined when the name is not ours. */
 export function ownerPid(name: string): number | undefined {
   // .<bundle>.partial-<pid>[.work] from this module, .<name>.old-<pid>-<rand> / .tmp-<pid>-<rand> from core/fs
@@ -56,7 +47,7 @@ export async function cleanStale(outDir: string, emit: Emit): Promise<string[]> 
   const removed: string[] = [];
   for (const name of await readdir(outDir).catch(() => [] as string[])) {
     const pid = ownerPid(name);
-    if (pid === undefined || alive(pid)) continue;
+    if (pid === undefined || processAlive(pid)) continue;
     await rm(join(outDir, name), { recursive: true, force: true });
     removed.push(name);
   }

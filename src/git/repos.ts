@@ -6,7 +6,8 @@
 
 import { join } from "node:path";
 import { Cache } from "../cache/store.ts";
-import { BundleError, isBundleError } from "../core/errors.ts";
+import { BundleError, isBundleError, isInterrupted } from "../core/errors.ts";
+import { pool } from "../core/pool.ts";
 import type { Platform } from "../core/platform.ts";
 import { ensureCommit, type EnsureOptions, type FetchedRepo, type RepoRequest } from "./cache.ts";
 import { placeCheckout } from "./checkout.ts";
@@ -21,19 +22,16 @@ export async function fetchRepos(reqs: RepoRequest[], opts: RepoFetchOptions): P
   const out = new Map<string, FetchedRepo>();
   if (reqs.length) await new Cache(opts.cacheDir).prepare();
   const failures: BundleError[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < reqs.length) {
-      const req = reqs[next++]!;
-      try {
-        out.set(req.id, await ensureCommit(req, opts));
-      } catch (e) {
-        if (!isBundleError(e) || e.code === "INTERRUPTED") throw e;
-        failures.push(e);
-      }
+  // A repository that cannot be fetched does not stop the others (one error lists them all); an
+  // interruption or a bug does.
+  await pool(reqs, opts.jobs ?? 4, async (req) => {
+    try {
+      out.set(req.id, await ensureCommit(req, opts));
+    } catch (e) {
+      if (!isBundleError(e) || isInterrupted(e)) throw e;
+      failures.push(e);
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs ?? 4, reqs.length)) }, worker));
+  }, opts.signal);
   if (failures.length === 1) throw failures[0]!;
   if (failures.length > 1) {
     throw new BundleError("GIT", `${failures.length} repositories could not be fetched:\n${failures.map((f) => f.message).join("\n")}`, {

@@ -11,7 +11,7 @@ import { BundleError } from "../core/errors.ts";
 import { archiveKind, extractArchive } from "../pack/extract.ts";
 import { BUNDLE_JSON } from "../assemble/bundle-json.ts";
 import { checkSums, type SumsVerdict } from "./sums.ts";
-import { sha256File } from "./tree.ts";
+import { hashFile } from "../integrity/sha256.ts";
 
 /** The awkward folder name every copy is placed under (spaces + CJK, as end users have). */
 export const AWKWARD_DIR = "整合包 测试";
@@ -43,7 +43,7 @@ export async function inspectSource(input: string): Promise<SourceInfo> {
   const kind = await archiveKind(path).catch(() => {
     throw new BundleError("USAGE", `${input} is neither a folder nor a .zip or .tar.gz archive`, { hint: "give a release archive (.zip, .tar.gz) or a bundle folder" });
   });
-  const sha256 = await sha256File(path);
+  const { sha256 } = await hashFile(path);
   const info: SourceInfo = { path, kind, bytes: st.size, sha256 };
   const sumsFile = join(dirname(path), "SHA256SUMS");
   const text = await readFile(sumsFile, "utf8").catch(() => undefined);
@@ -62,7 +62,7 @@ async function inspectVolumes(input: string, base: string): Promise<SourceInfo> 
     const path = `${base}.${String(i).padStart(3, "0")}`;
     const st = await stat(path).catch(() => undefined);
     if (!st?.isFile()) break;
-    volumes.push({ path, bytes: st.size, sha256: await sha256File(path) });
+    volumes.push({ path, bytes: st.size, sha256: (await hashFile(path)).sha256 });
   }
   if (volumes.length === 0) throw new BundleError("USAGE", `${input} is a volume of a split archive, but ${basename(base)}.001 is not next to it`, { hint: "download every volume (.001, .002, …) into one folder" });
   const names = (await readdir(dirname(base))).filter((n) => n.startsWith(`${basename(base)}.`) && /\.\d{3}$/.test(n));
