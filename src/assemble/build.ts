@@ -7,7 +7,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { acquireLock } from "../cache/lock.ts";
-import { BundleError, describeError, isBundleError } from "../core/errors.ts";
+import { BundleError, describeError, interrupted, isBundleError } from "../core/errors.ts";
 import { silent, type Emit } from "../core/events.ts";
 import { replaceDir } from "../core/fs.ts";
 import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
@@ -129,10 +129,10 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
     const archives = await packAll(bundleDir, outDir, formats, plan, loaded.recipe.package.split, gathered, o, emit);
     return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings };
   } catch (e) {
-    if (o.signal?.aborted && !(isBundleError(e) && e.code === "INTERRUPTED")) {
+    if (o.signal?.aborted) {
       // Once renamed, the bundle folder is finished and stays; only the archive is missing.
       const left = renamed ? `the bundle folder ${join(outDir, plan.bundleName)} is complete, its archive was not written` : `nothing was left in ${outDir}`;
-      throw new BundleError("INTERRUPTED", `build of ${plan.bundleName} interrupted; ${left}`, { cause: e, hint: "run the same build again: downloads and the cache are kept" });
+      throw interrupted(e, `build of ${plan.bundleName} interrupted; ${left}`, "run the same build again: downloads and the cache are kept");
     }
     throw diskError(e, plan.bundleName, outDir);
   } finally {

@@ -166,7 +166,7 @@ async function fetchCommit(req: RepoRequest, bare: string, url: string, opts: En
   const r = await git(
     ["-c", "protocol.version=2", "-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60", "-c", "fetch.writeCommitGraph=false", "-c", "fetch.unpackLimit=1",
       "fetch", "-q", "--depth", "1", "--no-tags", url, `+${req.commit}:refs/pins/${req.commit}`],
-    { cwd: bare, reject: false, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.env ? { baseEnv: opts.env } : {}) },
+    { cwd: bare, reject: false, network: true, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.env ? { baseEnv: opts.env } : {}) },
   );
   if (r.exitCode !== 0) throw gitAttemptError(url, r.exitCode, r.stderr);
 }
@@ -194,6 +194,7 @@ async function learnDefaultBranch(bare: string, url: string, opts: EnsureOptions
   if (known) return known;
   const r = await git(["ls-remote", "--symref", url, "HEAD"], {
     reject: false,
+    network: true,
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.env ? { baseEnv: opts.env } : {}),
   });
