@@ -27,7 +27,7 @@ import { formatFinding, lintPaths, type LintFinding } from "./lint.ts";
 import { buildManifest, walkTree, type WalkEntry } from "./manifest.ts";
 import { signingFromEnv, type SignOptions } from "../launcher/sign.ts";
 import { loadLauncher, loadPack, loadPythonTree } from "./optional.ts";
-import type { LinkStrategy } from "./place.ts";
+import { refuseEscapingLinks, type LinkStrategy } from "./place.ts";
 import { checkExtensionNeeds, nodeNotice, placeAllFiles, placeAllRepos, placePortableGit, repoArtifacts, sourceDate, writeNotices, writeReadme } from "./steps.ts";
 
 export type BuildFormat = "zip" | "tar.gz" | "dir";
@@ -187,6 +187,7 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   await writeReadme(root, plan, loaded.recipe.launcher.name);
 
   const entries = await walkTree(root);
+  await refuseEscapingLinks(root, entries);
   const lint = checkPortability(entries, plan, emit);
   const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: plan.platform !== "win-x64", ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
   const bundleJson = await writeBundleJson(root, plan, loaded, o.builderVersion, withTreeDigests(components, manifest), Boolean(gitArchive), manifest);

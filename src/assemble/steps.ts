@@ -42,7 +42,7 @@ export function repoArtifacts(plan: Plan): PlanArtifact[] {
 }
 
 export async function placeAllRepos(root: string, plan: Plan, repos: Map<string, FetchedRepo>, signal?: AbortSignal): Promise<void> {
-  const items = repoArtifacts(plan).map((a) => ({ dest: a.dest, commit: a.commit!, origin: a.origin ?? a.urls[0]!, fetched: repos.get(a.id)! }));
+  const items = repoArtifacts(plan).map((a) => ({ name: a.id, dest: a.dest, commit: a.commit!, origin: a.origin ?? a.urls[0]!, fetched: repos.get(a.id)! }));
   const files = plan.artifacts.filter((a) => a.kind === "file").map((a) => a.dest);
   await placeRepos(items, root, plan.platform, signal, files);
 }

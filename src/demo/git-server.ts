@@ -5,7 +5,7 @@
 // commit SHAs are the same on every run.
 
 import { spawn } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
@@ -169,6 +169,8 @@ export interface FixtureCommit {
   files: Record<string, string | null>;
   /** Executable files among `files`. */
   exec?: string[];
+  /** Symbolic links to write (path → target). */
+  links?: Record<string, string>;
 }
 
 /** A fixed identity and clock, so the same fixture gives the same SHAs on every machine. */
@@ -205,6 +207,11 @@ export async function createFixtureRepo(root: string, name: string, commits: Fix
         await writeFile(join(work, path), content, { mode: c.exec?.includes(path) ? 0o755 : 0o644 });
         await git(["add", "--", path]);
       }
+    }
+    for (const [path, target] of Object.entries(c.links ?? {})) {
+      await mkdir(dirname(join(work, path)), { recursive: true });
+      await symlink(target, join(work, path));
+      await git(["add", "--", path]);
     }
     await git(["commit", "-q", "--allow-empty", "-m", c.message], i);
     shas.push((await git(["rev-parse", "HEAD"])).stdout.trim());
