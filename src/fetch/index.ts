@@ -82,4 +82,3 @@ function combined(failures: { req: FetchRequest; error: unknown }[], total: numb
     details: { failures: errs.map((e) => ({ code: e.code, message: e.message, ...e.details })) },
   });
 }
-export { planRequests, type PlanRequests } from "./plan-requests.ts";

@@ -7,7 +7,8 @@
 import { repoRequests } from "../../assemble/gather.ts";
 import { cacheDirFrom } from "../../cache/index.ts";
 import { BundleError, describeError } from "../../core/errors.ts";
-import { fetchAll, planRequests, type Fetched, type FetchOptions } from "../../fetch/index.ts";
+import { fetchAll, type Fetched, type FetchOptions } from "../../fetch/index.ts";
+import { planRequests } from "../../plan/requests.ts";
 import { missingCommits, type FetchedRepo, type RepoRequest } from "../../git/cache.ts";
 import { fetchRepos } from "../../git/repos.ts";
 import { choosePlatform, makePlan, type PlanArtifact } from "../../plan/plan.ts";

@@ -3,9 +3,9 @@
 // (an unlocked wheel, a recipe hash written as "lock") cannot be fetched verified and are
 // returned apart, so that the caller can fetch everything else first and then say what to lock.
 
-import type { Plan, PlanArtifact } from "../plan/plan.ts";
+import type { Plan, PlanArtifact } from "./plan.ts";
 import { BundleError } from "../core/errors.ts";
-import type { FetchRequest } from "./types.ts";
+import type { FetchRequest } from "../fetch/types.ts";
 
 export interface PlanRequests {
   requests: FetchRequest[];
