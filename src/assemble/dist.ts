@@ -1,7 +1,7 @@
-// The output folder (DESIGN.md "Nothing half-done is ever left where a finished thing is
-// expected"): a bundle is assembled in `dist/.<bundle>.partial-<pid>/` (same filesystem, so the
-// final rename is atomic) and renamed to `dist/<bundle>/` only when complete. Leftovers of builds
-// that were killed (their pid is gone) are removed by the next build.
+// The output folder, where nothing half-done is ever left where a finished thing is expected: a
+// bundle is assembled in `dist/.<bundle>.partial-<pid>/` (same filesystem, so the final rename is
+// atomic) and renamed to `dist/<bundle>/` only when complete. Leftovers of builds that were killed
+// (their pid is gone) are removed by the next build.
 
 import { createHash } from "node:crypto";
 import { readdir, rm } from "node:fs/promises";

@@ -1,4 +1,4 @@
-// Files placed from the cache into the bundle (issue 5 §3). A hardlink costs nothing, so a warm
+// Files placed from the cache into the bundle. A hardlink costs nothing, so a warm
 // rebuild of a 10 GB bundle "mostly links"; when the cache and the output are on different
 // filesystems a reflink (copy-on-write clone) is next best, then a plain copy. The choice is
 // probed once per build and then used for every file (pnpm's importer does the same). Cache blobs

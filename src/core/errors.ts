@@ -1,8 +1,8 @@
-// One error class with a closed set of codes (STYLE.md habit 7). Every failure a user can act on
+// One error class with a closed set of codes. Every failure a user can act on
 // is a BundleError: a message that says what failed and where, a hint that says what to do, and
 // the cause kept for --verbose. Anything else reaching the CLI is an internal bug.
 
-/** The closed set of error codes and the exit code each maps to (DESIGN.md: 1 = operation failed, 2 = bad usage/recipe). */
+/** The closed set of error codes and the exit code each maps to: 1 the operation failed, 2 bad usage or recipe, 130 interrupted. */
 export const ERROR_CODES = {
   USAGE: 2, // bad command line
   RECIPE: 2, // invalid recipe (carries diagnostics with file:line:column)

@@ -1,7 +1,7 @@
 // A git smart-HTTP server on 127.0.0.1 for tests and the demo world: a small Node server that runs
-// `git http-backend` as a CGI program (TOOLCHAIN.md "git over HTTP on loopback"). It keeps a log
-// of requests so tests can count fetches, and has a switch to answer every request with an HTTP
-// error (a mirror that is down). Also makes fixture repositories with fixed dates, so their
+// `git http-backend` as a CGI program. It keeps a log of requests so tests can count fetches, and
+// has fault switches: an HTTP error for every request (a mirror that is down) or for some (a flaky
+// proxy), or no answer at all. Also makes fixture repositories with fixed dates, so their
 // commit SHAs are the same on every run.
 
 import { spawn } from "node:child_process";
@@ -100,7 +100,7 @@ function runCgi(backend: string, root: string, req: IncomingMessage, res: Server
     QUERY_STRING: u.search.slice(1),
     CONTENT_TYPE: req.headers["content-type"] ?? "",
     REMOTE_ADDR: "127.0.0.1",
-    // git gzips large request bodies; the backend must know (TOOLCHAIN.md).
+    // git gzips large request bodies; the backend must be told, or it reads garbage.
     ...(req.headers["content-encoding"] ? { HTTP_CONTENT_ENCODING: String(req.headers["content-encoding"]) } : {}),
     ...(req.headers["git-protocol"] ? { GIT_PROTOCOL: String(req.headers["git-protocol"]) } : {}),
     ...(req.headers["content-length"] ? { CONTENT_LENGTH: String(req.headers["content-length"]) } : {}),

@@ -1,7 +1,6 @@
-// A loopback HTTP file server with fault switches, for tests, benchmarks and the demo world
-// (DESIGN.md "What is verified": HTTP 500/503/404, reset mid-body, truncated body, wrong bytes,
-// ignored Range, per-connection and total throttles, redirect chains, redirects to other schemes,
-// Hugging Face style X-Linked-* headers). It counts requests and body bytes per path, so tests can
+// A loopback HTTP file server with fault switches, for tests, benchmarks and the demo world (HTTP
+// 500/503/404, reset mid-body, truncated body, wrong bytes, ignored Range, per-connection and total
+// throttles, redirect chains, redirects to other schemes, Hugging Face style X-Linked-* headers). It counts requests and body bytes per path, so tests can
 // assert what was downloaded ("resume fetched only the remainder", "two processes, one download").
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";

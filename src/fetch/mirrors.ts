@@ -1,4 +1,5 @@
-// The retry policy, in one place (STYLE.md habit 5; uv's client does the same): try every
+// The retry policy, in one place, for file downloads and git fetches alike (uv's client does the
+// same): try every
 // candidate in order (demoted mirrors last), then back off and go round again, up to `rounds`.
 // What each outcome means is in outcome.ts. The error after giving up names every URL and what
 // each did, and says whether another mirror could help (a hash mismatch cannot be cured by retrying).

@@ -63,7 +63,7 @@ async function isDir(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
 
-/** Creates the bare repository under a temporary name, then renames it (habit 2). */
+/** Creates the bare repository under a temporary name, then renames it: a half-made one is never found. */
 async function ensureBare(bare: string, origin: string): Promise<void> {
   if (await isDir(bare)) return;
   await mkdir(join(bare, ".."), { recursive: true });

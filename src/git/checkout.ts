@@ -1,5 +1,5 @@
 // A real checkout of a cached commit, with a `.git` folder written so that two builds produce the
-// same bytes (DESIGN.md "Reproducible"): the objects come as one pack made single-threaded from
+// same bytes (a build must not depend on when or where it ran): the objects come as one pack made single-threaded from
 // the bare cache, refs and config are written as plain files, there are no reflogs, FETCH_HEAD,
 // ORIG_HEAD, hook samples or description, and the index is the one `git read-tree` writes (no
 // stat data). git then re-hashes files on its first `status`, which is what makes an unzipped

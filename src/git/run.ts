@@ -1,4 +1,4 @@
-// Running the system git (DESIGN.md: repositories are placed with the host's git). One place that
+// Running the system git (repositories are fetched and placed with the host's git). One place that
 // decides the environment: network commands keep the user's configuration (proxies, insteadOf
 // rules for GitHub mirrors), while commands that write what goes into a bundle ignore it, so
 // that a maintainer's ~/.gitconfig (pack.compression, core.autocrlf, ...) cannot change bytes.
@@ -37,8 +37,8 @@ export interface GitResult {
 
 /**
  * Environment shared by every git call: never prompt, never page, English messages to parse. The
- * proxy settings are the ones file downloads use (src/fetch/session.ts, DESIGN.md: HTTPS_PROXY,
- * HTTP_PROXY and NO_PROXY are honoured), spelled the way git's curl reads them: curl ignores an
+ * proxy settings are the ones file downloads use (src/fetch/session.ts: HTTPS_PROXY, HTTP_PROXY and
+ * NO_PROXY are honoured), spelled the way git's curl reads them: curl ignores an
  * upper-case HTTP_PROXY, and it would send loopback and LAN mirrors named in NO_PROXY's loopback
  * defaults to the proxy, where files bypass it.
  */

@@ -1,6 +1,6 @@
-// sha256 while streaming (STYLE.md habit 4: hash while writing, check size before digest, never
-// re-read a finished file just to hash it). Integrity is a value: an expected digest and maybe a
-// size, and a check that returns the reason when it says no (habit 6).
+// sha256 while streaming (hash while writing, check size before digest, never re-read a finished
+// file just to hash it). Integrity is a value: an expected digest and maybe a size, and a check
+// that returns the reason when it says no.
 
 import { createHash, type Hash } from "node:crypto";
 import { open } from "node:fs/promises";
