@@ -14,10 +14,9 @@ import { acquireLock } from "../cache/lock.ts";
 import { BundleError } from "../core/errors.ts";
 import { silent, type Emit } from "../core/events.ts";
 import { tmpSibling } from "../core/fs.ts";
-import { mirrorPolicy } from "../fetch/context.ts";
+import { mirrorPolicy, type PolicyOptions } from "../fetch/context.ts";
 import { tryMirrors } from "../fetch/mirrors.ts";
 import { summarizeAttempts, type Attempt } from "../fetch/outcome.ts";
-import type { FetchSession } from "../fetch/session.ts";
 import { gitAttemptError } from "./outcome.ts";
 import { git, requireGit } from "./run.ts";
 
@@ -110,17 +109,12 @@ async function packBytes(bare: string): Promise<number> {
   return n;
 }
 
-export interface EnsureOptions {
+/** The mirror policy's options, as for file downloads (rounds 3, backoff 1 s…30 s, the command's session), and where to cache. */
+export interface EnsureOptions extends PolicyOptions {
   cacheDir: string;
   emit?: Emit;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
-  /** Rounds over the mirror list, as for file downloads (default 3). */
-  rounds?: number;
-  /** Backoff between rounds, as for file downloads (defaults 1 s, 30 s, 2). */
-  backoff?: { minMs?: number; maxMs?: number; factor?: number };
-  /** Run-wide mirror state (demotions are shared with file downloads); the command's by default. */
-  session?: FetchSession;
 }
 
 /** Brings one commit into the bare cache, trying each mirror in order. */
