@@ -50,7 +50,7 @@ function fetchRun(args: string[]): Run {
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
+  for (let i = 0; i < 3000; i++) {
     if (cond()) return;
     await sleep(10);
   }
@@ -94,6 +94,7 @@ async function recordedBytes(sidecar: string, partial: string, body: GeneratedBo
   }
 }
 
+const progressOf = (events: BundleEvent[], id: string) => Math.max(0, ...events.map((e) => (e.type === "download:progress" && e.id === id ? e.bytes : 0)));
 const startOf = (events: BundleEvent[], id: string) => events.find((e): e is Extract<BundleEvent, { type: "download:start" }> => e.type === "download:start" && e.id === id);
 
 describe("kill -9 during a large segmented download", () => {
@@ -115,7 +116,9 @@ describe("kill -9 during a large segmented download", () => {
     const sidecar = cache.segmentsPath(BIG.sha256);
     const args = [recipe, "--cache", cacheDir, "--segment-above", "16MiB", "--segments", "8"];
     let kept = 0;
-    // Kill points: bytes served to this run since it started the big file (a kill well inside the first second too).
+    // Kill points: bytes this run reports written beyond what it resumed from (a kill inside the
+    // first second too). Its own progress, not the server's count: on a busy machine the sockets
+    // hold megabytes the process has not read yet.
     for (const [trial, after] of [10 * MiB, 14 * MiB, 7 * MiB, 20 * MiB].entries()) {
       s.stats.reset();
       const run = fetchRun(args);
@@ -126,7 +129,7 @@ describe("kill -9 during a large segmented download", () => {
         expect(start.resumeFrom ?? 0, `trial ${trial}: resumed from`).toBe(kept);
         expect(run.events.filter((e) => e.type === "warning")).toEqual([]);
       }
-      await until(() => (s.stats.bytes["/m/big.bin"] ?? 0) >= after, `${after} bytes served`);
+      await until(() => progressOf(run.events, "file:app/big.bin") >= kept + after, `${after} more bytes written`);
       run.child.kill("SIGKILL");
       await run.exited;
       const written = await writtenBytes(partial, BIG);
