@@ -79,7 +79,7 @@ export async function segmentedDownload(url: string, t: SegmentTarget, ctx: RunC
   if (discarded) restartWarning(ctx, t.id, discarded);
   const resumedFrom = doneBytes(pieces);
   const sidecar = new SidecarWriter(t.state, t.sha256, t.size, pieces);
-  await sidecar.save(); // before the file grows holes: a partial without a sidecar is always a plain prefix
+  sidecar.save(); // before the file grows holes: a partial without a sidecar is always a plain prefix
   const fh = await open(t.partial, constants.O_RDWR | constants.O_CREAT, 0o644);
   const stop = new AbortController();
   const onAbort = () => stop.abort(ctx.signal?.reason);
@@ -116,7 +116,7 @@ export async function segmentedDownload(url: string, t: SegmentTarget, ctx: RunC
   } finally {
     ctx.signal?.removeEventListener("abort", onAbort);
     await fh.close().catch(() => {});
-    await sidecar.close(t.partial);
+    sidecar.close(t.partial);
   }
 }
 
