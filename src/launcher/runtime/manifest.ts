@@ -2,12 +2,10 @@
 // file exists, big files have their size) while the app starts; `--check` hashes every file.
 // Missing files mean a partial unzip or an antivirus quarantine; the caller says so and lists them.
 
-import { readdirSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { createReadStream, readdirSync, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-// Dependency-free modules of the builder (Node built-ins only): they bundle into the launcher as is.
-import { pool } from "../../core/pool.ts";
-import { hashFile } from "../../integrity/sha256.ts";
 
 export interface ManifestFile {
   path: string;
@@ -41,6 +39,20 @@ export function globToRegExp(glob: string): RegExp {
 export function allowedChanges(globs: readonly string[]): (path: string) => boolean {
   const res = globs.map(globToRegExp);
   return (p) => res.some((r) => r.test(p));
+}
+
+/**
+ * Runs `fn` over `items` with at most `limit` in flight. The launcher keeps this and sha256File
+ * below as its own few lines instead of the builder's core/pool.ts and integrity/sha256.ts: it is a
+ * separate program, bundled from the sources the npm package ships for it, which load nothing
+ * beyond the runtime folder but the bundle.json contract.
+ */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function sortResult(r: CheckResult): CheckResult {
@@ -87,6 +99,16 @@ export async function quickCheck(root: string, files: readonly ManifestFile[], a
   return sortResult(r);
 }
 
+function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash("sha256");
+    createReadStream(path, { highWaterMark: 1 << 20 })
+      .on("data", (b) => h.update(b))
+      .on("error", reject)
+      .on("end", () => resolve(h.digest("hex")));
+  });
+}
+
 /** Size and sha256 of every file (`--check`). `onProgress` gets the number of files done. */
 export async function fullCheck(
   root: string,
@@ -100,7 +122,7 @@ export async function fullCheck(
     const path = join(root, f.path);
     try {
       const st = await stat(path);
-      if (!allowed(f.path) && (st.size !== f.size || (await hashFile(path)).sha256 !== f.sha256)) r.changed.push(f.path);
+      if (!allowed(f.path) && (st.size !== f.size || (await sha256File(path)) !== f.sha256)) r.changed.push(f.path);
     } catch {
       if (!allowed(f.path)) r.missing.push(f.path);
     }
