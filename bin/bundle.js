@@ -29,12 +29,15 @@ let interrupted = 0;
 const onSignal = (sig) => {
   interrupted++;
   if (interrupted > 1) process.exit(130);
-  process.stderr.write(`\n${sig}: stopping; what finished is kept, and the next run resumes\n`);
+  if (sig !== "SIGHUP") process.stderr.write(`\n${sig}: stopping; what finished is kept, and the next run resumes\n`);
   controller.abort(new Error(sig));
 };
 process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
-const code = await main(process.argv.slice(2), undefined, controller.signal);
-process.exitCode = code;
-// Idle keep-alive sockets or stray timers must not keep a finished command alive.
-setTimeout(() => process.exit(code), 200).unref();
+// A closed terminal (nobody to tell): stop the same way. git's network helpers run in their own
+// process group, which the terminal's hang-up does not reach.
+process.on("SIGHUP", onSignal);
+// No forced exit afterwards: the command closes what it opened (its HTTP session, child
+// processes, workers), so the process ends by itself once its output is written. A forced exit
+// hid git children left running and could cut short output still queued for a pipe.
+process.exitCode = await main(process.argv.slice(2), undefined, controller.signal);

@@ -9,7 +9,8 @@ export { RecipeSchema, recipeJsonSchema, type Recipe } from "./recipe/schema.ts"
 export { makePlan, choosePlatform, type Plan, type PlanArtifact } from "./plan/plan.ts";
 export { lockRecipe, type LockOptions, type LockReport } from "./python/lock.ts";
 export type { LockFile, LockPlatform, LockedWheel, LockedArtifact } from "./python/lockfile.ts";
-export { fetchAll, fetchOne, planRequests, type Fetched, type FetchOptions, type FetchRequest, type PlanRequests } from "./fetch/index.ts";
+export { fetchAll, fetchOne, type Fetched, type FetchOptions, type FetchRequest } from "./fetch/index.ts";
+export { planRequests, type PlanRequests } from "./plan/requests.ts";
 export { buildBundle, type BuildOptions, type BuildResult, type BuildFormat, type BuiltArchive } from "./assemble/build.ts";
 export type { LockStep } from "./assemble/auto-lock.ts";
 export { BUNDLE_JSON, BUNDLE_FORMAT, BundleJsonError, checkBundleJson, parseBundleJson, serializeBundleJson, type BundleJson, type Component, type ManifestEntry, type LauncherConfig, type VerifyBlock } from "./contract/bundle-json.ts";

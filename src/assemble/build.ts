@@ -8,7 +8,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { acquireLock } from "../cache/lock.ts";
 import type { ArchiveFormat } from "../contract/registry-names.ts";
-import { BundleError, describeError, isBundleError } from "../core/errors.ts";
+import { BundleError, describeError, interrupted, isBundleError } from "../core/errors.ts";
 import { silent, type Emit } from "../core/events.ts";
 import { replaceDir } from "../core/fs.ts";
 import { PLATFORM_FACTS, type Host, type Platform } from "../core/platform.ts";
@@ -25,7 +25,7 @@ import { formatFinding, lintPaths, type LintFinding } from "./lint.ts";
 import { buildManifest, walkTree, type WalkEntry } from "./manifest.ts";
 import { signingFromEnv, type SignOptions } from "../launcher/sign.ts";
 import { loadLauncher, loadPack, loadPythonTree } from "./optional.ts";
-import type { LinkStrategy } from "./place.ts";
+import { refuseEscapingLinks, type LinkStrategy } from "./place.ts";
 import { ensureLock, type LockStep } from "./auto-lock.ts";
 import { checkExtensionNeeds, nodeNotice, placeAllFiles, placeAllRepos, placePortableGit, repoArtifacts, sourceDate, writeNotices, writeReadme } from "./steps.ts";
 
@@ -138,10 +138,10 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
     const archives = await packAll(bundleDir, outDir, formats, plan, loaded.recipe.package.split, gathered, o, emit);
     return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings, ...(lock ? { lock } : {}) };
   } catch (e) {
-    if (o.signal?.aborted && !(isBundleError(e) && e.code === "INTERRUPTED")) {
+    if (o.signal?.aborted) {
       // Once renamed, the bundle folder is finished and stays; only the archive is missing.
       const left = renamed ? `the bundle folder ${join(outDir, plan.bundleName)} is complete, its archive was not written` : `nothing was left in ${outDir}`;
-      throw new BundleError("INTERRUPTED", `build of ${plan.bundleName} interrupted; ${left}`, { cause: e, hint: "run the same build again: downloads and the cache are kept" });
+      throw interrupted(e, `build of ${plan.bundleName} interrupted; ${left}`, "run the same build again: downloads and the cache are kept");
     }
     throw diskError(e, plan.bundleName, outDir);
   } finally {
@@ -192,6 +192,7 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   await writeReadme(root, plan, loaded.recipe.launcher.name);
 
   const entries = await walkTree(root);
+  await refuseEscapingLinks(root, entries);
   const lint = checkPortability(entries, plan, emit);
   const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: PLATFORM_FACTS[plan.platform].execBit, ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
   const bundleJson = await writeBundleJson(root, plan, loaded, o.builderVersion, withTreeDigests(components, manifest), Boolean(gitArchive), manifest);

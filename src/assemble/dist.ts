@@ -1,7 +1,7 @@
-// The output folder (DESIGN.md "Nothing half-done is ever left where a finished thing is
-// expected"): a bundle is assembled in `dist/.<bundle>.partial-<pid>/` (same filesystem, so the
-// final rename is atomic) and renamed to `dist/<bundle>/` only when complete. Leftovers of builds
-// that were killed (their pid is gone) are removed by the next build.
+// The output folder, where nothing half-done is ever left where a finished thing is expected: a
+// bundle is assembled in `dist/.<bundle>.partial-<pid>/` (same filesystem, so the final rename is
+// atomic) and renamed to `dist/<bundle>/` only when complete. Leftovers of builds that were killed
+// (their pid is gone) are removed by the next build.
 
 import { createHash } from "node:crypto";
 import { readdir, rm } from "node:fs/promises";
@@ -11,6 +11,7 @@ import { BundleError, describeError, isBundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import { assertWritableDir, exists, ignoresCase } from "../core/fs.ts";
 import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
+import { processAlive } from "../core/process.ts";
 import { recipeError, type LoadedRecipe } from "../recipe/load.ts";
 import { destinationClashes } from "../recipe/validate.ts";
 
@@ -52,16 +53,6 @@ export function partialDir(outDir: string, bundleName: string, pid = process.pid
   return join(outDir, `.${bundleName}.partial-${pid}`);
 }
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** The pid that owns a temporary name in dist/, or undefined when the name is not ours. */
 export function ownerPid(name: string): number | undefined {
   // .<bundle>.partial-<pid>[.work] from this module, .<name>.old-<pid>-<rand> / .tmp-<pid>-<rand> from core/fs
@@ -75,7 +66,7 @@ export async function cleanStale(outDir: string, emit: Emit): Promise<string[]> 
   const removed: string[] = [];
   for (const name of await readdir(outDir).catch(() => [] as string[])) {
     const pid = ownerPid(name);
-    if (pid === undefined || alive(pid)) continue;
+    if (pid === undefined || processAlive(pid)) continue;
     await rm(join(outDir, name), { recursive: true, force: true });
     removed.push(name);
   }

@@ -7,8 +7,10 @@
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import type { Platform } from "../core/platform.ts";
+import { siblings } from "../core/pool.ts";
 import { Cache } from "../cache/index.ts";
-import { fetchAll, planRequests } from "../fetch/index.ts";
+import { fetchAll } from "../fetch/index.ts";
+import { planRequests } from "../plan/requests.ts";
 import type { Fetched, FetchRequest } from "../fetch/types.ts";
 import { missingCommits, type FetchedRepo, type RepoRequest } from "../git/cache.ts";
 import { fetchRepos } from "../git/repos.ts";
@@ -84,11 +86,13 @@ export async function gather(plan: Plan, o: GatherOptions): Promise<Gathered> {
     });
   }
   o.emit({ type: "stage", stage: "fetch", status: "start", detail: `${reqs.length} files, ${repoReqs.length} repositories` });
-  const common = { emit: o.emit, ...(o.signal ? { signal: o.signal } : {}), ...(o.env ? { env: o.env } : {}) };
-  const [files, repos] = await Promise.all([
-    fetchAll(reqs, { cacheDir: o.cacheDir, offline: o.offline ?? false, ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.segments ? { segments: o.segments } : {}), ...(o.segmentThreshold !== undefined ? { segmentThreshold: o.segmentThreshold } : {}), ...common }),
-    fetchRepos(repoReqs, { cacheDir: o.cacheDir, ...common }),
-  ]);
+  const common = { emit: o.emit, ...(o.env ? { env: o.env } : {}) };
+  // The build cannot go on without both halves: when one fails, the other stops (its git
+  // children are killed, partial downloads kept) instead of running on after the build ended.
+  const [files, repos] = await siblings(o.signal, [
+    (signal) => fetchAll(reqs, { cacheDir: o.cacheDir, offline: o.offline ?? false, ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.segments ? { segments: o.segments } : {}), ...(o.segmentThreshold !== undefined ? { segmentThreshold: o.segmentThreshold } : {}), ...common, signal }),
+    (signal) => fetchRepos(repoReqs, { cacheDir: o.cacheDir, ...common, signal }),
+  ] as const);
   const downloaded = [...files.values()].filter((f) => !f.cached).length + [...repos.values()].filter((r) => !r.cached).length;
   o.emit({ type: "stage", stage: "fetch", status: "done", detail: downloaded ? `${downloaded} downloaded` : "all from the cache" });
   return { files, repos, downloaded };

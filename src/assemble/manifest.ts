@@ -4,12 +4,12 @@
 // not read again (STYLE.md habit 4): their digest is already known and their size is checked.
 
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { pipeline } from "node:stream/promises";
 import type { Emit } from "../core/events.ts";
 import { BUNDLE_JSON, type ManifestEntry } from "../contract/bundle-json.ts";
+import { pool } from "../core/pool.ts";
+import { hashFile } from "../integrity/sha256.ts";
 
 export interface WalkEntry {
   /** '/'-separated, relative to the root. */
@@ -41,12 +41,6 @@ export async function walkTree(root: string): Promise<WalkEntry[]> {
   return out.sort((a, b) => byCodeUnit(a.path, b.path));
 }
 
-export async function sha256OfFile(path: string, signal?: AbortSignal): Promise<string> {
-  const h = createHash("sha256");
-  await pipeline(createReadStream(path), h, signal ? { signal } : {});
-  return h.digest("hex");
-}
-
 export interface ManifestOptions {
   /** Digests already known by relative path (files placed from verified cache blobs). */
   known?: Map<string, { sha256: string; size: number }>;
@@ -60,19 +54,14 @@ export interface ManifestOptions {
 /** The manifest of `root` (every file except bundle.json). */
 export async function buildManifest(root: string, entries: readonly WalkEntry[], opts: ManifestOptions): Promise<ManifestEntry[]> {
   const todo = entries.filter((e) => e.kind !== "dir" && e.path !== BUNDLE_JSON);
-  const out: ManifestEntry[] = new Array(todo.length);
   const emit = opts.emit ?? (() => {});
   emit({ type: "task:start", id: "manifest", title: "hashing files for bundle.json", total: todo.length });
-  let next = 0;
   let done = 0;
-  const worker = async () => {
-    while (next < todo.length) {
-      const i = next++;
-      out[i] = await manifestEntry(root, todo[i]!, opts);
-      if (++done % 200 === 0) emit({ type: "task:progress", id: "manifest", done, total: todo.length });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, opts.jobs ?? 4) }, worker));
+  const out = await pool(todo, opts.jobs ?? 4, async (e) => {
+    const entry = await manifestEntry(root, e, opts);
+    if (++done % 200 === 0) emit({ type: "task:progress", id: "manifest", done, total: todo.length });
+    return entry;
+  }, opts.signal);
   emit({ type: "task:done", id: "manifest", detail: `${todo.length} files` });
   return out;
 }
@@ -87,13 +76,13 @@ async function manifestEntry(root: string, e: WalkEntry, opts: ManifestOptions):
     if (st?.isFile()) {
       const resolved = posix.normalize(posix.join(posix.dirname(e.path), target));
       const known = opts.known?.get(resolved);
-      const sha256 = known && known.size === st.size ? known.sha256 : await sha256OfFile(abs, opts.signal);
+      const sha256 = known && known.size === st.size ? known.sha256 : (await hashFile(abs, opts.signal)).sha256;
       return { path: e.path, size: st.size, sha256, link: target };
     }
     const text = Buffer.from(target);
     return { path: e.path, size: text.length, sha256: createHash("sha256").update(text).digest("hex"), link: target };
   }
   const known = opts.known?.get(e.path);
-  const sha256 = known && known.size === e.size ? known.sha256 : await sha256OfFile(abs, opts.signal);
+  const sha256 = known && known.size === e.size ? known.sha256 : (await hashFile(abs, opts.signal)).sha256;
   return { path: e.path, size: e.size, sha256, ...(opts.exec && e.mode & 0o100 ? { exec: true } : {}) };
 }

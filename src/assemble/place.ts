@@ -1,4 +1,4 @@
-// Files placed from the cache into the bundle (issue 5 §3). A hardlink costs nothing, so a warm
+// Files placed from the cache into the bundle. A hardlink costs nothing, so a warm
 // rebuild of a 10 GB bundle "mostly links"; when the cache and the output are on different
 // filesystems a reflink (copy-on-write clone) is next best, then a plain copy. The choice is
 // probed once per build and then used for every file (pnpm's importer does the same). Cache blobs
@@ -6,10 +6,11 @@
 // so nothing after this step may open these files for writing or chmod them.
 
 import { constants } from "node:fs";
-import { copyFile, link, mkdir, rm, writeFile } from "node:fs/promises";
+import { copyFile, link, mkdir, readlink, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { BundleError, describeError } from "../core/errors.ts";
 import { tmpSibling } from "../core/fs.ts";
+import { escapingLinks } from "../core/links.ts";
 
 export type LinkStrategy = "hardlink" | "reflink" | "copy";
 
@@ -74,4 +75,20 @@ export async function placeText(text: string, dest: string): Promise<void> {
     if (errno(e) === "EEXIST") throw new BundleError("BUILD", `two parts of the recipe write ${dest}`, { hint: "give each file its own path", cause: e });
     throw new BundleError("IO", `cannot write ${dest}: ${describeError(e)}`, { cause: e });
   }
+}
+
+/**
+ * The last look before the bundle folder gets its final name: no symbolic link in it may lead
+ * outside (repositories are checked when placed; this catches any other stage). A folder that
+ * fails here is never renamed, so nothing finished-looking is left with such a link.
+ */
+export async function refuseEscapingLinks(root: string, entries: readonly { path: string; kind: string }[]): Promise<void> {
+  const links = new Map<string, string>();
+  for (const e of entries) if (e.kind === "link") links.set(e.path, await readlink(join(root, ...e.path.split("/"))));
+  const bad = escapingLinks(links);
+  if (!bad.length) return;
+  throw new BundleError("BUILD", `${bad.length} symbolic link(s) in the bundle point outside it:\n${bad.map((b) => `  ${b.path} -> ${b.target} (${b.why})`).join("\n")}`, {
+    hint: "a bundle must be self-contained: replace each link with what it points to, or leave it out",
+    details: { links: bad },
+  });
 }

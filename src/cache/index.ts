@@ -5,7 +5,7 @@ export { Cache, type BlobRecord, type KeyRecord, type StoreMeta } from "./store.
 export { acquireLock, type HeldLock, type LockInfo, type LockOptions } from "./lock.ts";
 export { keys, blobRel, CONTENT_DIR, INDEX_DIR, TMP_DIR } from "./layout.ts";
 
-/** The cache folder for a command: `--cache DIR`, else `$BUNDLE_CACHE_DIR`, else `./cache` (DESIGN.md "Command line"). */
+/** The cache folder for a command: `--cache DIR`, else `$BUNDLE_CACHE_DIR`, else `./cache`. */
 export function cacheDirFrom(flags: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv, cwd: string): string {
   const flag = flags.cache;
   if (typeof flag === "string" && flag !== "") return resolve(cwd, flag);

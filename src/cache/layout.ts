@@ -1,5 +1,5 @@
-// The on-disk layout of the cache (STYLE.md habit 3: the format version is in the path, so a
-// later layout can live beside this one). Pure: paths only, no I/O.
+// The on-disk layout of the cache (the format version is in the path, so a later layout can live
+// beside this one). Pure: paths only, no I/O.
 //
 //   <cache>/content-v1/sha256/ab/cd/<rest>   blobs, named by their sha256, read-only (0444)
 //   <cache>/index-v1/blobs/ab/<sha256>.json  per-blob record {sha256,size,url,added}; its mtime is the last use

@@ -1,5 +1,6 @@
-// Per-digest locks between processes sharing one cache (issue 3: two `bundle fetch` runs on the
-// same cache both succeed and never download the same bytes twice).
+// Locks between processes sharing one cache: per digest (two `bundle fetch` runs on the same cache
+// both succeed and never download the same bytes twice), per cached git repository, and for a
+// bundle's output folder.
 //
 // A lock is a small file created with O_EXCL ("wx"), holding {pid, host, token, started}. The
 // holder refreshes its mtime every few seconds. A waiter treats a lock as stale when its holder is
@@ -16,6 +17,7 @@ import { hostname } from "node:os";
 import { link, mkdir, open, readFile, rename, stat, unlink, utimes } from "node:fs/promises";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { processAlive } from "../core/process.ts";
 
 export interface LockInfo {
   pid: number;
@@ -54,15 +56,6 @@ async function readInfo(path: string): Promise<LockInfo | undefined> {
     return typeof v.pid === "number" && typeof v.token === "string" && typeof v.host === "string" ? (v as LockInfo) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errno(e) === "EPERM"; // exists, owned by someone else
   }
 }
 

@@ -1,4 +1,4 @@
-// The content-addressed store (cacache/pnpm style, STYLE.md): blobs named by their sha256, a key
+// The content-addressed store (in the style of npm's cacache and pnpm's store): blobs named by their sha256, a key
 // index beside them, a tmp area on the same filesystem. A blob appears only by rename after its
 // bytes were hashed and matched; blobs are read-only (0444) so that hardlinked copies in bundles
 // cannot be edited in place by accident.

@@ -2,8 +2,9 @@
 // folder prints or sets exit codes.
 
 import { readFileSync } from "node:fs";
-import { BundleError, formatDiagnostic, isBundleError, describeError } from "../core/errors.ts";
+import { BundleError, formatDiagnostic, interrupted, isBundleError, describeError } from "../core/errors.ts";
 import { hostPath } from "../core/fs.ts";
+import { FetchSession, withSession } from "../fetch/session.ts";
 import { parseCommandLine } from "./args.ts";
 import { IMPLEMENTATIONS } from "./commands/index.ts";
 import type { CliContext } from "./context.ts";
@@ -68,7 +69,15 @@ export async function main(argv: readonly string[], io: Io = processIo(), signal
       signal: signal ?? new AbortController().signal,
       tty: io.stdoutIsTty,
     };
-    const code = await impl(ctx);
+    // The command owns the HTTP session: its connections close when it ends, so the process exits
+    // on its own instead of idling on keep-alive sockets.
+    const session = new FetchSession();
+    let code: number | void;
+    try {
+      code = await withSession(session, () => impl(ctx));
+    } finally {
+      await session.close();
+    }
     renderer.close();
     return code ?? 0;
   } catch (e) {
@@ -76,7 +85,7 @@ export async function main(argv: readonly string[], io: Io = processIo(), signal
     // Ctrl+C surfaces as whatever the interrupted step threw (an AbortError, a killed child's
     // error): that is an interruption, not a bug in greenbundle.
     if (signal?.aborted && !isBundleError(e)) {
-      return reportError(new BundleError("INTERRUPTED", "interrupted", { hint: "run the command again: finished downloads stay in the cache and partial ones resume", cause: e }), io, { verbose, json });
+      return reportError(interrupted(e), io, { verbose, json });
     }
     return reportError(e, io, { verbose, json });
   }

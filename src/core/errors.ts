@@ -1,8 +1,8 @@
-// One error class with a closed set of codes (STYLE.md habit 7). Every failure a user can act on
+// One error class with a closed set of codes. Every failure a user can act on
 // is a BundleError: a message that says what failed and where, a hint that says what to do, and
 // the cause kept for --verbose. Anything else reaching the CLI is an internal bug.
 
-/** The closed set of error codes and the exit code each maps to (DESIGN.md: 1 = operation failed, 2 = bad usage/recipe). */
+/** The closed set of error codes and the exit code each maps to: 1 the operation failed, 2 bad usage or recipe, 130 interrupted. */
 export const ERROR_CODES = {
   USAGE: 2, // bad command line
   RECIPE: 2, // invalid recipe (carries diagnostics with file:line:column)
@@ -89,6 +89,20 @@ export function redact(text: string): string {
  */
 export function withoutCredentials(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, "$1");
+}
+
+/**
+ * The one error for a stop the user asked for (Ctrl+C, SIGTERM), whatever step it reached:
+ * an AbortError, a killed child or a cancelled wait all become this (exit 130), never a failure
+ * of that step. `what` says what stopped and what was kept.
+ */
+export function interrupted(cause?: unknown, what = "interrupted", hint = "run the command again: finished downloads stay in the cache and partial ones resume"): BundleError {
+  return new BundleError("INTERRUPTED", what, { hint, ...(cause === undefined ? {} : { cause }) });
+}
+
+/** Whether `e` is that error. */
+export function isInterrupted(e: unknown): e is BundleError {
+  return e instanceof BundleError && e.code === "INTERRUPTED";
 }
 
 /** A short description of any thrown value, for messages that wrap it. */

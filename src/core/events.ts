@@ -1,4 +1,4 @@
-// Progress is a typed event stream from the core (STYLE.md habit 8). The core never prints: it
+// Progress is a typed event stream from the core. The core never prints: it
 // calls `emit`, and the CLI renders events with listr2 (TTY), plain lines (CI) or JSON lines.
 
 export type BundleEvent =

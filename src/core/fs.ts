@@ -1,4 +1,4 @@
-// Atomic file-system helpers (STYLE.md habit 2): write under a temporary name in the same folder,
+// Atomic file-system helpers: write under a temporary name in the same folder,
 // then rename, so nothing half-written is ever where a finished thing is expected.
 
 import { randomBytes } from "node:crypto";

@@ -1,11 +1,11 @@
 // A git smart-HTTP server on 127.0.0.1 for tests and the demo world: a small Node server that runs
-// `git http-backend` as a CGI program (TOOLCHAIN.md "git over HTTP on loopback"). It keeps a log
-// of requests so tests can count fetches, and has a switch to answer every request with an HTTP
-// error (a mirror that is down). Also makes fixture repositories with fixed dates, so their
+// `git http-backend` as a CGI program. It keeps a log of requests so tests can count fetches, and
+// has fault switches: an HTTP error for every request (a mirror that is down) or for some (a flaky
+// proxy), or no answer at all. Also makes fixture repositories with fixed dates, so their
 // commit SHAs are the same on every run.
 
 import { spawn } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
@@ -26,9 +26,23 @@ export interface GitServer {
   log: GitRequest[];
   /** Upload-pack POSTs (each is one fetch or one ls-refs round of a fetch). */
   fetches(): number;
-  /** Answer every request with this HTTP status (e.g. 503), or undefined to serve normally. */
-  setFault(status: number | undefined): void;
+  /** Requests whose connection is still open (a client that was killed closes its own). */
+  active(): number;
+  /**
+   * Answer every request with this HTTP status (e.g. 503), or with the fault's status or no
+   * answer at all, for the requests `when` picks (e.g. firstRequestPerUrl() from
+   * http-server.ts); undefined serves normally.
+   */
+  setFault(fault: number | GitFault | undefined): void;
   close(): Promise<void>;
+}
+
+export interface GitFault {
+  /** Answer with this HTTP status. */
+  status?: number;
+  /** Never answer (a proxy that accepts the connection and hangs). */
+  hang?: boolean;
+  when?: (req: GitRequest) => boolean;
 }
 
 export interface GitServerOptions {
@@ -41,14 +55,20 @@ export interface GitServerOptions {
 export async function startGitServer(opts: GitServerOptions): Promise<GitServer> {
   const backend = opts.backend ?? join((await execa("git", ["--exec-path"])).stdout.trim(), "git-http-backend");
   const log: GitRequest[] = [];
-  let fault: number | undefined;
+  let fault: GitFault | undefined;
+  let active = 0;
   const server = createServer((req, res) => {
     const u = new URL(req.url ?? "/", "http://x");
     const entry: GitRequest = { method: req.method ?? "GET", path: decodeURIComponent(u.pathname), query: u.search.slice(1), status: 0 };
     log.push(entry);
-    if (fault !== undefined) {
-      entry.status = fault;
-      res.writeHead(fault, { "content-type": "text/plain" }).end(`fault injected: ${fault}\n`);
+    active++;
+    res.on("close", () => active--);
+    if (fault && (!fault.when || fault.when(entry))) {
+      req.resume();
+      if (fault.hang) return;
+      const status = fault.status ?? 500;
+      entry.status = status;
+      res.writeHead(status, { "content-type": "text/plain" }).end(`fault injected: ${status}\n`);
       return;
     }
     runCgi(backend, opts.root, req, res, entry);
@@ -59,7 +79,8 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
     url: `http://127.0.0.1:${port}`,
     log,
     fetches: () => log.filter((r) => r.method === "POST" && r.path.endsWith("/git-upload-pack")).length,
-    setFault: (s) => void (fault = s),
+    active: () => active,
+    setFault: (f) => void (fault = typeof f === "number" ? { status: f } : f),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -79,7 +100,7 @@ function runCgi(backend: string, root: string, req: IncomingMessage, res: Server
     QUERY_STRING: u.search.slice(1),
     CONTENT_TYPE: req.headers["content-type"] ?? "",
     REMOTE_ADDR: "127.0.0.1",
-    // git gzips large request bodies; the backend must know (TOOLCHAIN.md).
+    // git gzips large request bodies; the backend must be told, or it reads garbage.
     ...(req.headers["content-encoding"] ? { HTTP_CONTENT_ENCODING: String(req.headers["content-encoding"]) } : {}),
     ...(req.headers["git-protocol"] ? { GIT_PROTOCOL: String(req.headers["git-protocol"]) } : {}),
     ...(req.headers["content-length"] ? { CONTENT_LENGTH: String(req.headers["content-length"]) } : {}),
@@ -148,6 +169,8 @@ export interface FixtureCommit {
   files: Record<string, string | null>;
   /** Executable files among `files`. */
   exec?: string[];
+  /** Symbolic links to write (path → target). */
+  links?: Record<string, string>;
 }
 
 /** A fixed identity and clock, so the same fixture gives the same SHAs on every machine. */
@@ -184,6 +207,11 @@ export async function createFixtureRepo(root: string, name: string, commits: Fix
         await writeFile(join(work, path), content, { mode: c.exec?.includes(path) ? 0o755 : 0o644 });
         await git(["add", "--", path]);
       }
+    }
+    for (const [path, target] of Object.entries(c.links ?? {})) {
+      await mkdir(dirname(join(work, path)), { recursive: true });
+      await symlink(target, join(work, path));
+      await git(["add", "--", path]);
     }
     await git(["commit", "-q", "--allow-empty", "-m", c.message], i);
     shas.push((await git(["rev-parse", "HEAD"])).stdout.trim());

@@ -1,7 +1,6 @@
-// A loopback HTTP file server with fault switches, for tests, benchmarks and the demo world
-// (DESIGN.md "What is verified": HTTP 500/503/404, reset mid-body, truncated body, wrong bytes,
-// ignored Range, per-connection and total throttles, redirect chains, redirects to other schemes,
-// Hugging Face style X-Linked-* headers). It counts requests and body bytes per path, so tests can
+// A loopback HTTP file server with fault switches, for tests, benchmarks and the demo world (HTTP
+// 500/503/404, reset mid-body, truncated body, wrong bytes, ignored Range, per-connection and total
+// throttles, redirect chains, redirects to other schemes, Hugging Face style X-Linked-* headers). It counts requests and body bytes per path, so tests can
 // assert what was downloaded ("resume fetched only the remainder", "two processes, one download").
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -81,6 +80,21 @@ export interface FileServer {
 const CHUNK = 128 << 10;
 const HOP = "/__hop/";
 const DIRECT = "/__direct";
+
+/**
+ * A `when` switch that is true for the first request to each URL and false afterwards: with
+ * `status: 500` it is a flaky proxy that fails every URL once (git's smart-HTTP exchange asks
+ * several URLs in turn, so a fetch meets it more than once).
+ */
+export function firstRequestPerUrl(): (req: { path: string; query?: string }) => boolean {
+  const seen = new Set<string>();
+  return (req) => {
+    const url = req.query ? `${req.path}?${req.query}` : req.path;
+    if (seen.has(url)) return false;
+    seen.add(url);
+    return true;
+  };
+}
 
 /** Parses a single `bytes=a-b`, `bytes=a-` or `bytes=-n` range against `size`; "bad" when unsatisfiable. */
 export function parseRange(h: string | undefined, size: number): { start: number; end: number } | "bad" | undefined {

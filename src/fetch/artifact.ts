@@ -6,11 +6,12 @@ import { rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import { isSha256, type Actual } from "../integrity/sha256.ts";
-import type { RunCtx } from "./context.ts";
+import { restartWarning, type RunCtx } from "./context.ts";
 import { linkedSize } from "./hf.ts";
 import { tryMirrors } from "./mirrors.ts";
 import { AttemptError } from "./outcome.ts";
 import { segmentedDownload } from "./segmented.ts";
+import { sidecarSize } from "./sidecar.ts";
 import { streamDownload, type Target } from "./stream.ts";
 import type { Fetched, FetchRequest } from "./types.ts";
 
@@ -82,9 +83,12 @@ const exists = (p: string) => stat(p).then(() => true, () => false);
 /** Downloads from one URL into the digest's partial file: segmented when large, one stream otherwise. */
 async function downloadVia(url: string, req: FetchRequest, ctx: RunCtx): Promise<Actual & { segmented: boolean }> {
   const sha256 = req.sha256.toLowerCase();
-  const size = req.size ?? (await linkedSize(url, sha256, ctx));
-  const t: Target = { id: req.id, sha256, size, partial: ctx.cache.partialPath(sha256) };
+  const partial = ctx.cache.partialPath(sha256);
   const state = ctx.cache.segmentsPath(sha256);
+  // Without a size in the request, a segmented partial's sidecar knows it: resuming through one
+  // connection would ask for bytes past its (preallocated) end, and lose every piece.
+  const size = req.size ?? (await sidecarSize(partial, state, sha256)) ?? (await linkedSize(url, sha256, ctx));
+  const t: Target = { id: req.id, sha256, size, partial };
   const segmentable = ctx.segments > 1;
   const large = size !== undefined && segmentable && size > ctx.segmentThreshold;
   // A segment state only exists beside a partial file: look for it only then.
@@ -102,8 +106,10 @@ async function segmentsOrStream(url: string, t: Target & { size: number }, state
       return await segmentedDownload(url, { ...t, state }, ctx);
     } catch (e) {
       if (!(e instanceof AttemptError) || (e.kind !== "range" && e.kind !== "restart")) throw e;
+      const had = await stat(t.partial).then((s) => s.size > 0, () => false);
       await rm(t.partial, { force: true });
       await rm(state, { force: true });
+      if (had) restartWarning(ctx, t.id, e.kind === "range" ? `${url} does not answer Range requests, so the pieces cannot be continued (${e.message})` : e.message);
       if (e.kind === "restart" && tries === 0) continue;
       // The server does not do ranges: one connection, from zero.
       const r = await streamDownload(url, t, ctx, false);

@@ -1,6 +1,6 @@
 // Hugging Face style file URLs (`…/resolve/<rev>/<file>`): a HEAD without following redirects
-// answers with X-Linked-Size and X-Linked-Etag (the sha256 of LFS files, FACTS-a1111.md "Mirror
-// URL patterns"). When the recipe gives no size this learns it cheaply (so a checkpoint can be
+// answers with X-Linked-Size and X-Linked-Etag (the sha256 of LFS files; hf-mirror.com answers the
+// same). When the recipe gives no size this learns it cheaply (so a checkpoint can be
 // fetched in segments) and skips, without downloading gigabytes, a mirror that announces another
 // file. Any trouble with the HEAD is ignored: the GET decides — except a timeout: a server that
 // lets the HEAD hang would let the GET hang as long, doubling every round's wait for nothing.

@@ -1,5 +1,6 @@
 // One HTTP exchange through undici, with redirects followed by hand: only to http(s), at most
-// MAX_REDIRECTS hops, each hop on the same proxy rules (DESIGN.md: any other scheme is rejected).
+// MAX_REDIRECTS hops, each hop on the same proxy rules. A redirect to any other scheme is refused:
+// recipes allow only http(s) mirrors, and a redirect must not be a way around that.
 
 import type { Dispatcher } from "undici";
 import { AttemptError, toAttemptError } from "./outcome.ts";

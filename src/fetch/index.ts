@@ -1,15 +1,14 @@
-// The fetch engine's public API. Every later stage gets its bytes through here (issue 3).
+// The fetch engine's public API. Every later stage gets its bytes through here.
 
-import { BundleError, describeError } from "../core/errors.ts";
+import { BundleError, describeError, interrupted } from "../core/errors.ts";
 import { cachedHit, fetchPinned } from "./artifact.ts";
 import { runCtx, type RunCtx } from "./context.ts";
 import { Semaphore } from "./limits.ts";
-import { interrupted } from "./mirrors.ts";
 import type { Fetched, FetchOptions, FetchRequest } from "./types.ts";
 
 export type { Fetched, FetchOptions, FetchRequest } from "./types.ts";
 export { fetchUnpinned, getDocument, readRange, type Document, type SmallRequestOptions } from "./unpinned.ts";
-export { FetchSession, defaultSession, proxyEnv } from "./session.ts";
+export { FetchSession, currentSession, proxyEnv, withSession } from "./session.ts";
 export { DEFAULTS as FETCH_DEFAULTS } from "./context.ts";
 
 /**
@@ -83,4 +82,3 @@ function combined(failures: { req: FetchRequest; error: unknown }[], total: numb
     details: { failures: errs.map((e) => ({ code: e.code, message: e.message, ...e.details })) },
   });
 }
-export { planRequests, type PlanRequests } from "./plan-requests.ts";

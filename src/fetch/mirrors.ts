@@ -1,20 +1,39 @@
-// The retry policy, in one place (STYLE.md habit 5; uv's client does the same): try every
+// The retry policy, in one place, for file downloads and git fetches alike (uv's client does the
+// same): try every
 // candidate in order (demoted mirrors last), then back off and go round again, up to `rounds`.
 // What each outcome means is in outcome.ts. The error after giving up names every URL and what
 // each did, and says whether another mirror could help (a hash mismatch cannot be cured by retrying).
 
-import { BundleError } from "../core/errors.ts";
-import type { RunCtx } from "./context.ts";
+import { BundleError, interrupted } from "../core/errors.ts";
+import type { Emit } from "../core/events.ts";
 import { isAbort, summarizeAttempts, toAttemptError, type Attempt } from "./outcome.ts";
+import type { FetchSession } from "./session.ts";
 
 class RoundFailed extends Error {}
 
-export function interrupted(cause?: unknown): BundleError {
-  return new BundleError("INTERRUPTED", "interrupted", { hint: "partial downloads are kept in the cache; run the command again to resume", cause });
+/** What the policy needs from its caller, whatever the transport (HTTP downloads, git fetches). */
+export interface MirrorPolicy {
+  /** Run-wide state: mirror order and demotions. */
+  session: FetchSession;
+  emit: Emit;
+  signal: AbortSignal | undefined;
+  /** Rounds over the whole mirror list before giving up. */
+  rounds: number;
+  /** Backoff between rounds (p-retry): first delay, cap, growth factor. */
+  backoff: { minMs: number; maxMs: number; factor: number };
 }
 
-/** Tries `fn` on each candidate URL until one succeeds. `label` names the thing in messages. */
-export async function tryMirrors<T>(id: string, label: string, urls: readonly string[], ctx: RunCtx, fn: (url: string) => Promise<T>): Promise<{ value: T; url: string; attempts: Attempt[] }> {
+export interface MirrorOptions {
+  /** The error after every mirror and round failed (default: gaveUp). */
+  giveUp?: (attempts: readonly Attempt[], rounds: number) => BundleError;
+}
+
+/**
+ * Tries `fn` on each candidate URL until one succeeds. `label` names the thing in messages. `fn`
+ * throws an AttemptError (outcome.ts) saying what the failure means; anything else it throws is
+ * classified as an HTTP failure, and a BundleError ends the whole attempt at once.
+ */
+export async function tryMirrors<T>(id: string, label: string, urls: readonly string[], ctx: MirrorPolicy, fn: (url: string) => Promise<T>, opts: MirrorOptions = {}): Promise<{ value: T; url: string; attempts: Attempt[] }> {
   if (urls.length === 0) throw new BundleError("NETWORK", `no URL to download ${label} from`, { hint: "give it a url (or a mirror:// list with at least one base URL) in the recipe" });
   const { default: pRetry, AbortError } = await import("p-retry");
   const attempts: Attempt[] = [];
@@ -53,10 +72,10 @@ export async function tryMirrors<T>(id: string, label: string, urls: readonly st
       },
     });
   } catch (e) {
-    if (ctx.signal?.aborted) throw interrupted(e);
+    if (ctx.signal?.aborted) throw interrupted(ctx.signal.reason ?? e);
     if (e instanceof BundleError) throw e;
     if (!(e instanceof RoundFailed)) throw e;
-    throw gaveUp(id, label, attempts, round);
+    throw opts.giveUp ? opts.giveUp(attempts, round) : gaveUp(id, label, attempts, round);
   }
 }
 

@@ -1,4 +1,4 @@
-// Error classification where errors arise (STYLE.md habit 5). Every failed attempt on one URL
+// Error classification where errors arise. Every failed attempt on one URL
 // becomes an AttemptError with one of these kinds, and the mirror loop (mirrors.ts) alone decides
 // what to do with it:
 //

@@ -1,33 +1,30 @@
 // Segmented download of one large file: several ranged connections write into one preallocated
-// partial file, resumable per piece through a small sidecar (<partial>.segments.json), hashed in
-// order while the rest is still arriving (issue 3 §4: how aria2c users beat per-connection caps).
+// partial file, resumable per piece through a small sidecar (sidecar.ts), hashed in order while
+// the rest is still arriving (how aria2c users beat per-connection caps).
 // All connections use the same URL: the final digest then proves that mirror's bytes, and a
 // mismatch is attributable (mixing mirrors inside one file would make it ambiguous). Another
 // mirror can continue the same pieces in a later attempt.
 
 import { constants } from "node:fs";
-import { open, readFile, rm, stat, type FileHandle } from "node:fs/promises";
+import { open, rm, type FileHandle } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { writeSmallFile } from "../cache/small-file.ts";
 import { integrityProblem, newHash, type Actual } from "../integrity/sha256.ts";
-import { progressReporter, type RunCtx } from "./context.ts";
+import { progressReporter, restartWarning, type RunCtx } from "./context.ts";
 import { dropBody, header, openUrl } from "./http.ts";
 import { AttemptError, isAbort, statusError, toAttemptError } from "./outcome.ts";
-import { claim, contiguousEnd, doneBytes, fromState, initialPieces, pieceSizeFor, steal, toState, type Piece } from "./pieces.ts";
+import { claim, contiguousEnd, doneBytes, pieceSizeFor, steal, type Piece } from "./pieces.ts";
+import { loadPieces, SidecarWriter } from "./sidecar.ts";
 import { parseContentRange, type Target } from "./stream.ts";
-import { clip, WRITE_BATCH, writeAllAt } from "./write.ts";
+import { clip, WriteBatch, writeAllAt } from "./write.ts";
 
 const MIN_STEAL = 1 << 20;
 const HASH_STEP = 1 << 20;
 const READ_BUF = 4 << 20;
 /** Consecutive failures of one piece without progress before the attempt gives up on this URL. */
 const PIECE_RETRIES = 4;
-const SAVE_EVERY_MS = 1000;
-
 
 /** Called after each write: n bytes at `at` (the buffers, for hashing in stream when they are next in order). */
 type OnBytes = (n: number, at: number, bufs: Buffer[]) => void;
-
 
 export interface SegmentTarget extends Target {
   size: number;
@@ -35,35 +32,6 @@ export interface SegmentTarget extends Target {
   state: string;
   /** Override of the piece size (tests). */
   pieceSize?: number | undefined;
-}
-
-async function loadPieces(t: SegmentTarget, pieceSize: number): Promise<Piece[]> {
-  let raw: string | undefined;
-  try {
-    raw = await readFile(t.state, "utf8");
-  } catch {
-    raw = undefined;
-  }
-  if (raw !== undefined) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      parsed = undefined;
-    }
-    const pieces = fromState(parsed, t.sha256, t.size);
-    if (pieces) return pieces;
-    await rm(t.partial, { force: true }); // unknown state: the partial's holes cannot be told apart
-    return initialPieces(t.size, pieceSize, 0);
-  }
-  // No sidecar: any partial is a sequential prefix from a single-connection download.
-  let prefix = 0;
-  try {
-    prefix = Math.min((await stat(t.partial)).size, t.size);
-  } catch {
-    prefix = 0;
-  }
-  return initialPieces(t.size, pieceSize, prefix);
 }
 
 /** Hashes the finished prefix of the file, in order, one read at a time. */
@@ -107,17 +75,15 @@ function inOrderHasher(fh: FileHandle, pieces: Piece[], signal: AbortSignal) {
 }
 
 export async function segmentedDownload(url: string, t: SegmentTarget, ctx: RunCtx): Promise<Actual> {
-  const pieces = await loadPieces(t, t.pieceSize ?? pieceSizeFor(t.size, ctx.segments));
+  const { pieces, discarded } = await loadPieces(t.partial, t.state, t.sha256, t.size, t.pieceSize ?? pieceSizeFor(t.size, ctx.segments));
+  if (discarded) restartWarning(ctx, t.id, discarded);
   const resumedFrom = doneBytes(pieces);
-  let saving: Promise<void> = Promise.resolve();
-  const save = () => (saving = saving.catch(() => {}).then(() => writeSmallFile(t.state, JSON.stringify(toState(t.sha256, t.size, pieces)))));
-  await save(); // before the file grows holes: a partial without a sidecar is always a plain prefix
+  const sidecar = new SidecarWriter(t.state, t.sha256, t.size, pieces);
+  sidecar.save(); // before the file grows holes: a partial without a sidecar is always a plain prefix
   const fh = await open(t.partial, constants.O_RDWR | constants.O_CREAT, 0o644);
   const stop = new AbortController();
   const onAbort = () => stop.abort(ctx.signal?.reason);
   ctx.signal?.addEventListener("abort", onAbort, { once: true });
-  const timer = setInterval(() => void save().catch(() => {}), SAVE_EVERY_MS);
-  timer.unref();
   try {
     if ((await fh.stat()).size !== t.size) await fh.truncate(t.size);
     const hasher = inOrderHasher(fh, pieces, stop.signal);
@@ -126,6 +92,7 @@ export async function segmentedDownload(url: string, t: SegmentTarget, ctx: RunC
     let done = resumedFrom;
     const onBytes: OnBytes = (n, at, bufs) => {
       done += n;
+      sidecar.wrote(n);
       report(done);
       hasher.offer(at, bufs);
       void hasher.pump().catch(() => {});
@@ -139,7 +106,7 @@ export async function segmentedDownload(url: string, t: SegmentTarget, ctx: RunC
       await fh.close().catch(() => {});
       await rm(t.partial, { force: true });
       await rm(t.state, { force: true });
-      if (resumedFrom > 0) throw new AttemptError("restart", url, `the resumed download did not match (${problem}); starting over`);
+      if (resumedFrom > 0) throw new AttemptError("restart", url, `the resumed download did not match (${problem})`);
       throw new AttemptError("integrity", url, problem);
     }
     return actual;
@@ -147,11 +114,9 @@ export async function segmentedDownload(url: string, t: SegmentTarget, ctx: RunC
     if (isAbort(e, ctx.signal)) throw e;
     throw toAttemptError(e, url);
   } finally {
-    clearInterval(timer);
     ctx.signal?.removeEventListener("abort", onAbort);
     await fh.close().catch(() => {});
-    await saving.catch(() => {});
-    if (await stat(t.partial).then(() => true, () => false)) await save().catch(() => {});
+    sidecar.close(t.partial);
   }
 }
 
@@ -209,16 +174,13 @@ async function requestPiece(url: string, piece: Piece, t: SegmentTarget, ctx: Ru
     dropBody(res.body);
     throw new AttemptError(cr && cr.total !== undefined && cr.total !== t.size ? "integrity" : "range", url, `unexpected Content-Range "${header(res.headers, "content-range") ?? ""}" for bytes=${from}-${piece.end - 1}`);
   }
-  // Chunks are gathered into writes of about 1 MiB (fewer syscalls and thread-pool hops). Bytes
-  // received but not yet written count as `writing`, so that a steal never splits below them.
-  let pending: Buffer[] = [];
-  let pendingLen = 0;
+  // Chunks are gathered into batched writes (write.ts). Bytes received but not yet written count
+  // as `writing`, so that a steal never splits below them.
+  const batch = new WriteBatch();
   const flush = async () => {
-    const n = Math.min(pendingLen, piece.end - piece.pos);
+    const n = Math.min(batch.len, piece.end - piece.pos);
+    const bufs = clip(batch.take(), n);
     if (n <= 0) return;
-    const bufs = clip(pending, n);
-    pending = [];
-    pendingLen = 0;
     const at = piece.pos;
     await writeAllAt(fh, bufs, at);
     piece.pos = at + n;
@@ -226,12 +188,11 @@ async function requestPiece(url: string, piece: Piece, t: SegmentTarget, ctx: Ru
   };
   try {
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      const room = piece.end - piece.pos - pendingLen; // the end moves down when another connection takes the tail
+      const room = piece.end - piece.pos - batch.len; // the end moves down when another connection takes the tail
       if (room <= 0) break;
-      pending.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
-      pendingLen += Math.min(chunk.length, room);
-      piece.writing = piece.pos + pendingLen;
-      if (pendingLen >= WRITE_BATCH || piece.pos + pendingLen >= piece.end) await flush();
+      batch.add(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      piece.writing = piece.pos + batch.len;
+      if (batch.due || piece.pos + batch.len >= piece.end) await flush();
       if (piece.pos >= piece.end) break;
     }
     await flush();

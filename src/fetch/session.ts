@@ -1,11 +1,18 @@
-// State shared by every download of one run (one process): the HTTP dispatcher (proxy settings),
-// per-host connection limits, demoted mirrors and in-flight downloads. "A mirror that failed is
-// demoted for the rest of the run" (issue 3), so this lives as long as the process; tests pass
-// their own session to start clean.
+// State shared by every download of one run: the HTTP dispatcher (proxy settings and its
+// keep-alive connections), per-host connection limits, demoted mirrors (a mirror that failed is
+// tried last for the rest of the run, by file downloads and git fetches alike) and in-flight
+// downloads.
+//
+// A run is one command: the CLI opens a session around it (withSession) and closes it after, so
+// that no idle connection outlives the command and the process ends on its own. Code below reaches
+// it through currentSession() without passing it through every stage; an explicit `session`
+// option wins (tests pass their own to start clean). Library calls outside any command share one
+// session for the process.
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Dispatcher } from "undici";
 import { HostLimiter } from "./limits.ts";
-import type { Fetched } from "./types.ts";
+import type { Fetched } from "./request.ts";
 
 /** Proxy settings from the environment (curl's variable names; lower case wins, as in curl). */
 export interface ProxyEnv {
@@ -45,7 +52,7 @@ export class FetchSession {
   readonly inflight = new Map<string, Promise<Fetched>>();
   private readonly dispatchers = new Map<string, Promise<Dispatcher>>();
 
-  /** One dispatcher per proxy configuration; undici is imported lazily (STYLE.md habit 12). */
+  /** One dispatcher per proxy configuration; undici is imported lazily (`bundle --help` never loads it). */
   dispatcher(env: NodeJS.ProcessEnv): Promise<Dispatcher> {
     const p = proxyEnv(env);
     const key = JSON.stringify(p);
@@ -86,5 +93,15 @@ export class FetchSession {
   }
 }
 
-/** The session of this process (the CLI run). */
-export const defaultSession = new FetchSession();
+const scope = new AsyncLocalStorage<FetchSession>();
+let processSession: FetchSession | undefined;
+
+/** Runs `fn` with `session` as the session of everything it downloads or fetches; the caller closes it. */
+export function withSession<T>(session: FetchSession, fn: () => Promise<T>): Promise<T> {
+  return scope.run(session, fn);
+}
+
+/** The session of the running command; outside one, the process's own. */
+export function currentSession(): FetchSession {
+  return scope.getStore() ?? (processSession ??= new FetchSession());
+}

@@ -8,8 +8,8 @@ import type { Hash } from "node:crypto";
 import { hashRange, integrityProblem, newHash, TooLargeError, type Actual } from "../integrity/sha256.ts";
 import { dropBody, header, openUrl, type Opened } from "./http.ts";
 import { AttemptError, isAbort, statusError, toAttemptError } from "./outcome.ts";
-import { progressReporter, type RunCtx } from "./context.ts";
-import { WRITE_BATCH, writeAllAt } from "./write.ts";
+import { progressReporter, restartWarning, type RunCtx } from "./context.ts";
+import { WriteBatch, writeAllAt } from "./write.ts";
 
 /** The file being downloaded. */
 export interface Target {
@@ -55,8 +55,9 @@ export async function streamDownload(url: string, t: Target, ctx: RunCtx, allowS
   } catch (e) {
     // The partial could not be continued or did not add up: its bytes may come from another
     // mirror, so this URL is not to blame. Start over from zero on the same URL, once.
-    if (e instanceof AttemptError && e.kind === "restart") return streamOnce(url, t, ctx, false, allowSwitch);
-    throw e;
+    if (!(e instanceof AttemptError) || e.kind !== "restart") throw e;
+    restartWarning(ctx, t.id, e.message);
+    return streamOnce(url, t, ctx, false, allowSwitch);
   }
 }
 
@@ -66,6 +67,7 @@ async function rehashPartial(t: Target, hash: Hash, ctx: RunCtx): Promise<number
   if (have === 0) return 0;
   if (t.size !== undefined && have > t.size) {
     await rm(t.partial, { force: true });
+    restartWarning(ctx, t.id, `the partial file has ${have} bytes, more than the ${t.size} expected`);
     return 0;
   }
   return hashRange(t.partial, hash, 0, have, ctx.signal);
@@ -95,14 +97,17 @@ async function streamOnce(url: string, t: Target, ctx: RunCtx, resume: boolean, 
   if (have > 0 && have === t.size) {
     // Finished before the last run could store it (killed between the last byte and the rename).
     const actual = { sha256: hash.digest("hex"), size: have };
-    if (integrityProblem({ sha256: t.sha256, size: t.size }, actual)) throw new AttemptError("restart", url, "the partial download did not match; starting over");
+    if (integrityProblem({ sha256: t.sha256, size: t.size }, actual)) throw new AttemptError("restart", url, "the complete-looking partial download did not match");
     return { kind: "done", actual };
   }
   const release = await ctx.session.hosts.acquire(url, ctx.perHost, ctx.signal);
   try {
     const res = await openUrl(url, { session: ctx.session, env: ctx.env, signal: ctx.signal, timeouts: ctx.timeouts, headers: have > 0 ? { range: `bytes=${have}-` } : {} });
     const start = await bodyStart(url, res, have, t);
-    if (start === 0 && have > 0) hash = newHash(); // Range ignored: the body is the whole file
+    if (start === 0 && have > 0) {
+      hash = newHash(); // Range ignored: the body is the whole file
+      restartWarning(ctx, t.id, `${url} ignores Range requests (it answered bytes=${have}- with the whole file)`);
+    }
     const len = contentLength(res);
     const total = len === undefined ? undefined : start + len;
     if (t.size !== undefined && total !== undefined && total !== t.size) {
@@ -118,7 +123,7 @@ async function streamOnce(url: string, t: Target, ctx: RunCtx, resume: boolean, 
     const problem = integrityProblem({ sha256: t.sha256, size: t.size }, actual);
     if (problem) {
       await rm(t.partial, { force: true });
-      if (start > 0) throw new AttemptError("restart", url, `the resumed download did not match (${problem}); starting over`);
+      if (start > 0) throw new AttemptError("restart", url, `the resumed download did not match (${problem})`);
       throw new AttemptError("integrity", url, problem);
     }
     return { kind: "done", actual };
@@ -140,26 +145,21 @@ async function receive(url: string, res: Opened, t: Target, ctx: RunCtx, hash: H
   const limit = t.size ?? total;
   const fh = await open(t.partial, start > 0 ? "r+" : "w");
   let pos = start;
-  let pending: Buffer[] = [];
-  let pendingLen = 0;
+  const batch = new WriteBatch();
   const flush = async () => {
-    if (!pendingLen) return;
-    const bufs = pending;
-    const n = pendingLen;
-    pending = [];
-    pendingLen = 0;
-    await writeAllAt(fh, bufs, pos);
+    if (!batch.len) return;
+    const n = batch.len;
+    await writeAllAt(fh, batch.take(), pos);
     pos += n;
     report(pos);
   };
   try {
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      const next = pos + pendingLen + chunk.length;
+      const next = pos + batch.len + chunk.length;
       if (limit !== undefined && next > limit) throw new TooLargeError(limit, next);
       hash.update(chunk);
-      pending.push(chunk);
-      pendingLen += chunk.length;
-      if (pendingLen >= WRITE_BATCH) await flush();
+      batch.add(chunk);
+      if (batch.due) await flush();
     }
     await flush();
   } catch (e) {

@@ -1,34 +1,10 @@
-// The fetch engine's public contract. Every later stage gets its bytes through these types.
+// The fetch engine's public contract. Every later stage gets its bytes through these types (the
+// request and its result are in request.ts, which session.ts can import without a cycle).
 
 import type { Emit } from "../core/events.ts";
 import type { FetchSession } from "./session.ts";
 
-/** One file to bring into the cache. */
-export interface FetchRequest {
-  /** Plan artifact id (or another stable id), used in events and errors. */
-  id: string;
-  /** Candidate URLs in the order they are tried. */
-  urls: string[];
-  /** Expected sha256; required — bytes that do not match never enter the cache. */
-  sha256: string;
-  /** Expected size in bytes, when known (checked before the digest). */
-  size?: number;
-  /** An extra index key recorded for the blob (e.g. "artifact:<recipe>:<id>"); `url:<url>` is always recorded. */
-  key?: string;
-}
-
-/** A file that is in the cache, verified. */
-export interface Fetched {
-  id: string;
-  /** Path of the read-only blob in the cache (content-v1/sha256/ab/cd/<rest>). */
-  path: string;
-  sha256: string;
-  size: number;
-  /** The URL whose bytes were used (the mirror that served it), or the URL recorded when it entered the cache. */
-  url: string;
-  /** True when no download was needed. */
-  cached: boolean;
-}
+export type { Fetched, FetchRequest } from "./request.ts";
 
 export interface FetchOptions {
   cacheDir: string;

@@ -1,18 +1,24 @@
 // Bare repositories in the cache folder, one per canonical repository URL
-// (`<cache>/git-v1/<hash>.git`, format version in the path: STYLE.md habit 3). A pinned commit is
+// (`<cache>/git-v1/<hash>.git`, the format version in the path). A pinned commit is
 // fetched with `git fetch --depth 1 <mirror> <sha>` — protocol v2 lets a client ask for any
-// commit reachable from a ref, so it need not be a branch tip — trying each mirror in order.
+// commit reachable from a ref, so it need not be a branch tip — through the mirror policy that
+// file downloads use (src/fetch/mirrors.ts: rounds, demotion, backoff; outcome.ts here reads git's
+// errors). Two processes fetching into one repository take the blob cache's lock (src/cache/lock.ts).
 // The ref `refs/pins/<sha>` is written by that fetch after the objects are complete: it is the
 // completion marker, and keeps the commit from being pruned.
 
 import { createHash } from "node:crypto";
 import { mkdir, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { acquireLock } from "../cache/lock.ts";
 import { BundleError } from "../core/errors.ts";
-import type { Emit } from "../core/events.ts";
+import { silent, type Emit } from "../core/events.ts";
 import { renameRetry, tmpSibling } from "../core/fs.ts";
-import { withDirLock } from "./lock.ts";
-import { git, lastLine, requireGit } from "./run.ts";
+import { mirrorPolicy, type PolicyOptions } from "../fetch/context.ts";
+import { tryMirrors } from "../fetch/mirrors.ts";
+import { summarizeAttempts, type Attempt } from "../fetch/outcome.ts";
+import { gitAttemptError } from "./outcome.ts";
+import { git, requireGit } from "./run.ts";
 
 export const GIT_CACHE_DIR = "git-v1";
 
@@ -40,11 +46,6 @@ export interface FetchedRepo {
   cached: boolean;
 }
 
-export interface MirrorAttempt {
-  url: string;
-  reason: string;
-}
-
 /** `https://GitHub.com/a/b.git/` and `https://github.com/a/b` are the same repository. */
 export function canonicalRepoUrl(url: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/]*)(.*)$/i.exec(url.trim());
@@ -61,7 +62,7 @@ async function isDir(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
 
-/** Creates the bare repository under a temporary name, then renames it (habit 2). */
+/** Creates the bare repository under a temporary name, then renames it: a half-made one is never found. */
 async function ensureBare(bare: string, origin: string): Promise<void> {
   if (await isDir(bare)) return;
   await mkdir(join(bare, ".."), { recursive: true });
@@ -108,23 +109,17 @@ async function packBytes(bare: string): Promise<number> {
   return n;
 }
 
-/** Whether a git failure message means this mirror will never have the commit (no point retrying it). */
-export function isPermanentGitFailure(reason: string): boolean {
-  return /not our ref|couldn't find remote ref|not found|does not appear to be a git repository|no such remote|HTTP 40[34]|Repository not found/i.test(reason);
-}
-
-export interface EnsureOptions {
+/** The mirror policy's options, as for file downloads (rounds 3, backoff 1 s…30 s, the command's session), and where to cache. */
+export interface EnsureOptions extends PolicyOptions {
   cacheDir: string;
   emit?: Emit;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
-  /** Passes over the mirror list while some failure looked transient (default 2). */
-  rounds?: number;
 }
 
 /** Brings one commit into the bare cache, trying each mirror in order. */
 export async function ensureCommit(req: RepoRequest, opts: EnsureOptions): Promise<FetchedRepo> {
-  const emit = opts.emit ?? (() => {});
+  const emit = opts.emit ?? silent;
   const hit = await cachedCommit(opts.cacheDir, req);
   if (hit) {
     emit({ type: "download:done", id: req.id, url: hit.url, bytes: 0, cached: true });
@@ -133,69 +128,57 @@ export async function ensureCommit(req: RepoRequest, opts: EnsureOptions): Promi
   await requireGit();
   const bare = bareCachePath(opts.cacheDir, req.origin);
   await ensureBare(bare, req.origin);
-  return withDirLock(`${bare}.lock`, opts.signal, async () => {
+  // The blob cache's lock: another process fetching into this repository is waited for (its
+  // commit may be the one we need), a dead one's lock is broken.
+  const lock = await acquireLock(`${bare}.lock`, {
+    signal: opts.signal,
+    isDone: async () => (await cachedCommit(opts.cacheDir, req)) !== undefined,
+    onWait: (h) => emit({ type: "info", message: `${req.id}: another greenbundle process${h ? ` (pid ${h.pid})` : ""} is fetching into the same cached repository; waiting` }),
+  });
+  if (lock === "done") return { ...(await cachedCommit(opts.cacheDir, req))!, cached: true };
+  try {
     const again = await cachedCommit(opts.cacheDir, req);
     if (again) return { ...again, cached: true };
     const before = await packBytes(bare);
-    const attempts = await fetchThroughMirrors(req, bare, opts);
-    const served = attempts.find((a) => a.reason === "ok");
-    if (!served) throw noMirrorError(req, attempts);
+    const policy = mirrorPolicy({ ...opts, emit });
+    const { url } = await tryMirrors(req.id, `${req.name} at commit ${req.commit}`, req.urls, policy, (u) => fetchCommit(req, bare, u, opts, emit), {
+      giveUp: (attempts) => noMirrorError(req, attempts),
+    });
     const bytes = Math.max(0, (await packBytes(bare)) - before);
-    await git(["config", `greenbundle.${req.commit}.url`, served.url], { cwd: bare, isolated: true });
-    const branch = await learnDefaultBranch(bare, served.url, opts);
-    emit({ type: "download:done", id: req.id, url: served.url, bytes, cached: false });
-    return { id: req.id, commit: req.commit, bare, url: served.url, ...(branch ? { branch } : {}), cached: false };
-  });
+    await git(["config", `greenbundle.${req.commit}.url`, url], { cwd: bare, isolated: true });
+    const branch = await learnDefaultBranch(bare, url, opts);
+    emit({ type: "download:done", id: req.id, url, bytes, cached: false });
+    return { id: req.id, commit: req.commit, bare, url, ...(branch ? { branch } : {}), cached: false };
+  } finally {
+    await lock.release();
+  }
 }
 
-async function fetchThroughMirrors(req: RepoRequest, bare: string, opts: EnsureOptions): Promise<MirrorAttempt[]> {
-  const emit = opts.emit ?? (() => {});
-  const attempts: MirrorAttempt[] = [];
-  const permanent = new Set<string>();
-  const rounds = opts.rounds ?? 2;
-  for (let round = 0; round < rounds; round++) {
-    if (round > 0) await new Promise((r) => setTimeout(r, 1000 * round));
-    for (const url of req.urls) {
-      if (permanent.has(url)) continue;
-      emit({ type: "download:start", id: req.id, url });
-      const r = await git(
-        ["-c", "protocol.version=2", "-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60", "-c", "fetch.writeCommitGraph=false", "-c", "fetch.unpackLimit=1",
-          "fetch", "-q", "--depth", "1", "--no-tags", url, `+${req.commit}:refs/pins/${req.commit}`],
-        { cwd: bare, reject: false, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.env ? { baseEnv: opts.env } : {}) },
-      );
-      if (r.exitCode === 0) {
-        attempts.push({ url, reason: "ok" });
-        return attempts;
-      }
-      const reason = lastLine(r.stderr);
-      attempts.push({ url, reason });
-      if (isPermanentGitFailure(reason)) permanent.add(url);
-      const next = req.urls.find((u, i) => i > req.urls.indexOf(url) && !permanent.has(u));
-      if (next) emit({ type: "download:mirror", id: req.id, from: url, to: next, reason });
-    }
-    if (permanent.size === req.urls.length) break;
-  }
-  return attempts;
+/** One `git fetch` of the pinned commit from one mirror; a failure says what it means for the mirror policy. */
+async function fetchCommit(req: RepoRequest, bare: string, url: string, opts: EnsureOptions, emit: Emit): Promise<void> {
+  emit({ type: "download:start", id: req.id, url });
+  const r = await git(
+    ["-c", "protocol.version=2", "-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60", "-c", "fetch.writeCommitGraph=false", "-c", "fetch.unpackLimit=1",
+      "fetch", "-q", "--depth", "1", "--no-tags", url, `+${req.commit}:refs/pins/${req.commit}`],
+    { cwd: bare, reject: false, network: true, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.env ? { baseEnv: opts.env } : {}) },
+  );
+  if (r.exitCode !== 0) throw gitAttemptError(url, r.exitCode, r.stderr);
 }
 
 /**
  * Every mirror failed. Only when each one said "not found" is the commit missing; a mirror that
  * could not be reached says nothing about the commit, and the hint must then speak of the network.
  */
-function noMirrorError(req: RepoRequest, attempts: MirrorAttempt[]): BundleError {
-  const lines: string[] = [];
-  for (const a of attempts) {
-    const same = lines.findIndex((l) => l.startsWith(`  ${a.url}: ${a.reason}`));
-    if (same < 0) lines.push(`  ${a.url}: ${a.reason}`);
-    else lines[same] = `  ${a.url}: ${a.reason} ×${Number(/ ×(\d+)$/.exec(lines[same]!)?.[1] ?? 1) + 1}`;
-  }
-  const missing = attempts.every((a) => isPermanentGitFailure(a.reason));
+function noMirrorError(req: RepoRequest, attempts: readonly Attempt[]): BundleError {
+  const lines = summarizeAttempts(attempts).map(({ url, what }) => `  ${url}: ${what}`);
+  const missing = attempts.every((a) => a.kind === "not-found");
+  const someMissing = attempts.some((a) => a.kind === "not-found");
   const commitHint = "check that the commit exists upstream (a force-push can remove it) and that the URL is right, or add a mirror that has it";
   const netHint = "check the network or proxy (HTTPS_PROXY, NO_PROXY), or add a mirror that can be reached";
   const head = missing ? `no mirror has ${req.name} at commit ${req.commit}` : `could not fetch ${req.name} at commit ${req.commit} from any mirror`;
   return new BundleError("GIT", `${head}:\n${lines.join("\n")}`, {
-    hint: missing ? commitHint : attempts.some((a) => isPermanentGitFailure(a.reason)) ? `${netHint}; where a mirror answered, ${commitHint}` : netHint,
-    details: { id: req.id, commit: req.commit, attempts },
+    hint: missing ? commitHint : someMissing ? `${netHint}; where a mirror answered, ${commitHint}` : netHint,
+    details: { id: req.id, commit: req.commit, attempts: attempts.map((a) => ({ ...a })) },
   });
 }
 
@@ -205,6 +188,7 @@ async function learnDefaultBranch(bare: string, url: string, opts: EnsureOptions
   if (known) return known;
   const r = await git(["ls-remote", "--symref", url, "HEAD"], {
     reject: false,
+    network: true,
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.env ? { baseEnv: opts.env } : {}),
   });

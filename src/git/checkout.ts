@@ -1,5 +1,5 @@
 // A real checkout of a cached commit, with a `.git` folder written so that two builds produce the
-// same bytes (DESIGN.md "Reproducible"): the objects come as one pack made single-threaded from
+// same bytes (a build must not depend on when or where it ran): the objects come as one pack made single-threaded from
 // the bare cache, refs and config are written as plain files, there are no reflogs, FETCH_HEAD,
 // ORIG_HEAD, hook samples or description, and the index is the one `git read-tree` writes (no
 // stat data). git then re-hashes files on its first `status`, which is what makes an unzipped
@@ -97,6 +97,30 @@ export async function placeCheckout(o: CheckoutOptions): Promise<void> {
   const head = (await git(["rev-parse", "HEAD"], wt)).stdout.trim();
   if (head !== o.commit) throw new BundleError("GIT", `checkout at ${o.dest} has HEAD ${head}, expected ${o.commit}`);
   await removeEmptyDirs(dotgit);
+}
+
+/** The symbolic links of `commit`'s tree: path → target. */
+export async function commitLinks(bare: string, commit: string, signal?: AbortSignal): Promise<Map<string, string>> {
+  const sig = signal ? { signal } : {};
+  const tree = await git(["ls-tree", "-r", "-z", commit], { cwd: bare, isolated: true, ...sig });
+  const links: { oid: string; path: string }[] = [];
+  for (const rec of tree.stdout.split("\0")) {
+    const m = /^120000 blob ([0-9a-f]+)\t(.*)$/s.exec(rec);
+    if (m) links.push({ oid: m[1]!, path: m[2]! });
+  }
+  const out = new Map<string, string>();
+  if (!links.length) return out;
+  // One `cat-file --batch` for all targets: "<oid> blob <size>\n<target>\n" each.
+  const batch = await git(["cat-file", "--batch"], { cwd: bare, isolated: true, input: links.map((l) => `${l.oid}\n`).join(""), ...sig });
+  const buf = Buffer.from(batch.stdout);
+  let at = 0;
+  for (const l of links) {
+    const nl = buf.indexOf(10, at);
+    const size = Number(/ (\d+)$/.exec(buf.toString("utf8", at, nl))?.[1] ?? 0);
+    out.set(l.path, buf.toString("utf8", nl + 1, nl + 1 + size));
+    at = nl + 1 + size + 1;
+  }
+  return out;
 }
 
 /** One deterministic pack (single thread) of the commit, its tree and blobs, indexed into `dest`. */

@@ -1,8 +1,8 @@
-// `bundle cache ls|verify|gc` for the bare repositories of the git cache (`<cache>/git-v1/`,
-// DESIGN.md "bundle cache ls|verify|gc: inspect, re-hash, prune the cache"): they are part of the
+// `bundle cache ls|verify|gc` (inspect, re-hash, prune) for the bare repositories of the git cache
+// (`<cache>/git-v1/`): they are part of the
 // cache like the blobs, so they are listed, checked (git fsck re-hashes every object, the git
 // equivalent of re-hashing a blob) and pruned by the same rules. The decision (planRepoGc) is
-// pure; a repository being fetched (its `.lock` folder exists) is never touched.
+// pure; a repository being fetched (its `.lock` file exists) is never touched.
 
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";

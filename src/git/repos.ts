@@ -6,10 +6,12 @@
 
 import { join } from "node:path";
 import { Cache } from "../cache/store.ts";
-import { BundleError, isBundleError } from "../core/errors.ts";
+import { BundleError, isBundleError, isInterrupted } from "../core/errors.ts";
+import { pool } from "../core/pool.ts";
 import type { Platform } from "../core/platform.ts";
 import { ensureCommit, type EnsureOptions, type FetchedRepo, type RepoRequest } from "./cache.ts";
-import { placeCheckout } from "./checkout.ts";
+import { escapingLinks } from "../core/links.ts";
+import { commitLinks, placeCheckout } from "./checkout.ts";
 
 export interface RepoFetchOptions extends EnsureOptions {
   /** Repositories fetched at the same time (default 4). */
@@ -21,19 +23,16 @@ export async function fetchRepos(reqs: RepoRequest[], opts: RepoFetchOptions): P
   const out = new Map<string, FetchedRepo>();
   if (reqs.length) await new Cache(opts.cacheDir).prepare();
   const failures: BundleError[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < reqs.length) {
-      const req = reqs[next++]!;
-      try {
-        out.set(req.id, await ensureCommit(req, opts));
-      } catch (e) {
-        if (!isBundleError(e) || e.code === "INTERRUPTED") throw e;
-        failures.push(e);
-      }
+  // A repository that cannot be fetched does not stop the others (one error lists them all); an
+  // interruption or a bug does.
+  await pool(reqs, opts.jobs ?? 4, async (req) => {
+    try {
+      out.set(req.id, await ensureCommit(req, opts));
+    } catch (e) {
+      if (!isBundleError(e) || isInterrupted(e)) throw e;
+      failures.push(e);
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs ?? 4, reqs.length)) }, worker));
+  }, opts.signal);
   if (failures.length === 1) throw failures[0]!;
   if (failures.length > 1) {
     throw new BundleError("GIT", `${failures.length} repositories could not be fetched:\n${failures.map((f) => f.message).join("\n")}`, {
@@ -45,6 +44,8 @@ export async function fetchRepos(reqs: RepoRequest[], opts: RepoFetchOptions): P
 }
 
 export interface RepoToPlace {
+  /** What the recipe calls it, for messages ("extension:x"); the origin URL otherwise. */
+  name?: string;
   /** '/'-separated folder relative to the bundle root. */
   dest: string;
   commit: string;
@@ -66,8 +67,35 @@ export function excludesFor(dest: string, repos: { dest: string }[], files: read
   return [...repos.filter((r) => inside(r.dest)).map((r) => `/${rel(r.dest)}/`), ...files.filter(inside).map((f) => `/${rel(f)}`)];
 }
 
+/**
+ * Refuses, before anything is written, repositories with symbolic links that leave the bundle
+ * (`passwd -> /etc/passwd`): the bundle would point at whatever the end user's machine has there.
+ * Links are followed through each other, across repositories, as the system would follow them.
+ */
+export async function checkRepoLinks(items: readonly RepoToPlace[], signal?: AbortSignal): Promise<void> {
+  const all = new Map<string, string>();
+  const owner = new Map<string, RepoToPlace>();
+  for (const r of items) {
+    for (const [path, target] of await commitLinks(r.fetched.bare, r.commit, signal)) {
+      all.set(`${r.dest}/${path}`, target);
+      owner.set(`${r.dest}/${path}`, r);
+    }
+  }
+  const bad = escapingLinks(all);
+  if (!bad.length) return;
+  const lines = bad.map((b) => {
+    const r = owner.get(b.path)!;
+    return `  ${r.name ?? r.origin} (${r.dest} at ${r.commit.slice(0, 12)}): ${b.path.slice(r.dest.length + 1)} -> ${b.target} (${b.why})`;
+  });
+  throw new BundleError("GIT", `${bad.length} symbolic link(s) in the recipe's repositories point outside the bundle:\n${lines.join("\n")}`, {
+    hint: "a bundle must be self-contained: pin a commit without these links, or drop the repository from the recipe",
+    details: { links: bad.map((b) => ({ repo: owner.get(b.path)!.name ?? owner.get(b.path)!.origin, path: b.path, target: b.target })) },
+  });
+}
+
 /** Places every repository; `files` are recipe files that will be put inside them afterwards. */
 export async function placeRepos(items: RepoToPlace[], root: string, platform: Platform, signal?: AbortSignal, files: readonly string[] = []): Promise<void> {
+  await checkRepoLinks(items, signal);
   for (const r of placementOrder(items)) {
     await placeCheckout({
       bare: r.fetched.bare,

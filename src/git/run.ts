@@ -1,10 +1,12 @@
-// Running the system git (DESIGN.md: repositories are placed with the host's git). One place that
+// Running the system git (repositories are fetched and placed with the host's git). One place that
 // decides the environment: network commands keep the user's configuration (proxies, insteadOf
 // rules for GitHub mirrors), while commands that write what goes into a bundle ignore it, so
 // that a maintainer's ~/.gitconfig (pack.compression, core.autocrlf, ...) cannot change bytes.
 
-import { BundleError, describeError } from "../core/errors.ts";
+import { OWN_GROUP, tieGroup } from "../core/children.ts";
+import { BundleError, describeError, interrupted } from "../core/errors.ts";
 import { proxyEnv } from "../fetch/session.ts";
+import { gitReason } from "./outcome.ts";
 
 export interface GitRunOptions {
   cwd?: string;
@@ -18,6 +20,13 @@ export interface GitRunOptions {
   reject?: boolean;
   /** Base environment (defaults to process.env). */
   baseEnv?: NodeJS.ProcessEnv;
+  /**
+   * A command that talks to a remote (fetch, ls-remote): its transport helpers do the talking, so
+   * it runs in its own process group that an abort stops as a whole (a signal to git alone leaves
+   * git-remote-http holding the connection until its stall timeout). Local commands stay in ours,
+   * where a terminal's Ctrl+C or a kill of the whole group reaches them directly.
+   */
+  network?: boolean;
 }
 
 export interface GitResult {
@@ -28,8 +37,8 @@ export interface GitResult {
 
 /**
  * Environment shared by every git call: never prompt, never page, English messages to parse. The
- * proxy settings are the ones file downloads use (src/fetch/session.ts, DESIGN.md: HTTPS_PROXY,
- * HTTP_PROXY and NO_PROXY are honoured), spelled the way git's curl reads them: curl ignores an
+ * proxy settings are the ones file downloads use (src/fetch/session.ts: HTTPS_PROXY, HTTP_PROXY and
+ * NO_PROXY are honoured), spelled the way git's curl reads them: curl ignores an
  * upper-case HTTP_PROXY, and it would send loopback and LAN mirrors named in NO_PROXY's loopback
  * defaults to the proxy, where files bypass it.
  */
@@ -64,38 +73,36 @@ export function gitEnv(opts: GitRunOptions): NodeJS.ProcessEnv {
 export async function git(args: string[], opts: GitRunOptions = {}): Promise<GitResult> {
   const { execa } = await import("execa");
   let r;
+  let untie = () => {};
   try {
-    r = await execa("git", args, {
+    const sub = execa("git", args, {
       cwd: opts.cwd,
       env: gitEnv(opts),
       extendEnv: false,
       reject: false,
       stripFinalNewline: false,
+      ...(opts.network ? OWN_GROUP : opts.signal ? { cancelSignal: opts.signal } : {}),
       ...(opts.input !== undefined ? { input: opts.input } : { stdin: "ignore" as const }),
-      ...(opts.signal ? { cancelSignal: opts.signal } : {}),
     });
+    if (opts.network) untie = tieGroup(sub.pid, opts.signal);
+    r = await sub;
   } catch (e) {
     throw new BundleError("GIT", `cannot run git ${args[0]}: ${describeError(e)}`, { cause: e, hint: "install git and make sure it is on PATH" });
+  } finally {
+    untie();
   }
-  if (opts.signal?.aborted) throw new BundleError("INTERRUPTED", "interrupted", { cause: opts.signal.reason });
+  if (opts.signal?.aborted) throw interrupted(opts.signal.reason);
   if ((r as { failed?: boolean }).failed && r.exitCode === undefined) {
     const cause = (r as { cause?: unknown }).cause;
     throw new BundleError("GIT", `cannot run git: ${describeError(cause ?? r)}`, { cause, hint: "install git (https://git-scm.com) and make sure it is on PATH" });
   }
   const result = { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
   if (result.exitCode !== 0 && opts.reject !== false) {
-    throw new BundleError("GIT", `git ${args.join(" ")} failed (exit ${result.exitCode}): ${lastLine(result.stderr)}`, {
+    throw new BundleError("GIT", `git ${args.join(" ")} failed (exit ${result.exitCode}): ${gitReason(result.stderr)}`, {
       details: { args, stderr: result.stderr, cwd: opts.cwd },
     });
   }
   return result;
-}
-
-/** The most telling line of git's stderr: the last "fatal:"/"error:" line, else the last line. */
-export function lastLine(stderr: string): string {
-  const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  const fatal = [...lines].reverse().find((l) => /^(fatal|error):/.test(l));
-  return fatal ?? lines.at(-1) ?? "(no message)";
 }
 
 let versionChecked: Promise<string> | undefined;

@@ -2,12 +2,11 @@
 // GNU `sha256sum` (`<hex>  <name>`), so `sha256sum -c SHA256SUMS` checks a download. Lines for
 // other archives already in the file are kept, except for files that are gone from the folder.
 
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
+import { hashFile } from "../integrity/sha256.ts";
 
 export const SUMS_FILE = "SHA256SUMS";
 
@@ -28,16 +27,6 @@ export function formatSums(sums: Map<string, string>): string {
   return names.map((n) => `${sums.get(n)}  ${n}\n`).join("");
 }
 
-function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash("sha256");
-    createReadStream(path, { highWaterMark: 1 << 22 })
-      .on("data", (b) => h.update(b))
-      .on("error", reject)
-      .on("end", () => resolve(h.digest("hex")));
-  });
-}
-
 const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
 
 export async function writeSha256Sums(distDir: string, archives: SumInput[]): Promise<void> {
@@ -50,7 +39,7 @@ export async function writeSha256Sums(distDir: string, archives: SumInput[]): Pr
     if (name.startsWith("../") || name === "..") {
       throw new BundleError("IO", `${path} is not inside ${distDir}; SHA256SUMS can only list files beside it`);
     }
-    sums.set(name, typeof a === "string" ? await sha256File(path) : a.sha256);
+    sums.set(name, typeof a === "string" ? (await hashFile(path)).sha256 : a.sha256);
   }
   await writeFileAtomic(file, formatSums(sums));
 }

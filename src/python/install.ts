@@ -14,6 +14,7 @@ import { pipeline } from "node:stream/promises";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import { PLATFORM_FACTS } from "../core/platform.ts";
+import { pool } from "../core/pool.ts";
 import { readZipEntry, zipEntryFromBuffer, zipEntryStream } from "../pack/zip-read.ts";
 import { formatRecord, parseRecord, type CoreMetadata, type RecordRow } from "./metadata.ts";
 import { normalizeName } from "./pep508.ts";
@@ -229,24 +230,4 @@ function clashOrRethrow(err: unknown, l: WheelLayout, rel: string): unknown {
   return new BundleError("BUILD", `${l.filename} would overwrite "${rel}", which is already in the bundle (from the runtime or another stage)`, {
     hint: "remove the package that duplicates a file of the runtime, or start from a clean bundle folder",
   });
-}
-
-/** Runs `fn` over `items` with at most `n` at a time; the first failure stops new work and is thrown. */
-export async function pool<T, R>(items: readonly T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failed: unknown;
-  const worker = async () => {
-    while (failed === undefined && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]!);
-      } catch (e) {
-        failed ??= e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
-  if (failed !== undefined) throw failed;
-  return results;
 }

@@ -6,14 +6,14 @@
 
 import { dirname, relative } from "node:path";
 import { assertWritableDir } from "../core/fs.ts";
-import { BundleError } from "../core/errors.ts";
+import { BundleError, interrupted } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import { PLATFORMS, type Platform } from "../core/platform.ts";
+import { pool } from "../core/pool.ts";
 import type { LoadedRecipe } from "../recipe/load.ts";
 import { makePlan, pinnedRequirements } from "../plan/plan.ts";
 import { checkClosure, formatProblem } from "./closure.ts";
 import { IndexClient, type MetadataVia } from "./index-client.ts";
-import { pool } from "./install.ts";
 import { LOCK_VERSION, readLock, serializeLock, writeLock, type LockedArtifact, type LockedWheel, type LockFile, type LockPlatform } from "./lockfile.ts";
 import { makeTarget } from "./target.ts";
 import { fetchUnpinned } from "./net.ts";
@@ -66,7 +66,7 @@ export async function lockRecipe(o: LockOptions): Promise<LockReport> {
     o.emit?.({ type: "stage", stage: `lock ${platform}`, status: "start" });
     const got = await lockPlatform(o, platform, existing, client, pinnedOnce).catch((e: unknown) => {
       if (e instanceof BundleError && e.code === "INTERRUPTED") {
-        throw new BundleError("INTERRUPTED", `bundle lock ${o.loaded.file} interrupted while resolving ${platform}; the lock file was not changed`, { hint: "run it again: what was downloaded stays in the cache", cause: e });
+        throw interrupted(e, `bundle lock ${o.loaded.file} interrupted while resolving ${platform}; the lock file was not changed`, "run it again: what was downloaded stays in the cache");
       }
       throw e;
     });

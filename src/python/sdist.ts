@@ -6,6 +6,7 @@
 import { cp, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { OWN_GROUP, tieGroup } from "../core/children.ts";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import { platformOfSysconfig, type Platform } from "../core/platform.ts";
@@ -103,7 +104,11 @@ export async function buildSdist(o: SdistBuild): Promise<BuiltSdistWheel> {
     o.emit?.({ type: "task:start", id: `sdist:${o.name}`, title: `build ${o.name}==${o.version} from source with Python ${host.version}` });
     const { execa } = await import("execa");
     const args = ["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--isolated", "--no-index", "--disable-pip-version-check", "-w", join(work, "out"), join(work, "src", o.sdistFilename)];
-    const r = await execa(host.python, args, { env, extendEnv: false, reject: false, all: true, cwd: work, ...(o.signal ? { cancelSignal: o.signal } : {}) });
+    // pip runs the build backend in a child, and the backend its compilers: stopping the build stops them all.
+    const sub = execa(host.python, args, { env, extendEnv: false, reject: false, all: true, cwd: work, ...OWN_GROUP });
+    const untie = tieGroup(sub.pid, o.signal);
+    const r = await sub.finally(untie);
+    o.signal?.throwIfAborted();
     if (r.exitCode !== 0) {
       const tail = String(r.all ?? "").split("\n").slice(-15).join("\n");
       throw new BundleError("BUILD", `building ${o.name}==${o.version} from ${o.sdistFilename} failed (pip wheel exit ${r.exitCode}):\n${tail}`, {

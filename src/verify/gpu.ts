@@ -43,18 +43,22 @@ export function pythonEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return out;
 }
 
-export async function probeTorch(root: string, bj: BundleJson, iso: Isolation, env: NodeJS.ProcessEnv, timeoutMs = 180_000): Promise<TorchFacts> {
+export async function probeTorch(root: string, bj: BundleJson, iso: Isolation, env: NodeJS.ProcessEnv, timeoutMs = 180_000, signal?: AbortSignal): Promise<TorchFacts> {
   const python = join(root, ...bj.launcher.python.split("/"));
   const cmd = isolatedCommand(iso, [python, "-B", "-c", PROBE]);
   const { out, error } = await new Promise<{ out: string; error?: string }>((resolve) => {
     let out = "";
     const p = spawn(cmd.file, cmd.args, { cwd: root, env: pythonEnv(env), stdio: ["ignore", "pipe", "pipe"] });
     const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+    const onAbort = () => p.kill("SIGKILL");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    p.once("exit", () => signal?.removeEventListener("abort", onAbort));
     p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     p.stderr!.on("data", (d: Buffer) => (out += d.toString()));
     p.once("error", (e) => (clearTimeout(timer), resolve({ out, error: e.message })));
     p.once("exit", (code, sig) => (clearTimeout(timer), resolve({ out, ...(code === 0 ? {} : { error: sig ? `killed by ${sig}` : `exit code ${code}` }) })));
   });
+  signal?.throwIfAborted();
   const line = out.split("\n").find((l) => l.startsWith("GB-TORCH "));
   if (line) return JSON.parse(line.slice(9)) as TorchFacts;
   return { error: `${error ?? "no answer"}: ${out.trim().split("\n").slice(-3).join(" | ")}` };

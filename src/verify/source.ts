@@ -14,7 +14,7 @@ import { PACKERS, withoutArchiveExtension } from "../pack/registry.ts";
 import { BUNDLE_JSON } from "../contract/bundle-json.ts";
 import { openZip, readZipEntry } from "../pack/zip-read.ts";
 import { checkSums, type SumsVerdict } from "./sums.ts";
-import { sha256File } from "./tree.ts";
+import { hashFile } from "../integrity/sha256.ts";
 
 /** The awkward folder name every copy is placed under (spaces + CJK, as end users have). */
 export const AWKWARD_DIR = "整合包 测试";
@@ -53,7 +53,7 @@ export async function inspectSource(input: string): Promise<SourceInfo> {
   const kind = await archiveFormat(path).catch(() => {
     throw new BundleError("USAGE", `${input} is neither a folder nor a ${endings()} archive`, { hint: `give a release archive (${endings()}) or a bundle folder` });
   });
-  const sha256 = await sha256File(path);
+  const { sha256 } = await hashFile(path);
   const info: SourceInfo = { path, kind, bytes: st.size, sha256 };
   const sumsFile = join(dirname(path), "SHA256SUMS");
   const text = await readFile(sumsFile, "utf8").catch(() => undefined);
@@ -72,7 +72,7 @@ async function inspectVolumes(input: string, base: string): Promise<SourceInfo> 
     const path = `${base}.${String(i).padStart(3, "0")}`;
     const st = await stat(path).catch(() => undefined);
     if (!st?.isFile()) break;
-    volumes.push({ path, bytes: st.size, sha256: await sha256File(path) });
+    volumes.push({ path, bytes: st.size, sha256: (await hashFile(path)).sha256 });
   }
   if (volumes.length === 0) throw new BundleError("USAGE", `${input} is a volume of a split archive, but ${basename(base)}.001 is not next to it`, { hint: "download every volume (.001, .002, …) into one folder" });
   const names = (await readdir(dirname(base))).filter((n) => n.startsWith(`${basename(base)}.`) && /\.\d{3}$/.test(n));

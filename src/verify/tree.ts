@@ -2,9 +2,10 @@
 // snapshot hashes every file (it doubles as the manifest check); the second re-hashes only files
 // whose size, mtime or inode moved, so a 10 GB bundle is read once, not twice.
 
-import { createHash } from "node:crypto";
-import { lstat, open, readdir, readlink } from "node:fs/promises";
+import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
+import { pool } from "../core/pool.ts";
+import { hashFile } from "../integrity/sha256.ts";
 
 export interface TreeEntry {
   kind: "file" | "link";
@@ -34,9 +35,9 @@ export async function snapshotTree(root: string, opts: SnapshotOptions = {}): Pr
   const tree: Tree = new Map();
   const toHash: [string, string, number][] = [];
   await walk(root, "", tree, toHash, opts.previous);
-  await pool(toHash, opts.concurrency ?? 4, async ([rel, abs, size]) => {
+  await pool(toHash, opts.concurrency ?? 4, async ([rel, abs]) => {
     opts.signal?.throwIfAborted();
-    tree.get(rel)!.sha256 = await sha256File(abs, size);
+    tree.get(rel)!.sha256 = (await hashFile(abs)).sha256;
   });
   return new Map([...tree.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -62,31 +63,6 @@ async function walk(abs: string, rel: string, tree: Tree, toHash: [string, strin
     }
     // sockets, fifos and devices are not content; a bundle should have none, and the diff ignores them
   }
-}
-
-/** sha256 of a file, read through one reused buffer (measured 2–4× faster than a read stream piped into the hash). */
-export async function sha256File(path: string, size = 4 << 20): Promise<string> {
-  const h = createHash("sha256");
-  const fh = await open(path, "r");
-  try {
-    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(size, 4 << 20)));
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      h.update(buf.subarray(0, bytesRead));
-    }
-  } finally {
-    await fh.close();
-  }
-  return h.digest("hex");
-}
-
-async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }
 
 export interface TreeDiff {

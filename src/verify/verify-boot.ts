@@ -38,7 +38,7 @@ export async function bootAndCheck(run: Run): Promise<void> {
   const iso = (run.iso = await probeIsolation({ env: opts.env, allowNetns: opts.allowNetns }));
   r.offline = { method: iso.method, detail: iso.detail, attempts: [] };
   r.checks.push(isolationCheck(iso));
-  if (opts.gpu !== "off" && hasTorch(bj)) run.torch = await probeTorch(root, bj, iso, opts.env);
+  if (opts.gpu !== "off" && hasTorch(bj)) run.torch = await probeTorch(root, bj, iso, opts.env, undefined, opts.signal);
   // At most a day: Node timers overflow past 2^31 ms and would then fire at once (TimeoutOverflowWarning).
   const timeoutMs = Math.min(MAX_TIMEOUT_S, opts.timeoutS ?? bj.verify?.timeout ?? 900) * 1000;
   const dir = join(run.work!, "driver");

@@ -8,7 +8,7 @@ import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { BUNDLE_FORMAT, BUNDLE_JSON, BundleJsonError, parseBundleJson, type BundleJson } from "../contract/bundle-json.ts";
-import { BundleError, describeError } from "../core/errors.ts";
+import { BundleError, describeError, interrupted } from "../core/errors.ts";
 import { silent } from "../core/events.ts";
 import { cannotBoot, PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 import { PACKERS, withoutArchiveExtension } from "../pack/registry.ts";
@@ -41,7 +41,7 @@ export async function verifyBundle(opts: VerifyOptions): Promise<VerifyOutcome> 
     await stage(run, "boot", () => bootOrHalt(run));
     await stage(run, "changes", () => changes(run));
   } catch (e) {
-    if (opts.signal?.aborted) throw new BundleError("INTERRUPTED", "verify interrupted: the app was stopped and the unpacked copy removed", { cause: e });
+    if (opts.signal?.aborted) throw interrupted(e, "verify interrupted: the app was stopped and the unpacked copy removed", "run verify again");
     if (!(e instanceof Halt)) throw e;
   } finally {
     if (run.work && !opts.keep) await rm(run.work, { recursive: true, force: true }).catch(() => undefined);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBundle, type BuildResult } from "../../src/assemble/build.ts";
-import { sha256OfFile } from "../../src/assemble/manifest.ts";
+import { hashFile } from "../../src/integrity/sha256.ts";
 import { nodeArchive } from "../launcher/node-dist.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { makeWorld, type World } from "./world.ts";
@@ -22,7 +22,7 @@ describe("a bundle with its launcher", () => {
   it("puts the launcher at the root, lists it as a component and as an executable in the manifest", async () => {
     const exe = join(built.bundleDir, "launcher");
     expect((await stat(exe)).mode & 0o100).not.toBe(0);
-    const sha = await sha256OfFile(exe);
+    const sha = (await hashFile(exe)).sha256;
     expect(built.bundleJson.components.find((c) => c.kind === "launcher")).toMatchObject({ name: "launcher", sha256: sha, dest: "launcher" });
     expect(built.bundleJson.components.find((c) => c.kind === "node")).toMatchObject({ version: "24.21.0", url: `${world!.files.url}/node/v24.21.0/node-v24.21.0-linux-x64.tar.gz` });
     expect(built.bundleJson.files.find((f) => f.path === "launcher")).toMatchObject({ sha256: sha, exec: true });

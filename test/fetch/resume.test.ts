@@ -138,6 +138,7 @@ describe("resume edge cases", () => {
     expect(s.stats.bytes["/a.bin"]).toBe(A.size);
     expect(eventsOf(o.events, "download:start")[0]?.resumeFrom).toBeUndefined();
     expect((await readFile(f.path)).equals(A.generate(0, A.size))).toBe(true);
+    expect(eventsOf(o.events, "warning").map((w) => w.message)).toEqual([`a: the partial download is discarded and starts over from zero: ${s.url}/a.bin ignores Range requests (it answered bytes=500000- with the whole file)`]);
   });
 
   it("starts over when a 206 answer's Content-Range is not the range asked for", async () => {
@@ -157,6 +158,38 @@ describe("resume edge cases", () => {
     const f = await fetchOne({ id: "a", urls: [`${s.url}/a.bin`], sha256: A.sha256, size: A.size }, o);
     expect(s.stats.bytes["/a.bin"]).toBe(A.size - 300_000 + A.size);
     expect(o.session!.isDemoted(`${s.url}/a.bin`)).toBe(false);
+    expect((await readFile(f.path)).equals(A.generate(0, A.size))).toBe(true);
+    expect(eventsOf(o.events, "warning").map((w) => w.message)).toEqual([expect.stringMatching(/^a: the partial download is discarded and starts over from zero: the resumed download did not match \(sha256 mismatch/)]);
+  });
+
+  it("says why when a damaged segment sidecar makes it throw a segmented partial away", async () => {
+    const s = await server({ files: { "/a.bin": A } });
+    const { cacheDir, cache } = await withPartial(A.generate(0, 800_000));
+    await writeFile(cache.segmentsPath(A.sha256), '{"v":1,"sha256":"');
+    const o = options(cacheDir, { segmentThreshold: 1 << 20, segments: 4 });
+    const f = await fetchOne({ id: "a", urls: [`${s.url}/a.bin`], sha256: A.sha256, size: A.size }, o);
+    expect(s.stats.bytes["/a.bin"]).toBe(A.size);
+    expect(eventsOf(o.events, "warning").map((w) => w.message)).toEqual([expect.stringMatching(/^a: the partial download is discarded and starts over from zero: its segment state .*segments\.json is damaged or describes another file, so the 800000-byte partial cannot be trusted$/)]);
+    expect((await readFile(f.path)).equals(A.generate(0, A.size))).toBe(true);
+  });
+
+  it("resumes a segmented partial when the request gives no size, from the size its sidecar records", async () => {
+    const s = await server({ files: { "/a.bin": A } });
+    const first = options(await tempDir(), { segmentThreshold: 1 << 20, segments: 4 });
+    s.setFault("/a.bin", { status: 503, when: (q) => q.range !== undefined && !q.range.startsWith("bytes=0-") });
+    await expect(fetchOne({ id: "a", urls: [`${s.url}/a.bin`], sha256: A.sha256 }, { ...first, rounds: 1 })).rejects.toThrow(/HTTP 503/);
+    const state = JSON.parse(await readFile(new Cache(first.cacheDir).segmentsPath(A.sha256), "utf8")) as { size: number; pieces: [number, number, number][] };
+    const kept = state.pieces.reduce((n, [start, , pos]) => n + pos - start, 0);
+    expect(state.size).toBe(A.size);
+    expect(kept).toBeGreaterThan(0);
+    s.setFault("/a.bin", undefined);
+    s.stats.reset();
+    const o = { ...first, events: [] as typeof first.events };
+    o.emit = (e) => o.events.push(e);
+    const f = await fetchOne({ id: "a", urls: [`${s.url}/a.bin`], sha256: A.sha256 }, o);
+    expect(eventsOf(o.events, "download:start")[0]?.resumeFrom).toBe(kept);
+    expect(s.stats.bytes["/a.bin"]).toBe(A.size - kept);
+    expect(eventsOf(o.events, "warning")).toEqual([]);
     expect((await readFile(f.path)).equals(A.generate(0, A.size))).toBe(true);
   });
 

@@ -41,7 +41,12 @@ export function allowedChanges(globs: readonly string[]): (path: string) => bool
   return (p) => res.some((r) => r.test(p));
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight, preserving nothing but completion. */
+/**
+ * Runs `fn` over `items` with at most `limit` in flight. The launcher keeps this and sha256File
+ * below as its own few lines instead of the builder's core/pool.ts and integrity/sha256.ts: it is a
+ * separate program, bundled from the sources the npm package ships for it, which load nothing
+ * beyond the runtime folder but the bundle.json contract.
+ */
 async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {

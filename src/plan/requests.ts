@@ -5,9 +5,9 @@
 // verified and are returned apart, so that the caller can fetch everything else first and then
 // say what to lock.
 
-import { isDownload, type DownloadArtifact, type Plan } from "../plan/plan.ts";
+import { isDownload, type DownloadArtifact, type Plan } from "./plan.ts";
 import { BundleError } from "../core/errors.ts";
-import type { FetchRequest } from "./types.ts";
+import type { FetchRequest } from "../fetch/types.ts";
 
 export interface PlanRequests {
   requests: FetchRequest[];
