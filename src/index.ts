@@ -7,7 +7,7 @@ export * from "./core/platform.ts";
 export { loadRecipe, type LoadedRecipe } from "./recipe/load.ts";
 export { RecipeSchema, recipeJsonSchema, type Recipe } from "./recipe/schema.ts";
 export { makePlan, choosePlatform, type Plan, type PlanArtifact } from "./plan/plan.ts";
-export { lockRecipe, type LockOptions, type LockReport } from "./python/lock.ts";
+export { lockRecipe, type LockOptions, type LockReport } from "./lock/lock.ts";
 export type { LockFile, LockPlatform, LockedWheel, LockedArtifact } from "./python/lockfile.ts";
 export { fetchAll, fetchOne, type Fetched, type FetchOptions, type FetchRequest } from "./fetch/index.ts";
 export { planRequests, type PlanRequests } from "./plan/requests.ts";

@@ -7,7 +7,7 @@
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import type { Platform } from "../core/platform.ts";
-import { lockRecipe } from "../python/lock.ts";
+import { lockRecipe } from "../lock/lock.ts";
 import { makePlan, type Plan } from "../plan/plan.ts";
 import type { LoadedRecipe } from "../recipe/load.ts";
 import { lockedProblems, lockRequiredError } from "./gather.ts";

@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { BundleError } from "../core/errors.ts";
 import { didYouMean } from "../core/suggest.ts";
-import { sizeBytes } from "../pack/size.ts";
+import { sizeBytes } from "../core/size.ts";
 import { COMMANDS, GLOBAL_FLAGS, commandNames, type CommandSpec, type FlagSpec } from "./spec.ts";
 
 export type Flags = Record<string, string | boolean | undefined>;

@@ -1,7 +1,6 @@
 // The CLI shell: parse argv, run the command, render events, map errors to exit codes. Only this
 // folder prints or sets exit codes.
 
-import { readFileSync } from "node:fs";
 import { BundleError, formatDiagnostic, interrupted, isBundleError, describeError } from "../core/errors.ts";
 import { hostPath } from "../core/fs.ts";
 import { FetchSession, withSession } from "../fetch/session.ts";
@@ -10,11 +9,7 @@ import { IMPLEMENTATIONS } from "./commands/index.ts";
 import type { CliContext } from "./context.ts";
 import { jsonRenderer, plainRenderer, type Renderer } from "./render.ts";
 import { commandHelp, mainHelp } from "./spec.ts";
-
-export function greenbundleVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
-}
+import { greenbundleVersion } from "./version.ts";
 
 export interface Io {
   stdout: (s: string) => void;

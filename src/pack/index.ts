@@ -10,7 +10,7 @@ import type { Emit } from "../core/events.ts";
 import type { ArchiveFormat } from "../contract/registry-names.ts";
 import type { PackResult } from "./packer.ts";
 import { PACKERS } from "./registry.ts";
-import { MIN_SPLIT, sizeBytes } from "./size.ts";
+import { MIN_SPLIT, sizeBytes } from "../core/size.ts";
 
 export interface PackOptions {
   /** The finished bundle folder. */

@@ -1,6 +1,4 @@
-// The python stage's public entry points (assembly, `bundle lock`, tests). Re-exports only.
-export { buildPythonTree, type PythonTreeOptions } from "./tree.ts";
-export { lockRecipe, type LockOptions, type LockReport } from "./lock.ts";
+// The python stage's public entry points (assembly, the lock, tests). Re-exports only.
 export { installWheels, type InstalledDist, type InstallOptions, type WheelToInstall } from "./install.ts";
 export { firstSysPath, unpackRuntime, pthContent } from "./runtime.ts";
 export { buildSdist } from "./sdist.ts";

@@ -9,7 +9,7 @@ import { isPlatform, needsPortableGit, PLATFORM_FACTS, type Platform } from "../
 import { didYouMean } from "../core/suggest.ts";
 import { parseRecipeUrl } from "./mirrors.ts";
 import { badRelPath, type Recipe, type ExtensionSpec } from "./schema.ts";
-import { MIN_SPLIT, sizeBytes } from "../pack/size.ts";
+import { MIN_SPLIT, sizeBytes } from "../core/size.ts";
 import { formatPath, type KeyPath } from "./yaml-source.ts";
 
 type Locate = (path: KeyPath, preferKey?: boolean) => SourcePos;

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { WheelSpec } from "../../src/demo/wheels.ts";
 import { makePlan } from "../../src/plan/plan.ts";
-import { lockRecipe } from "../../src/python/lock.ts";
+import { lockRecipe } from "../../src/lock/lock.ts";
 import { loadRecipe } from "../../src/recipe/load.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { fileServer, indexOf, NODE_ARM64, NODE_LINUX, writeRecipe } from "./world.ts";

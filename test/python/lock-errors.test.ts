@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collector } from "../../src/core/events.ts";
 import { makeWheel } from "../../src/demo/wheels.ts";
-import { lockRecipe } from "../../src/python/lock.ts";
+import { lockRecipe } from "../../src/lock/lock.ts";
 import { loadRecipe } from "../../src/recipe/load.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { fileServer, indexOf, MINGIT, NODE_LINUX, NODE_WIN, writeRecipe } from "./world.ts";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { WheelSpec } from "../../src/demo/wheels.ts";
 import { makePlan } from "../../src/plan/plan.ts";
-import { lockRecipe } from "../../src/python/lock.ts";
+import { lockRecipe } from "../../src/lock/lock.ts";
 import type { LockFile } from "../../src/python/lockfile.ts";
 import { loadRecipe } from "../../src/recipe/load.ts";
 import { runCli } from "../helpers/cli.ts";

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { writeWheel } from "../../src/demo/wheels.ts";
-import { lockRecipe } from "../../src/python/lock.ts";
+import { lockRecipe } from "../../src/lock/lock.ts";
 import { buildSdist, hostInfo } from "../../src/python/sdist.ts";
 import { makeTarget } from "../../src/python/target.ts";
 import { loadRecipe } from "../../src/recipe/load.ts";

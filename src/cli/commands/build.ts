@@ -8,7 +8,7 @@ import { cacheDirFrom } from "../../cache/index.ts";
 import { thisHost } from "../../core/platform.ts";
 import { intFlag, segmentFlags } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { greenbundleVersion } from "../main.ts";
+import { greenbundleVersion } from "../version.ts";
 import { fmtBytes } from "../render.ts";
 
 export async function run(ctx: CliContext): Promise<number> {

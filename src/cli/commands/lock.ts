@@ -7,7 +7,7 @@ export async function run(ctx: CliContext): Promise<number> {
   const jobs = intFlag(ctx.flags, "jobs", 8); // a usage error before any work
   const { loadRecipe } = await import("../../recipe/load.ts");
   const { choosePlatform } = await import("../../plan/plan.ts");
-  const { lockRecipe } = await import("../../python/lock.ts");
+  const { lockRecipe } = await import("../../lock/lock.ts");
   const { cacheDirFrom } = await import("../../cache/index.ts");
   const loaded = await loadRecipe(ctx.args[0]!);
   const platform = ctx.flags.platform as string | undefined;

@@ -8,7 +8,7 @@ import { reportDirProblem, summarize } from "../../verify/report.ts";
 import { MAX_TIMEOUT_S } from "../../verify/verify-boot.ts";
 import { verifyBundle, type GpuMode, type VerifyOutcome } from "../../verify/verify.ts";
 import type { CliContext } from "../context.ts";
-import { greenbundleVersion } from "../main.ts";
+import { greenbundleVersion } from "../version.ts";
 
 export async function run(ctx: CliContext): Promise<number> {
   const outcome = await runVerify(ctx, ctx.args[0]!);

@@ -8,17 +8,17 @@ import type { FetchOptions } from "../fetch/types.ts";
 import { lockedWheelUrls } from "../plan/plan.ts";
 import { expandUrl, joinUrl } from "../recipe/mirrors.ts";
 import type { PackageOverride } from "../recipe/schema.ts";
-import { localWheelMetadata, type IndexClient, type MetadataVia, type ProjectFiles } from "./index-client.ts";
-import type { LockOptions } from "./lock.ts";
-import type { LockedArtifact, LockedWheel } from "./lockfile.ts";
-import { parseMetadata } from "./metadata.ts";
-import { fetchOne } from "./net.ts";
-import { normalizeName } from "./pep508.ts";
-import { parsePinnedRequirements, type PinnedRequirement } from "./requirements.ts";
-import { buildSdist } from "./sdist.ts";
-import { chooseWheel, gatherCandidates, versionMatches, type Candidate } from "./select.ts";
-import { relativeToPage } from "./simple-index.ts";
-import type { Target } from "./target.ts";
+import { localWheelMetadata, type IndexClient, type MetadataVia, type ProjectFiles } from "../python/index-client.ts";
+import type { LockOptions } from "./options.ts";
+import type { LockedArtifact, LockedWheel } from "../python/lockfile.ts";
+import { parseMetadata } from "../python/metadata.ts";
+import { fetchOne } from "../python/net.ts";
+import { normalizeName } from "../python/pep508.ts";
+import { parsePinnedRequirements, type PinnedRequirement } from "../python/requirements.ts";
+import { buildSdist } from "../python/sdist.ts";
+import { chooseWheel, gatherCandidates, versionMatches, type Candidate } from "../python/select.ts";
+import { relativeToPage } from "../python/simple-index.ts";
+import type { Target } from "../python/target.ts";
 
 export interface Resolver {
   o: LockOptions;

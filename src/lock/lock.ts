@@ -1,4 +1,4 @@
-// `bundle lock <recipe>` (issue 4 §4): for each platform, each pinned requirement gets its best
+// `bundle lock <recipe>`: for each platform, each pinned requirement gets its best
 // wheel by tag priority from its indexes (find-links pages give bytes; hashes come from an index or
 // the existing lock), sdists are built once and recorded, recipe hashes written "lock" are pinned
 // on first download, and the closure check runs on the chosen wheels' METADATA. The lock is
@@ -7,32 +7,18 @@
 import { dirname, relative } from "node:path";
 import { assertWritableDir } from "../core/fs.ts";
 import { BundleError, interrupted } from "../core/errors.ts";
-import type { Emit } from "../core/events.ts";
 import { PLATFORMS, type Platform } from "../core/platform.ts";
 import { pool } from "../core/pool.ts";
-import type { LoadedRecipe } from "../recipe/load.ts";
 import { makePlan, pinnedRequirements } from "../plan/plan.ts";
-import { checkClosure, formatProblem } from "./closure.ts";
-import { IndexClient, type MetadataVia } from "./index-client.ts";
-import { LOCK_VERSION, readLock, serializeLock, writeLock, type LockedArtifact, type LockedWheel, type LockFile, type LockPlatform } from "./lockfile.ts";
-import { makeTarget } from "./target.ts";
-import { fetchUnpinned } from "./net.ts";
-import { resolveRequirement, type Resolver } from "./lock-resolve.ts";
+import { checkClosure, formatProblem } from "../python/closure.ts";
+import { IndexClient, type MetadataVia } from "../python/index-client.ts";
+import { LOCK_VERSION, readLock, serializeLock, writeLock, type LockedArtifact, type LockedWheel, type LockFile, type LockPlatform } from "../python/lockfile.ts";
+import { makeTarget } from "../python/target.ts";
+import { fetchUnpinned } from "../python/net.ts";
+import type { LockOptions } from "./options.ts";
+import { resolveRequirement, type Resolver } from "./resolve.ts";
 
-export interface LockOptions {
-  loaded: LoadedRecipe;
-  /** Platforms to lock (default: all of the recipe's). Others keep their entries in the lock. */
-  platforms?: Platform[];
-  cacheDir: string;
-  emit?: Emit;
-  signal?: AbortSignal;
-  env?: NodeJS.ProcessEnv;
-  offline?: boolean;
-  /** Requirements resolved at the same time (default 8). */
-  jobs?: number;
-  /** Host Python for building sdists (default $BUNDLE_HOST_PYTHON, else python3). */
-  python?: string;
-}
+export type { LockOptions } from "./options.ts";
 
 export interface LockReport {
   /** The lock file, as shown to the user. */

@@ -10,9 +10,9 @@ import type { Fetched } from "../fetch/types.ts";
 import type { Plan, RuntimeArtifact, SdistArtifact, WheelArtifact } from "../plan/plan.ts";
 import { pinnedArchiveError } from "../pack/extract.ts";
 import type { Recipe } from "../recipe/schema.ts";
-import { installWheels, type WheelToInstall } from "./install.ts";
-import { firstSysPath, unpackRuntime } from "./runtime.ts";
-import { buildSdist } from "./sdist.ts";
+import { installWheels, type WheelToInstall } from "../python/install.ts";
+import { firstSysPath, unpackRuntime } from "../python/runtime.ts";
+import { buildSdist } from "../python/sdist.ts";
 
 export interface PythonTreeOptions {
   plan: Plan;
