@@ -55,8 +55,10 @@ function details(a: PlanArtifact): { version?: string | undefined; dest?: string
     case "python":
       return { version: a.version, dest: a.dest, more: {} };
     case "git":
-    case "file":
       return { dest: a.dest, more: {} };
+    case "file":
+      // Inline files are small (configs, Hugging Face refs): shown as they will be written.
+      return { dest: a.dest, more: a.text !== undefined ? { text: a.text } : {} };
     case "node":
       return a.role === "launcher" ? { version: a.version, dest: a.dest, more: { role: a.role } } : { version: a.version, more: { role: a.role, platform: a.platform } };
     case "wheel":
@@ -67,7 +69,7 @@ function details(a: PlanArtifact): { version?: string | undefined; dest?: string
       return { version: a.version, more: {} };
     case "repo":
     case "extension":
-      return { dest: a.dest, more: { commit: a.commit, origin: a.origin } };
+      return { dest: a.dest, more: { commit: a.commit, origin: a.origin, ...(a.tag ? { tag: a.tag } : {}) } };
   }
 }
 
