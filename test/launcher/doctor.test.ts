@@ -279,6 +279,17 @@ describe.skipIf(process.platform !== "linux")("launcher --check --json with stan
     expect(r.item("libs")).toMatchObject({ status: "fail", message: "opencv-python need(s) libGL.so.1, libgthread-2.0.so.0, which this system does not have.", hint: expect.stringContaining("libgl1") });
   });
 
+  it("fails a changed JSON file of the release that no longer parses (a hand-edited config.json stops A1111 at start)", async () => {
+    const copy = join(base, "bundle-json-edit");
+    await makeFixtureBundle(copy, { port, allowChanges: ["logs/**"] });
+    await writeFile(join(copy, "app", "config.json"), '{"localization": "zh_CN",}\n');
+    const dir = await standIns("absent-json", undefined, LIBS_ALL);
+    const r = await runMain(copy, ["--check", "--json", "--port", String(port)], `${dir}:/usr/local/bin:/usr/bin:/bin`);
+    const files = (JSON.parse(r.stdout) as { items: { id: string; status: string; message: string }[] }).items.find((i) => i.id === "files")!;
+    expect(r.code).toBe(1);
+    expect(files).toMatchObject({ status: "fail", message: expect.stringContaining("app/config.json: changed, and no longer valid JSON") });
+  });
+
   it("prints the same findings for people, 中文 then English", async () => {
     const dir = await standIns("old", SMI.old, LIBS_ALL);
     const r = await runMain(root, ["--check", "--port", String(port)], `${dir}:/usr/local/bin:/usr/bin:/bin`);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { BUNDLE_JSON, type ManifestEntry } from "../../contract/bundle-json.ts";
 import { msg, type Lang } from "./i18n.ts";
 import { allowedChanges, fullCheck, type CheckResult } from "./manifest.ts";
-import { gatherFacts, systemProbes, type Probes } from "./doctor-probes.ts";
+import { brokenJson, gatherFacts, systemProbes, type Probes } from "./doctor-probes.ts";
 import { evaluate } from "./doctor-rules.ts";
 import { doctorLines, doctorReport } from "./doctor.ts";
 import type { LoadedBundle } from "./config.ts";
@@ -82,7 +82,7 @@ export async function runCheck(c: CheckContext): Promise<number> {
   const facts = await gatherFacts(
     {
       root: c.root, windows: c.windows, env: process.env, bundle: c.bundle, resolved: c.resolved, gpuIndex: c.gpuIndex ?? 0, port: c.port ?? launcher.port,
-      files: { missing: r.missing, changed: r.changed, python: existsSync(c.resolved.python), ...(damaged !== undefined ? { damaged } : {}) },
+      files: { missing: r.missing, changed: r.changed, badJson: brokenJson(c.root, r.changed), python: existsSync(c.resolved.python), ...(damaged !== undefined ? { damaged } : {}) },
       longest: files.reduce((m, f) => Math.max(m, f.path.length), 0),
       largest: files.reduce((m, f) => Math.max(m, f.size), 0),
     },

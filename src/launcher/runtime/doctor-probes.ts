@@ -119,6 +119,19 @@ export function systemProbes(windows: boolean, env: Record<string, string | unde
   };
 }
 
+/** Changed .json files of the manifest that no longer parse as JSON. */
+export function brokenJson(root: string, changed: readonly string[]): string[] {
+  return changed.filter((rel) => {
+    if (!rel.endsWith(".json")) return false;
+    try {
+      JSON.parse(readFileSync(join(root, ...rel.split("/")), "utf8"));
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
 /** Credentials never leave the machine in a report: http://user:pass@host → http://***@host. */
 export function redact(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, "$1***@");

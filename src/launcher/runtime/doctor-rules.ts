@@ -29,7 +29,8 @@ export interface DoctorFacts {
   vram: { below_gb?: number; args: string[] }[];
   /** Linux under WSL: nvidia-smi reports the Windows driver's number. */
   wsl: boolean;
-  files: { missing: string[]; changed: string[]; damaged?: string; python: boolean };
+  /** `badJson`: changed .json files that no longer parse (A1111 stops at start on a broken config.json). */
+  files: { missing: string[]; changed: string[]; damaged?: string; python: boolean; badJson?: string[] };
   path: {
     root: string;
     longest: number;
@@ -142,6 +143,7 @@ function files(f: DoctorFacts): Finding[] {
   if (f.files.damaged) out.push(...one("fail", "filesDamaged", { error: f.files.damaged }));
   if (!f.files.python) out.push(...one("fail", "filesNoPython"));
   if (f.files.missing.length) out.push(...one("fail", "filesMissing", { count: f.files.missing.length, first: f.files.missing.slice(0, 3).join(", ") }));
+  if (f.files.badJson?.length) out.push(...one("fail", "filesBadJson", { files: f.files.badJson.join(", ") }));
   if (f.files.changed.length) out.push(...one("warn", "filesChanged", { count: f.files.changed.length, first: f.files.changed.slice(0, 3).join(", ") }));
   return out.length ? out : one("ok", "filesOk");
 }

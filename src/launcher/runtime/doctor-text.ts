@@ -80,6 +80,11 @@ const T = {
     zh: (p) => `整合包中有 ${p.count} 个文件缺失（${p.first} 等）。`,
     hint: { en: () => `Unpack the whole archive again (7-Zip or Windows Explorer, into a new folder); if an antivirus program removed files, restore them and add the folder to its exclusions.`, zh: () => `请重新完整解压压缩包（用 7-Zip 或资源管理器解压到新文件夹）；如果是杀毒软件删除了文件，请恢复并把文件夹加入白名单。` },
   },
+  filesBadJson: {
+    en: (p) => `${p.files}: changed, and no longer valid JSON; the app may stop at start because of it.`,
+    zh: (p) => `${p.files}：已被修改，且不再是有效的 JSON；程序可能因此无法启动。`,
+    hint: { en: () => `Undo the edit, or delete the file to get the release's settings back (unpack it again from the archive).`, zh: () => `请撤销修改，或删除该文件后从压缩包中重新解压出原文件，恢复发布时的设置。` },
+  },
   filesChanged: {
     en: (p) => `${p.count} file(s) differ from the release (${p.first}, ...).`,
     zh: (p) => `有 ${p.count} 个文件与发布版本不同（${p.first} 等）。`,

@@ -4,7 +4,7 @@
 // the machine next to the app's own error.
 
 import { existsSync } from "node:fs";
-import { gatherFacts, systemProbes, type Probes } from "./doctor-probes.ts";
+import { brokenJson, gatherFacts, systemProbes, type Probes } from "./doctor-probes.ts";
 import { evaluate, selectedGpu, type DoctorItem } from "./doctor-rules.ts";
 import { doctorLines, gpuVerdict } from "./doctor.ts";
 import type { GpuInfo } from "./nvidia-smi.ts";
@@ -68,7 +68,7 @@ export async function failedStartFindings(o: {
   const facts = await gatherFacts(
     {
       root: o.root, windows: o.windows, env: process.env, bundle: o.bundle, resolved: o.resolved, gpuIndex: o.gpuIndex ?? 0, port: o.port, longest, largest,
-      files: { missing: o.files?.missing ?? [], changed: o.files?.changed ?? [], python: existsSync(o.resolved.python), ...(damaged !== undefined ? { damaged } : {}) },
+      files: { missing: o.files?.missing ?? [], changed: o.files?.changed ?? [], badJson: brokenJson(o.root, o.files?.changed ?? []), python: existsSync(o.resolved.python), ...(damaged !== undefined ? { damaged } : {}) },
     },
     o.probes ?? systemProbes(o.windows, process.env),
   );
