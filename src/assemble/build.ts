@@ -15,7 +15,7 @@ import { PLATFORM_FACTS, type Host, type Platform } from "../core/platform.ts";
 import { choosePlatform, hostNodeOf, launcherNodeOf, makePlan, type Plan } from "../plan/plan.ts";
 import type { LockFile } from "../python/lockfile.ts";
 import { loadRecipe, type LoadedRecipe } from "../recipe/load.ts";
-import { resolveLauncherConfig } from "./bundle-json.ts";
+import { bundleJsonHead } from "./bundle-json.ts";
 import { BUNDLE_FORMAT, BUNDLE_JSON, parseBundleJson, serializeBundleJson, type BundleJson, type Component, type ManifestEntry } from "../contract/bundle-json.ts";
 import { collectComponents, withLicenses, withTreeDigests } from "./components.ts";
 import { cleanStale, diskError, hostCaseProblems, outLockPath, partialDir, prepareOutDir } from "./dist.ts";
@@ -27,6 +27,7 @@ import { signingFromEnv, type SignOptions } from "../launcher/sign.ts";
 import { loadLauncher, loadPack, loadPythonTree } from "./optional.ts";
 import { refuseEscapingLinks, type LinkStrategy } from "./place.ts";
 import { ensureLock, type LockStep } from "./auto-lock.ts";
+import { checkNativeFiles } from "./native-check.ts";
 import { checkExtensionNeeds, nodeNotice, placeAllFiles, placeAllRepos, placePortableGit, repoArtifacts, sourceDate, writeNotices, writeReadme } from "./steps.ts";
 
 /** A release archive format, or "dir": the bundle folder only. */
@@ -175,6 +176,7 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   };
   const buildPythonTree = await loadPythonTree();
   const python = await stage("python", async () => (await buildPythonTree({ plan, root, fetched: g.files, cacheDir: o.cacheDir, emit, ...signal, recipe: loaded.recipe })).components);
+  await checkNativeFiles(root, plan, python);
   const gitArchive = g.files.get("git");
   if (gitArchive) await stage("git", () => placePortableGit(root, gitArchive, plan, o.signal));
   await stage("repos", () => placeAllRepos(root, plan, g.repos, o.signal), `${repoArtifacts(plan).length} repositories`);
@@ -195,7 +197,7 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   await refuseEscapingLinks(root, entries);
   const lint = checkPortability(entries, plan, emit);
   const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: PLATFORM_FACTS[plan.platform].execBit, ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
-  const bundleJson = await writeBundleJson(root, plan, loaded, o.builderVersion, withTreeDigests(components, manifest), Boolean(gitArchive), manifest);
+  const bundleJson = await writeBundleJson(root, plan, loaded, o.builderVersion, withTreeDigests(components, manifest), manifest, emit);
   return { bundleJson, unmet, lint, strategy: files.strategy, counts: files.counts };
 }
 
@@ -215,7 +217,9 @@ function checkPortability(entries: WalkEntry[], plan: Plan, emit: Emit): LintFin
   return lint;
 }
 
-async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, builderVersion: string, components: Component[], hasGit: boolean, files: ManifestEntry[]): Promise<BundleJson> {
+async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, builderVersion: string, components: Component[], files: ManifestEntry[], emit: Emit): Promise<BundleJson> {
+  const head = bundleJsonHead(plan, loaded.recipe);
+  for (const note of head.notes) emit({ type: "warning", message: `bundle.json gpu: ${note}` });
   const bundleJson: BundleJson = {
     format: BUNDLE_FORMAT,
     name: plan.recipe.name,
@@ -224,8 +228,9 @@ async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, b
     platform: plan.platform,
     builder: { name: "greenbundle", version: builderVersion },
     components,
-    launcher: resolveLauncherConfig({ recipe: loaded.recipe, platform: plan.platform, python: plan.target.python, hasGit, repos: repoArtifacts(plan).map((a) => a.dest) }),
-    ...(loaded.recipe.verify ? { verify: loaded.recipe.verify } : {}),
+    launcher: head.launcher,
+    ...(head.gpu ? { gpu: head.gpu } : {}),
+    ...(head.verify ? { verify: head.verify } : {}),
     files,
   };
   const text = serializeBundleJson(bundleJson);

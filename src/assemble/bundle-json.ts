@@ -4,7 +4,10 @@
 
 import { withoutCredentials } from "../core/errors.ts";
 import { PLATFORM_FACTS, type Platform } from "../core/platform.ts";
-import type { LauncherConfig } from "../contract/bundle-json.ts";
+import type { GpuFacts, LauncherConfig, VerifyBlock } from "../contract/bundle-json.ts";
+import { gpuFactsOfPlan } from "../plan/gpu-facts.ts";
+import { isRepo, type Plan } from "../plan/plan.ts";
+import type { Recipe } from "../recipe/schema.ts";
 
 export interface LauncherInputs {
   recipe: {
@@ -60,4 +63,21 @@ export function resolveLauncherConfig(i: LauncherInputs): LauncherConfig {
 
 function sortedRecord<T>(r: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]!]));
+}
+
+/** What a build of `plan` writes into bundle.json besides components and files (`bundle plan --json` shows it too). */
+export interface BundleJsonHead {
+  launcher: LauncherConfig;
+  gpu?: GpuFacts;
+  verify?: VerifyBlock;
+  /** Why a gpu fact could not be recorded (build warnings). */
+  notes: string[];
+}
+
+export function bundleJsonHead(plan: Plan, recipe: Recipe): BundleJsonHead {
+  const repos = plan.artifacts.filter(isRepo).map((a) => a.dest);
+  const hasGit = plan.artifacts.some((a) => a.kind === "git");
+  const launcher = resolveLauncherConfig({ recipe, platform: plan.platform, python: plan.target.python, hasGit, repos });
+  const gpu = gpuFactsOfPlan(plan.artifacts, plan.platform, recipe.launcher.gpu?.requires);
+  return { launcher, ...(gpu.facts ? { gpu: gpu.facts } : {}), ...(recipe.verify ? { verify: recipe.verify } : {}), notes: gpu.notes };
 }

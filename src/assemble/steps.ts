@@ -42,7 +42,7 @@ export function repoArtifacts(plan: Plan): RepoArtifact[] {
 }
 
 export async function placeAllRepos(root: string, plan: Plan, repos: Map<string, FetchedRepo>, signal?: AbortSignal): Promise<void> {
-  const items = repoArtifacts(plan).map((a) => ({ name: a.id, dest: a.dest, commit: a.commit, origin: a.origin, fetched: fetchedRepo(repos, a) }));
+  const items = repoArtifacts(plan).map((a) => ({ name: a.id, dest: a.dest, commit: a.commit, origin: a.origin, ...(a.tag ? { tag: a.tag } : {}), fetched: fetchedRepo(repos, a) }));
   const files = ofKind(plan, "file").map((a) => a.dest);
   await placeRepos(items, root, plan.platform, signal, files);
 }

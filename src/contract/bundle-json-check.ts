@@ -128,6 +128,22 @@ function launcher(p: Problems, at: string, v: unknown): void {
   optional(p, k("pipIndexUrl"), v.pipIndexUrl, str);
 }
 
+const DOTTED = /^\d+(\.\d+){0,3}$/;
+
+function gpuFacts(p: Problems, at: string, v: unknown): void {
+  if (!object(p, at, v)) return;
+  need(p, sub(at, "cuda"), v.cuda, typeof v.cuda === "string" && /^\d+\.\d+$/.test(v.cuda), "a CUDA version such as 12.1");
+  if (object(p, sub(at, "min_driver"), v.min_driver)) {
+    for (const os of ["win", "linux"] as const) {
+      optional(p, sub(sub(at, "min_driver"), os), v.min_driver[os], (p, at, d) => need(p, at, d, typeof d === "string" && DOTTED.test(d), "a driver version such as 528.33"));
+    }
+  }
+  if (strings(p, sub(at, "archs"), v.archs)) {
+    (v.archs as string[]).forEach((a, i) => need(p, sub(sub(at, "archs"), i), a, /^(sm|compute)_\d+$/.test(a), "sm_<NN> or compute_<NN>"));
+  }
+  optional(p, sub(at, "torch"), v.torch, str);
+}
+
 function verifyBlock(p: Problems, at: string, v: unknown): void {
   if (!object(p, at, v)) return;
   optional(p, sub(at, "api"), v.api, (p, at, a) => need(p, at, a, typeof a === "string" && a !== "", "the name of a verify API"));
@@ -183,6 +199,7 @@ export function checkHead(p: Problems, doc: Obj): void {
   need(p, "platform", doc.platform, typeof doc.platform === "string" && isPlatform(doc.platform), "a platform greenbundle builds for");
   list(p, "components", doc.components, component);
   launcher(p, "launcher", doc.launcher);
+  optional(p, "gpu", doc.gpu, (p, at, v) => (gpuFacts(p, at, v), true));
   optional(p, "verify", doc.verify, (p, at, v) => (verifyBlock(p, at, v), true));
 }
 

@@ -73,6 +73,26 @@ export interface LauncherConfig {
 }
 
 /**
+ * What the bundled torch build needs of the NVIDIA driver and GPU, recorded at build time (from
+ * the torch pin's CUDA label and greenbundle's table, or the recipe's launcher.gpu.requires).
+ * The launcher's doctor checks the machine against it and falls back to the CPU when it fails.
+ */
+export interface GpuFacts {
+  /** The CUDA version the torch build was made for, e.g. "12.1" (from torch==2.1.2+cu121). */
+  cuda: string;
+  /** The oldest NVIDIA driver that runs it, per OS ("528.33" on Windows, "525.60.13" on Linux). */
+  min_driver: { win?: string; linux?: string };
+  /**
+   * The GPU architectures it has kernels for, as torch.cuda.get_arch_list() names them:
+   * "sm_86" (machine code for 8.x GPUs with x ≥ 6), "compute_90" (PTX, compiled for any GPU ≥ 9.0).
+   * Empty: not known (the doctor then does not judge the architecture).
+   */
+  archs: string[];
+  /** The torch version the facts are for, e.g. "2.1.2+cu121" (informative). */
+  torch?: string;
+}
+
+/**
  * The recipe's verify block as built. The keys below are read by every verify API; an API may
  * read keys of its own (they pass through validation untouched).
  */
@@ -93,6 +113,8 @@ export interface BundleJson {
   builder: { name: "greenbundle"; version: string };
   components: Component[];
   launcher: LauncherConfig;
+  /** What the bundled CUDA torch build needs (absent: no CUDA torch in the bundle). */
+  gpu?: GpuFacts;
   /** The recipe's verify block, when it has one. */
   verify?: VerifyBlock;
   /** Every file of the bundle except bundle.json itself, sorted by path. */
@@ -234,6 +256,13 @@ function orderedComponent(c: Component): Component {
   return out as unknown as Component;
 }
 
+function orderedGpu(g: GpuFacts): GpuFacts {
+  const min_driver: GpuFacts["min_driver"] = {};
+  if (g.min_driver.win !== undefined) min_driver.win = g.min_driver.win;
+  if (g.min_driver.linux !== undefined) min_driver.linux = g.min_driver.linux;
+  return { cuda: g.cuda, min_driver, archs: [...g.archs], ...(g.torch !== undefined ? { torch: g.torch } : {}) };
+}
+
 export function serializeBundleJson(b: BundleJson): string {
   const doc = {
     format: b.format,
@@ -244,6 +273,7 @@ export function serializeBundleJson(b: BundleJson): string {
     builder: b.builder,
     components: sortComponents(b.components).map(orderedComponent),
     launcher: b.launcher,
+    ...(b.gpu ? { gpu: orderedGpu(b.gpu) } : {}),
     ...(b.verify ? { verify: b.verify } : {}),
     files: [...b.files].sort((x, y) => byCodeUnit(x.path, y.path)),
   };

@@ -24,6 +24,11 @@ export interface CheckoutOptions {
   /** URL written as `origin`. */
   origin: string;
   branch?: string;
+  /**
+   * A lightweight tag written at the commit (refs/tags/<tag>): A1111 names its version with
+   * `git describe --tags`, which prints "fatal: No names found" in a checkout without tags.
+   */
+  tag?: string;
   platform: Platform;
   /**
    * What the builder places inside this checkout besides its own files — nested repositories
@@ -80,6 +85,11 @@ export async function placeCheckout(o: CheckoutOptions): Promise<void> {
   await writeFile(join(dotgit, "config"), checkoutConfig(o.origin, branch, o.platform));
   await mkdir(join(dotgit, "refs", "heads", ...branch.split("/").slice(0, -1)), { recursive: true });
   await writeFile(join(dotgit, "refs", "heads", ...branch.split("/")), `${o.commit}\n`);
+  if (o.tag) {
+    const parts = o.tag.split("/");
+    await mkdir(join(dotgit, "refs", "tags", ...parts.slice(0, -1)), { recursive: true });
+    await writeFile(join(dotgit, "refs", "tags", ...parts), `${o.commit}\n`);
+  }
   // Only the pinned commit's objects are there; its parents are cut off like in a --depth 1 clone.
   await writeFile(join(dotgit, "shallow"), `${o.commit}\n`);
   if (o.exclude?.length) {

@@ -50,6 +50,8 @@ export interface RepoToPlace {
   dest: string;
   commit: string;
   origin: string;
+  /** A lightweight tag to create at `commit`. */
+  tag?: string;
   fetched: FetchedRepo;
 }
 
@@ -102,6 +104,7 @@ export async function placeRepos(items: RepoToPlace[], root: string, platform: P
       commit: r.commit,
       dest: join(root, ...r.dest.split("/")),
       origin: r.origin,
+      ...(r.tag ? { tag: r.tag } : {}),
       ...(r.fetched.branch ? { branch: r.fetched.branch } : {}),
       platform,
       exclude: excludesFor(r.dest, items, files),

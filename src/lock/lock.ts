@@ -10,6 +10,7 @@ import { BundleError, interrupted } from "../core/errors.ts";
 import { PLATFORMS, type Platform } from "../core/platform.ts";
 import { pool } from "../core/pool.ts";
 import { makePlan, pinnedRequirements } from "../plan/plan.ts";
+import { normalizeName } from "../python/pep508.ts";
 import { checkClosure, formatProblem } from "../python/closure.ts";
 import { IndexClient, type MetadataVia } from "../python/index-client.ts";
 import { LOCK_VERSION, readLock, serializeLock, writeLock, type LockedArtifact, type LockedWheel, type LockFile, type LockPlatform } from "../python/lockfile.ts";
@@ -167,7 +168,9 @@ async function lockPlatform(o: LockOptions, platform: Platform, existing: LockFi
   if (failures.length > 0) return { failures: failures.sort(), errors, warnings, stats, lp: undefined };
 
   const extras = new Map(reqs.map((q) => [q.key, q.extras]));
-  const closure = checkClosure(wheels.map((w) => ({ key: w.name, version: w.version, requiresDist: w.requiresDist })), extras, target.markers);
+  const provides = new Map<string, string>();
+  for (const [name, o] of Object.entries(r.wheels?.packages ?? {})) for (const p of o.provides ?? []) provides.set(normalizeName(p), normalizeName(name));
+  const closure = checkClosure(wheels.map((w) => ({ key: w.name, version: w.version, requiresDist: w.requiresDist })), extras, target.markers, provides);
   for (const p of closure.problems) {
     if (p.kind === "unparsable") warnings.push(`${platform}: ${formatProblem(p)}`);
     else failures.push(`${platform}: ${formatProblem(p)}`);

@@ -82,6 +82,8 @@ export type RepoArtifact = Base & {
   commit: string;
   /** Remote written as `origin` in the placed checkout. */
   origin: string;
+  /** A tag created at `commit` in the placed checkout (lightweight), if the recipe names one. */
+  tag?: string;
   locked: true;
   sha256?: undefined;
   size?: undefined;

@@ -82,7 +82,7 @@ export async function makePlan({ loaded, platform, lock: givenLock, host }: Plan
 
   r.repos.forEach((repo, i) => {
     const urls = expandUrl(repo.url, r.mirrors);
-    artifacts.push({ id: `repo:${repo.path}`, kind: "repo", name: repo.path, dest: repo.path, urls, commit: repo.commit, origin: repo.origin ?? withoutCredentials(urls[0]!), locked: true, source: at(["repos", i]) });
+    artifacts.push({ id: `repo:${repo.path}`, kind: "repo", name: repo.path, dest: repo.path, urls, commit: repo.commit, origin: repo.origin ?? withoutCredentials(urls[0]!), ...(repo.tag ? { tag: repo.tag } : {}), locked: true, source: at(["repos", i]) });
   });
   r.extensions?.items.forEach((ext, i) => {
     const name = extensionName(ext);

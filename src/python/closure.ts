@@ -32,8 +32,17 @@ export interface ClosureResult {
   applied: Map<string, string[]>;
 }
 
-export function checkClosure(nodes: ClosureNode[], rootExtras: Map<string, string[]>, env: MarkerEnv): ClosureResult {
+/**
+ * `provides`: project → the pinned package that stands in for it (the recipe's
+ * `wheels.packages.<name>.provides`), e.g. opencv-python → opencv-python-headless, which ship the
+ * same `cv2` module: a Requires-Dist on the project is met by the stand-in, at its version.
+ */
+export function checkClosure(nodes: ClosureNode[], rootExtras: Map<string, string[]>, env: MarkerEnv, provides: ReadonlyMap<string, string> = new Map()): ClosureResult {
   const byKey = new Map(nodes.map((n) => [n.key, n]));
+  for (const [project, by] of provides) {
+    const n = byKey.get(by);
+    if (n && !byKey.has(project)) byKey.set(project, n);
+  }
   const extras = new Map<string, Set<string>>(nodes.map((n) => [n.key, new Set(rootExtras.get(n.key) ?? [])]));
   const applied = new Map<string, string[]>();
   const edges = new Map<string, Set<string>>(); // needer → deps (present ones)
@@ -58,20 +67,21 @@ export function checkClosure(nodes: ClosureNode[], rootExtras: Map<string, strin
       if (req.marker && !evaluateMarker(req.marker, env, want)) continue;
       lines.push(line);
       const dep = byKey.get(req.key);
+      const depKey = dep?.key ?? req.key;
       if (!dep) {
         found.set(`${key}\0${line}`, { kind: "missing", requirement: line, neededBy: pin(node), chain: [] });
         continue;
       }
-      deps.add(req.key);
+      deps.add(depKey);
       if (req.specifier && !versionOk(dep.version, req.specifier)) {
         found.set(`${key}\0${line}`, { kind: "conflict", requirement: line, neededBy: pin(node), chain: [], pinned: pin(dep) });
       }
-      const depExtras = extras.get(req.key)!;
+      const depExtras = extras.get(depKey)!;
       const before = depExtras.size;
       for (const x of req.extras) depExtras.add(normalizeName(x));
-      if (depExtras.size > before && !queued.has(req.key)) {
-        queue.push(req.key);
-        queued.add(req.key);
+      if (depExtras.size > before && !queued.has(depKey)) {
+        queue.push(depKey);
+        queued.add(depKey);
       }
     }
     applied.set(key, lines);

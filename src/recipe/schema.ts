@@ -10,6 +10,8 @@ import { PLATFORMS } from "../core/platform.ts";
 export const SHA256_RE = /^[0-9a-f]{64}$/;
 export const COMMIT_RE = /^[0-9a-f]{40}$/;
 export const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
+/** A tag name git accepts and that is one plain file under refs/tags/ (git check-ref-format, a safe subset). */
+export const TAG_RE = /^(?!.*\.\.)(?!.*\.lock(?:\/|$))(?!.*\/\.)[A-Za-z0-9][A-Za-z0-9._+-]*(?:\/[A-Za-z0-9][A-Za-z0-9._+-]*)*$/;
 export const VERSION_RE = /^[0-9A-Za-z][0-9A-Za-z._+-]*$/;
 /** The literal that stands for "this hash is pinned by `bundle lock`" (trust on first use, by a maintainer). */
 export const LOCK_PLACEHOLDER = "lock";
@@ -143,6 +145,10 @@ const PackageOverrideSchema = z.strictObject({
   sdist: UrlSchema.optional().describe("build this package from this source archive instead of a wheel"),
   sha256: Sha256Schema.optional().describe("sha256 of the sdist archive"),
   build_requires: z.array(z.string()).optional().describe("exact pins used to build the sdist (e.g. setuptools==69.5.1)"),
+  provides: z
+    .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: "provides: list project names (e.g. opencv-python)" }))
+    .optional()
+    .describe("projects this package stands in for: another package's Requires-Dist on one of them is met by this one (opencv-python-headless provides opencv-python)"),
 });
 
 export const WheelsSchema = z
@@ -160,6 +166,11 @@ export const RepoSchema = z.strictObject({
   url: UrlSchema,
   commit: CommitSchema,
   origin: z.string().optional().describe("remote URL written as `origin` (default: the first candidate URL)"),
+  tag: z
+    .string()
+    .regex(TAG_RE, { error: "a tag is a git tag name such as v1.10.1 (letters, digits, . _ + - and /; no '..', no trailing .lock)" })
+    .optional()
+    .describe("a tag created at the pinned commit in the checkout (lightweight), so that `git describe --tags` names the release"),
 });
 
 export const ExtensionSchema = z.strictObject({
@@ -183,6 +194,25 @@ export const FileSchema = z.strictObject({
   text: z.string().optional().describe("inline content instead of a URL (small configs, Hugging Face refs/main)"),
 });
 
+const VERSION_DOTTED = /^\d+(\.\d+){1,3}$/;
+
+export const GpuRequiresSchema = z
+  .strictObject({
+    cuda: z.string().regex(/^\d+\.\d+$/, { error: "gpu.requires.cuda must look like 12.1" }).optional().describe("the CUDA version the app's torch build was made for (default: read from the torch pin's local version, +cu121 → 12.1)"),
+    min_driver: z
+      .strictObject({
+        win: z.string().regex(VERSION_DOTTED, { error: "a driver version such as 528.33" }).optional(),
+        linux: z.string().regex(VERSION_DOTTED, { error: "a driver version such as 525.60.13" }).optional(),
+      })
+      .optional()
+      .describe("the oldest NVIDIA driver that runs it, per OS (default: greenbundle's table for the CUDA version)"),
+    archs: z
+      .array(z.string().regex(/^(sm|compute)_\d+$/, { error: "an architecture such as sm_86 (SASS) or compute_90 (PTX)" }))
+      .optional()
+      .describe("the GPU architectures it has kernels for: sm_XY (SASS), compute_XY (PTX) (default: greenbundle's table for the torch build)"),
+  })
+  .describe("what the bundled torch needs of the NVIDIA driver and GPU; recorded in bundle.json's gpu and checked by `launcher --check`");
+
 const VramRuleSchema = z.strictObject({
   below_gb: z.number().positive().optional().describe("rule applies when the GPU has less than this many GiB"),
   args: z.array(z.string()).describe("arguments added to the command line"),
@@ -201,6 +231,7 @@ export const LauncherSchema = z
       .strictObject({
         cpu: z.array(z.string()).optional().describe("arguments added when no NVIDIA GPU is found"),
         vram: z.array(VramRuleSchema).optional().describe("first rule that matches the detected VRAM adds its arguments"),
+        requires: GpuRequiresSchema.optional(),
       })
       .optional(),
     icon: z.string().optional().describe("Windows icon (.ico), relative to the recipe"),
@@ -267,6 +298,7 @@ export type ExtensionSpec = z.output<typeof ExtensionSchema>;
 export type LauncherSpec = z.output<typeof LauncherSchema>;
 export type VerifySpec = z.output<typeof VerifySchema>;
 export type PackageOverride = z.output<typeof PackageOverrideSchema>;
+export type GpuRequires = z.output<typeof GpuRequiresSchema>;
 
 /** The JSON Schema published for editors (schema/recipe.schema.json). */
 export function recipeJsonSchema(): Record<string, unknown> {

@@ -71,6 +71,31 @@ describe("bundle.json written by the builder", () => {
   });
 });
 
+describe("bundle.json's gpu facts", () => {
+  const gpu = { torch: "2.1.2+cu121", archs: ["sm_50", "sm_86", "sm_90"], min_driver: { linux: "525.60.13", win: "528.33" }, cuda: "12.1" };
+
+  it("are written in a fixed key order before the manifest, and read back in the head the launcher reads first", () => {
+    const text = serializeBundleJson({ ...doc(), gpu });
+    expect(text).toContain('"gpu": {\n    "cuda": "12.1",\n    "min_driver": {\n      "win": "528.33",\n      "linux": "525.60.13"\n    },\n    "archs": [');
+    expect(text.indexOf('"gpu"')).toBeLessThan(text.indexOf('"files"'));
+    expect(readBundleJson(Buffer.from(text)).head.gpu).toEqual({ cuda: "12.1", min_driver: { win: "528.33", linux: "525.60.13" }, archs: ["sm_50", "sm_86", "sm_90"], torch: "2.1.2+cu121" });
+    expect(parseBundleJson(serializeBundleJson(doc())).gpu).toBeUndefined();
+  });
+
+  it.each([
+    [(g: any) => (g.cuda = "cu121"), 'gpu.cuda: expected a CUDA version such as 12.1, got "cu121"'],
+    [(g: any) => (g.min_driver.win = "new"), 'gpu.min_driver.win: expected a driver version such as 528.33, got "new"'],
+    [(g: any) => (g.archs = ["8.6"]), 'gpu.archs[0]: expected sm_<NN> or compute_<NN>, got "8.6"'],
+    [(g: any) => delete g.archs, "gpu.archs: missing"],
+  ])("are refused with the key at fault when damaged (%#)", (spoil, message) => {
+    const g = structuredClone(gpu);
+    spoil(g);
+    const raw = JSON.parse(serializeBundleJson(doc()));
+    raw.gpu = g;
+    expect(refusal(() => checkBundleJson(raw)).message).toBe(`bundle.json: ${message}`);
+  });
+});
+
 describe("a bundle.json laid out another way", () => {
   it("reads keys that come after the manifest (the head alone would miss them)", () => {
     const { verify, files, ...rest } = doc();

@@ -74,7 +74,15 @@ describe.skipIf(!linux)("bundle demo (linux-x64 host)", () => {
     expect(await readFile(join(reportDir, "app.log"), "utf8")).toMatch(/gb_demo_palette 1\.0\.0 from .*整合包 测试.*site-packages/);
   });
 
+  it("sees the app's first-launch writes (a diskcache-style database, a file in its package's folder) allowed, and nothing else changed", async () => {
+    const r = JSON.parse(await readFile(join(dir, "out", `verify-${BUNDLE}`, "report.json"), "utf8")) as VerifyReport;
+    const allowed = r.changes!.lists.allowed.map((c) => `${c.change} ${c.path}`);
+    expect(allowed).toEqual(expect.arrayContaining(["added app/cache/hashes/cache.db", expect.stringMatching(/^added python\/lib\/python3\.\d+\/site-packages\/gb_demo_palette\/launches\.json$/)]));
+    expect(r.changes!.violations).toBe(0);
+  });
+
   const variants: [string, string, RegExp, string[]][] = [
+    ["writes one more file at first launch than the recipe allows", "one-more-file", /added app\/cache\.json \(repository app\)/, []],
     ["writes into its own site-packages at start", "site-packages", /demo_downloaded_at_first_launch\.py \(site-packages\)/, []],
     ["returns an all-black image", "black", /all black/, []],
     ["never becomes ready", "never-ready", /not ready within 8 s[\s\S]*still loading the model/, ["--timeout", "8"]],

@@ -169,6 +169,21 @@ describe("placed checkouts", () => {
     expect(await treeHash(join(out, "b"))).toBe(await treeHash(join(out, "c")));
   });
 
+  it("creates the recipe's tag at the pinned commit, so that `git describe --tags` names the release", async () => {
+    const reqs = [req("webui", webui[0]!)];
+    const fetched = await fetchRepos(reqs, { cacheDir: cache });
+    const root = join(out, "tagged");
+    await placeRepos([{ dest: "webui", commit: webui[0]!, origin: reqs[0]!.origin, tag: "v1.10.1", fetched: fetched.get("repo:webui")! }], root, "linux-x64");
+    const dir = join(root, "webui");
+    expect((await execa("git", ["-C", dir, "describe", "--tags"])).stdout).toBe("v1.10.1");
+    expect(await readFile(join(dir, ".git", "refs", "tags", "v1.10.1"), "utf8")).toBe(`${webui[0]}\n`);
+    expect((await execa("git", ["-C", dir, "status", "--porcelain"])).stdout).toBe("");
+    // without a tag, describe fails as A1111 sees it in an untagged checkout
+    const plain = await execa("git", ["-C", join(out, "a", "webui"), "describe", "--tags"], { reject: false });
+    expect(plain.exitCode).not.toBe(0);
+    expect(plain.stderr).toMatch(/No names found|cannot describe/);
+  });
+
   it("writes the Windows-flavoured config for win-x64 bundles", async () => {
     await place(join(out, "w"), "win-x64");
     const cfg = await readFile(join(out, "w", "webui", ".git", "config"), "utf8");

@@ -63,6 +63,21 @@ describe("closure check", () => {
     expect(r.applied.get("gradio")).toEqual(["httpx", 'authlib; extra == "oauth"']);
   });
 
+  it("meets a requirement on a project with the package the recipe says provides it, at that package's version", () => {
+    const pins = [
+      { key: "facexlib", version: "0.3.0", requiresDist: ["opencv-python", "numpy"] },
+      { key: "other", version: "1", requiresDist: ["opencv-python>=5"] },
+      { key: "opencv-python-headless", version: "4.9.0.80", requiresDist: ["numpy>=1.21.2"] },
+      { key: "numpy", version: "1.26.2" },
+    ];
+    const without = checkClosure(pins, new Map(), win.markers);
+    expect(without.problems.map((p) => `${p.kind} ${p.requirement}`)).toEqual(["missing opencv-python", "missing opencv-python>=5"]);
+    const r = checkClosure(pins, new Map(), win.markers, new Map([["opencv-python", "opencv-python-headless"]]));
+    expect(r.problems.map(formatProblem)).toEqual(["other==1 needs opencv-python>=5, but opencv-python-headless==4.9.0.80 is pinned"]);
+    // the stand-in is not reported as a root: it is needed through the project it provides
+    expect(r.problems[0]!.chain).toEqual(["other==1"]);
+  });
+
   it("uses the extras written on requirement lines", () => {
     const r = checkClosure([{ key: "a", version: "1", requiresDist: ['b; extra == "x"'] }], new Map([["a", ["x"]]]), win.markers);
     expect(r.problems.map((p) => p.requirement)).toEqual(['b; extra == "x"']);

@@ -24,6 +24,9 @@ PYTHONPATH="$here/python/lib/python3.11/site-packages" PYTHONDONTWRITEBYTECODE=1
 `;
 }
 
+/** What the demo app writes at every start, as recipes/demo.yml allows it (its cache, its package's launch counter), and the launcher's log. */
+export const FIRST_LAUNCH_WRITES = ["app/cache/**", "python/lib/python3*/site-packages/gb_demo_palette/launches.json", "logs/**"];
+
 /** A stand-in torch that says it sees a GPU (the probe's plumbing, not CUDA, is under test). */
 const FAKE_TORCH = `__version__ = "2.1.2+cu121"
 class version:
@@ -83,7 +86,7 @@ export async function makeFakeBundle(dir: string, opts: { timeout?: number; serv
       git: null,
       repos: ["app", "app/extensions/demo-vignette"],
     },
-    verify: { api: "a1111", txt2img: { prompt: "a cute cat", steps: 8, width: 96, height: 64, seed: 7 }, timeout: opts.timeout ?? 60, allow_changes: ["logs/**"] },
+    verify: { api: "a1111", txt2img: { prompt: "a cute cat", steps: 8, width: 96, height: 64, seed: 7 }, timeout: opts.timeout ?? 60, allow_changes: FIRST_LAUNCH_WRITES },
     files: [...tree].map(([path, e]) => ({ path, size: e.size, sha256: e.sha256!, ...(e.mode & 0o100 ? { exec: true } : {}) })),
   };
   await writeFile(join(root, "bundle.json"), JSON.stringify(bj, null, 2));

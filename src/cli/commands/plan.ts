@@ -4,18 +4,22 @@ import { loadRecipe } from "../../recipe/load.ts";
 import { thisHost } from "../../core/platform.ts";
 import { choosePlatform, makePlan, type Plan, type PlanArtifact } from "../../plan/plan.ts";
 import type { CliContext } from "../context.ts";
+import { bundleJsonHead } from "../../assemble/bundle-json.ts";
+import type { Recipe } from "../../recipe/schema.ts";
 
 export async function run(ctx: CliContext): Promise<number> {
   const loaded = await loadRecipe(ctx.args[0]!);
   const platform = choosePlatform(loaded.recipe, ctx.flags.platform as string | undefined);
   const plan = await makePlan({ loaded, platform, host: thisHost() });
-  if (ctx.json) ctx.out(JSON.stringify(planToJson(plan), null, 2));
+  if (ctx.json) ctx.out(JSON.stringify(planToJson(plan, loaded.recipe), null, 2));
   else ctx.out(planTable(plan, ctx.tty));
   return 0;
 }
 
 /** The stable JSON form of a plan (`bundle plan --json`). */
-export function planToJson(plan: Plan) {
+export function planToJson(plan: Plan, recipe?: Recipe) {
+  // What the build will write into bundle.json (launcher settings, GPU facts, verify block).
+  const head = recipe ? bundleJsonHead(plan, recipe) : undefined;
   return {
     recipe: plan.recipe,
     platform: plan.platform,
@@ -37,6 +41,7 @@ export function planToJson(plan: Plan) {
         source: `${a.source.file}:${a.source.line}:${a.source.col}`,
       };
     }),
+    ...(head ? { bundle_json: { launcher: head.launcher, ...(head.gpu ? { gpu: head.gpu } : {}), ...(head.verify ? { verify: head.verify } : {}) } } : {}),
     summary: {
       artifacts: plan.artifacts.length,
       unlocked: plan.artifacts.filter((a) => !a.locked).length,
@@ -55,8 +60,10 @@ function details(a: PlanArtifact): { version?: string | undefined; dest?: string
     case "python":
       return { version: a.version, dest: a.dest, more: {} };
     case "git":
-    case "file":
       return { dest: a.dest, more: {} };
+    case "file":
+      // Inline files are small (configs, Hugging Face refs): shown as they will be written.
+      return { dest: a.dest, more: a.text !== undefined ? { text: a.text } : {} };
     case "node":
       return a.role === "launcher" ? { version: a.version, dest: a.dest, more: { role: a.role } } : { version: a.version, more: { role: a.role, platform: a.platform } };
     case "wheel":
@@ -67,7 +74,7 @@ function details(a: PlanArtifact): { version?: string | undefined; dest?: string
       return { version: a.version, more: {} };
     case "repo":
     case "extension":
-      return { dest: a.dest, more: { commit: a.commit, origin: a.origin } };
+      return { dest: a.dest, more: { commit: a.commit, origin: a.origin, ...(a.tag ? { tag: a.tag } : {}) } };
   }
 }
 

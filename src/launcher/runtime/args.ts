@@ -1,5 +1,5 @@
-// The launcher's command line: --help, --version, --check,
-// --no-browser, --port N, and `--` to pass the rest to the app. Pure, so it is unit-tested.
+// The launcher's command line: --help, --version, --check [--json],
+// --no-browser, --port N, --gpu N, and `--` to pass the rest to the app. Pure, so it is unit-tested.
 
 export interface LauncherArgs {
   help: boolean;
@@ -7,6 +7,10 @@ export interface LauncherArgs {
   check: boolean;
   noBrowser: boolean;
   port?: number;
+  /** --check --json: the doctor's report as one JSON object. */
+  json?: boolean;
+  /** --gpu N: the NVIDIA GPU (nvidia-smi's index) to check and run on; default the first. */
+  gpu?: number;
   appArgs: string[];
 }
 
@@ -30,6 +34,12 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     else if (a === "--version" || a === "-v") args.version = true;
     else if (a === "--check") args.check = true;
     else if (a === "--no-browser") args.noBrowser = true;
+    else if (a === "--json") args.json = true;
+    else if (a === "--gpu" || a.startsWith("--gpu=")) {
+      const value = a === "--gpu" ? argv[++i] : a.slice("--gpu=".length);
+      if (value === undefined || !/^\d{1,2}$/.test(value)) return { ok: false, error: `--gpu needs a GPU number (0 for the first), got ${value === undefined ? "nothing" : JSON.stringify(value)}` };
+      args.gpu = Number(value);
+    }
     else if (a === "--port" || a.startsWith("--port=")) {
       const value = a === "--port" ? argv[++i] : a.slice("--port=".length);
       const port = parsePort(value);
@@ -39,5 +49,6 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       return { ok: false, error: `unknown option ${JSON.stringify(a)} (arguments for the app go after --)` };
     }
   }
+  if (args.json && !args.check) return { ok: false, error: "--json goes with --check" };
   return { ok: true, args };
 }

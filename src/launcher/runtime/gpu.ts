@@ -1,8 +1,7 @@
-// NVIDIA GPU detection with nvidia-smi and the recipe's VRAM rules.
-// No GPU → the recipe's CPU arguments and a warning that it will be slow.
+// The recipe's VRAM rules applied to a GPU (nvidia-smi.ts asks the machine; the doctor's GPU items
+// decide whether the GPU is used at all). No GPU → the recipe's CPU arguments.
 
-import { execFile } from "node:child_process";
-import { join } from "node:path";
+import { parseGpuQuery } from "./nvidia-smi.ts";
 
 export interface Gpu {
   name: string;
@@ -15,14 +14,9 @@ export interface GpuRules {
   vram: { below_gb?: number; args: string[] }[];
 }
 
-/** Parses `nvidia-smi --query-gpu=name,memory.total --format=csv,noheader,nounits`. */
+/** Parses `nvidia-smi --query-gpu=name,memory.total --format=csv,noheader,nounits` (the two-field form). */
 export function parseNvidiaSmi(stdout: string): Gpu[] {
-  const gpus: Gpu[] = [];
-  for (const line of stdout.split(/\r?\n/)) {
-    const m = /^(.*\S)\s*,\s*(\d+(?:\.\d+)?)\s*$/.exec(line.trim());
-    if (m) gpus.push({ name: m[1]!, memoryMiB: Number(m[2]) });
-  }
-  return gpus;
+  return parseGpuQuery(stdout, ["name", "memory.total"]).map(({ name, memoryMiB }) => ({ name, memoryMiB }));
 }
 
 export interface GpuChoice {
@@ -38,32 +32,4 @@ export function chooseGpuArgs(gpus: Gpu[] | null, rules: GpuRules): GpuChoice {
   const gb = gpu.memoryMiB / 1024;
   const rule = rules.vram.find((r) => r.below_gb === undefined || gb < r.below_gb);
   return { args: rule?.args ?? [], gpu };
-}
-
-function run(file: string, timeoutMs: number): Promise<string | null> {
-  const args = ["--query-gpu=name,memory.total", "--format=csv,noheader,nounits"];
-  return new Promise((resolve) => {
-    try {
-      execFile(file, args, { timeout: timeoutMs, windowsHide: true }, (err, stdout) => resolve(err ? null : stdout));
-    } catch {
-      resolve(null);
-    }
-  });
-}
-
-/** The NVIDIA GPUs of this machine, or null when nvidia-smi is absent or fails. */
-export async function detectGpus(windows: boolean, env: Record<string, string | undefined>): Promise<Gpu[] | null> {
-  // Tests and support: "NVIDIA GeForce GTX 1650, 4096;…" stands for nvidia-smi's answer, "" for none.
-  if (env.GREENBUNDLE_FAKE_GPU !== undefined) return env.GREENBUNDLE_FAKE_GPU === "" ? null : parseNvidiaSmi(env.GREENBUNDLE_FAKE_GPU.replaceAll(";", "\n"));
-  const candidates = ["nvidia-smi"];
-  // Older Windows drivers put nvidia-smi here instead of System32.
-  if (windows) candidates.push(join(env.ProgramFiles ?? env.PROGRAMFILES ?? "C:\\Program Files", "NVIDIA Corporation", "NVSMI", "nvidia-smi.exe"));
-  for (const file of candidates) {
-    const out = await run(file, 10_000);
-    if (out !== null) {
-      const gpus = parseNvidiaSmi(out);
-      if (gpus.length > 0) return gpus;
-    }
-  }
-  return null;
 }

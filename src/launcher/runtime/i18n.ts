@@ -24,6 +24,8 @@ const T = {
       `Options:\n  --no-browser   do not open the web browser when the app is ready\n` +
       `  --port N       first port to try (default ${p.port}; the next free one is used)\n` +
       `  --check        check every file (sha256) and the environment, print a report, exit\n` +
+      `  --json         with --check: the report as one JSON object\n` +
+      `  --gpu N        the NVIDIA GPU to use (nvidia-smi's number; default 0, the first)\n` +
       `  --version      print the bundle and launcher versions\n  --help         this text\n` +
       `  -- ARGS        everything after -- is passed to the app\n\nLogs: ${p.logs}`,
     zh: (p) =>
@@ -31,6 +33,8 @@ const T = {
       `选项：\n  --no-browser   程序就绪后不自动打开浏览器\n` +
       `  --port N       起始端口（默认 ${p.port}，被占用时自动顺延）\n` +
       `  --check        校验全部文件（sha256）并检查运行环境，输出报告后退出\n` +
+      `  --json         与 --check 一起使用：以一个 JSON 对象输出报告\n` +
+      `  --gpu N        使用的 NVIDIA 显卡（nvidia-smi 中的编号，默认 0 即第一块）\n` +
       `  --version      显示整合包和启动器版本\n  --help         显示本帮助\n` +
       `  -- 参数        -- 之后的参数原样传给程序\n\n日志目录：${p.logs}`,
   },
@@ -119,6 +123,14 @@ const T = {
   failModule: {
     en: (p) => `A Python module is missing (${p.module}). The bundle is incomplete or was modified: run the launcher with --check, and unpack the archive again if files are missing.`,
     zh: (p) => `缺少 Python 模块（${p.module}）。整合包不完整或被修改过：请使用 --check 参数运行启动器检查，如有文件缺失请重新解压。`,
+  },
+  cpuBecause: {
+    en: (p) => `Starting on the CPU (${p.args}), because:`,
+    zh: (p) => `将使用 CPU 启动（${p.args}），原因：`,
+  },
+  doctorAfterFailure: {
+    en: () => `What the launcher found on this machine (launcher --check shows every check):`,
+    zh: () => `启动器在本机发现的问题（使用 launcher --check 可查看全部检查项）：`,
   },
   checkHeader: { en: (p) => `Checking ${p.count} files (sha256)...`, zh: (p) => `正在校验 ${p.count} 个文件（sha256）……` },
   checkOk: { en: () => `All files are intact.`, zh: () => `所有文件完好。` },

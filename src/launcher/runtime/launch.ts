@@ -8,9 +8,9 @@ import { constants } from "node:os";
 import { BUNDLE_JSON, type ManifestEntry } from "../../contract/bundle-json.ts";
 import { msg, type Lang } from "./i18n.ts";
 import { Output } from "./log.ts";
-import { allowedChanges, quickCheck } from "./manifest.ts";
-import { detectGpus, chooseGpuArgs } from "./gpu.ts";
+import { allowedChanges, quickCheck, type CheckResult } from "./manifest.ts";
 import { findFreePort } from "./port.ts";
+import { chooseStart, failedStartFindings } from "./start-doctor.ts";
 import { pathWarnings } from "./paths.ts";
 import { buildEnv } from "./env.ts";
 import { commandLine, placeholders, type Resolved } from "./resolve.ts";
@@ -36,32 +36,36 @@ export interface LaunchContext {
 interface Prepared {
   port: number;
   gpuArgs: string[];
+  /** Variables that pin the chosen GPU (--gpu N). */
+  gpuEnv: Record<string, string>;
 }
 
 /** What must be known before the spawn (GPU arguments, the port), found concurrently; null: do not start. */
 async function prepare(c: LaunchContext, out: Output): Promise<Prepared | null> {
   const { launcher } = c.bundle;
   const startPort = c.args.port ?? launcher.port;
-  const [gpus, port] = await Promise.all([detectGpus(c.windows, process.env), findFreePort(startPort)]);
+  // The doctor's GPU items (driver, architecture, VRAM) choose the GPU or the CPU arguments.
+  const [choice, port] = await Promise.all([chooseStart({ windows: c.windows, bundle: c.bundle, gpuIndex: c.args.gpu }), findFreePort(startPort)]);
   // Characters in the path now; path length needs the manifest, which is read after the spawn.
   for (const w of pathWarnings(c.root, 0, c.windows)) out.say(msg(c.lang, w.key, w.params), "warn");
-  const choice = chooseGpuArgs(gpus, launcher.gpu);
   if (choice.gpu) out.say(msg(c.lang, "gpuFound", { name: choice.gpu.name, gb: (choice.gpu.memoryMiB / 1024).toFixed(1) }));
-  else out.say(msg(c.lang, "noGpu"), "warn");
+  else if (!choice.anyGpu) out.say(msg(c.lang, "noGpu"), "warn");
+  if (choice.why.length) out.say([msg(c.lang, "cpuBecause", { args: choice.args.join(" ") || "-" }), ...choice.why].join("\n"), "warn");
   if (choice.args.length > 0) out.say(msg(c.lang, "extraArgs", { args: choice.args.join(" ") }));
   if (port === null) {
     out.say(msg(c.lang, "noPort", { from: startPort, to: Math.min(startPort + 99, 65535) }), "error");
     return null;
   }
   if (port !== startPort) out.say(msg(c.lang, "portShifted", { from: startPort, to: port }), "warn");
-  return { port, gpuArgs: choice.args };
+  return { port, gpuArgs: choice.args, gpuEnv: choice.env };
 }
 
 /**
  * The manifest is read and checked while the app starts (the app's imports take seconds; this a
- * fraction of that), so it never delays the spawn. Resolves to the number of missing files.
+ * fraction of that), so it never delays the spawn. Resolves to what it found (undefined: the
+ * manifest could not be read).
  */
-async function checkFiles(c: LaunchContext, out: Output): Promise<number> {
+async function checkFiles(c: LaunchContext, out: Output): Promise<CheckResult | undefined> {
   await new Promise((r) => setImmediate(r)); // let the spawn's first events through first
   let files: ManifestEntry[];
   try {
@@ -69,14 +73,14 @@ async function checkFiles(c: LaunchContext, out: Output): Promise<number> {
   } catch (e) {
     // The app is already running: say why nothing was checked, and let it run.
     out.say(msg(c.lang, "badManifest", { path: join(c.root, BUNDLE_JSON), error: e instanceof Error ? e.message : String(e) }), "warn");
-    return 0;
+    return undefined;
   }
   const longest = files.reduce((m, f) => Math.max(m, f.path.length), 0);
   for (const w of pathWarnings(c.root, longest, c.windows)) if (w.key === "pathLong") out.say(msg(c.lang, w.key, w.params), "warn");
   const r = await quickCheck(c.root, files, allowedChanges(c.bundle.allowChanges));
   reportFiles(c.lang, r, (text, level) => out.say(text, level));
   out.note(`quick check: ${r.checked} files, ${r.missing.length} missing, ${r.changed.length} changed, at ${performance.now().toFixed(0)} ms`);
-  return r.missing.length;
+  return r;
 }
 
 /** Watches the app's output for failures it can explain, once per kind. */
@@ -131,7 +135,7 @@ export async function launch(c: LaunchContext): Promise<{ code: number; stoppedB
   if (!prep) return { code: 1, stoppedByUser: false };
   const ph = placeholders(c.root, c.resolved, prep.port);
   const cmd = commandLine(launcher, ph, prep.gpuArgs, c.args.appArgs);
-  const env = buildEnv({ inherited: process.env, windows: c.windows, placeholders: ph, pathFirst: c.resolved.pathFirst, repos: c.resolved.repos, pipIndexUrl: launcher.pipIndexUrl, recipeEnv: launcher.env });
+  const env = buildEnv({ inherited: process.env, windows: c.windows, placeholders: ph, pathFirst: c.resolved.pathFirst, repos: c.resolved.repos, pipIndexUrl: launcher.pipIndexUrl, recipeEnv: { ...launcher.env, ...prep.gpuEnv } });
   out.note(`command: ${JSON.stringify([cmd.file, ...cmd.args])} cwd: ${c.resolved.cwd}`);
   const app = startApp({ file: cmd.file, args: cmd.args, cwd: c.resolved.cwd, env, windows: c.windows, onOutput: failureWatcher(c, out) });
   // The launcher's own work ends here; it must stay well under 300 ms (bench/launcher-start.ts).
@@ -153,8 +157,11 @@ export async function launch(c: LaunchContext): Promise<{ code: number; stoppedB
   const code = exit.error ? 1 : exitCode(exit);
   if (code !== 0 && !stopped()) {
     out.say(msg(c.lang, "exited", { code }), "error");
-    const n = await missing;
+    const files = await missing;
+    const n = files?.missing.length ?? 0;
     if (n > 0) out.say(msg(c.lang, "exitedMissing", { count: n }), "error");
+    const findings = await failedStartFindings({ root: c.root, windows: c.windows, bundle: c.bundle, resolved: c.resolved, gpuIndex: c.args.gpu, port: prep.port, files });
+    if (findings.length) out.say([msg(c.lang, "doctorAfterFailure"), ...findings].join("\n"), "warn");
     if (out.logPath) out.say(msg(c.lang, "seeLog", { path: out.logPath }));
   } else out.note(`exit: ${code}`);
   out.close();

@@ -87,7 +87,8 @@ async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boole
   const resolved = resolveLauncher(root, bundle.launcher, env, windows);
   if (args.check) {
     const out = (line: string): void => void process.stdout.write(line + "\n");
-    return { code: await runCheck({ lang, root, windows, bundle, resolved, builderVersion: BUILDER_VERSION, out }), stoppedByUser: false };
+    const opts = { ...(args.json ? { json: true } : {}), ...(args.gpu !== undefined ? { gpuIndex: args.gpu } : {}), ...(args.port !== undefined ? { port: args.port } : {}) };
+    return { code: await runCheck({ lang, root, windows, bundle, resolved, builderVersion: BUILDER_VERSION, out, ...opts }), stoppedByUser: false };
   }
   return launch({ lang, root, windows, bundle, resolved, args, builderVersion: BUILDER_VERSION, bootMs: BOOT_MS });
 }

@@ -11,12 +11,19 @@ and renders a deterministic, colourful picture on the CPU. At start it reads its
 (a file fetched by URL into models/Stable-diffusion/), imports gb_demo_palette from the bundle's
 site-packages and loads the scripts of every extension under extensions/.
 
+Like A1111 v1.10.1 it writes two things at every start, which the demo recipe allows:
+  cache/<name>/cache.db       a diskcache-style SQLite database under the app (A1111 modules/cache.py
+                              keeps the checkpoint's sha256 there)
+  gb_demo_palette/launches.json  a launch counter inside an installed package's own folder, as
+                              gradio 3.41's utils.launch_counter() writes gradio/launches.json
+
 GREENBUNDLE_DEMO_VARIANT selects a misbehaving variant, for greenbundle's negative tests:
   site-packages   writes a file into its own site-packages at start (as a first-launch pip would)
   black           returns an all-black image (as NaN latents or a safety filter do)
   never-ready     keeps answering 503 "loading" on the readiness URL
   network         tries to fetch an update from 203.0.113.1 at start, then carries on
   proxy-port      tries a local-proxy style port (203.0.113.1:7890) directly, then carries on
+  one-more-file   also writes cache.json next to app.py (what A1111 before 1.6 kept its hashes in)
 """
 
 import argparse
@@ -70,6 +77,37 @@ def load_extensions():
     return hooks
 
 
+def cache_put(name, key, value):
+    """diskcache's layout (one SQLite database per cache, in WAL mode, left open as A1111 does)."""
+    folder = os.path.join(HERE, "cache", name)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "cache.db")
+    try:
+        import sqlite3
+    except ImportError:  # a Python built without sqlite: keep the same file name
+        with open(path, "a") as f:
+            f.write(f"{key}\t{value}\n")
+        return None
+    con = sqlite3.connect(path, check_same_thread=False)
+    con.execute("PRAGMA journal_mode=wal")
+    con.execute("CREATE TABLE IF NOT EXISTS Cache (key TEXT PRIMARY KEY, value TEXT)")
+    con.execute("INSERT OR REPLACE INTO Cache VALUES (?, ?)", (key, value))
+    con.commit()
+    return con
+
+
+def count_launch():
+    """gradio 3.41 utils.launch_counter(): launches.json next to the package's __init__.py."""
+    path = os.path.join(os.path.dirname(os.path.abspath(gb_demo_palette.__file__)), "launches.json")
+    try:
+        with open(path) as f:
+            launches = json.load(f)["launches"] + 1
+    except Exception:
+        launches = 1
+    with open(path, "w") as f:
+        json.dump({"launches": launches}, f)
+
+
 class App:
     def __init__(self, args):
         self.args = args
@@ -99,6 +137,11 @@ class App:
         if VARIANT == "never-ready":
             return
         self.model = load_checkpoint()
+        self.cache = cache_put("hashes", f"checkpoint/{self.model['model_name']}", self.model["sha256"])
+        count_launch()
+        if VARIANT == "one-more-file":
+            with open(os.path.join(HERE, "cache.json"), "w") as f:
+                json.dump({"hashes": {self.model["model_name"]: self.model["sha256"]}}, f)
         self.extensions = load_extensions()
         log(f"Loaded {self.model['title']} and {len(self.extensions)} extension script(s) in {time.time() - t:.2f}s")
         log(f"gb_demo_palette {gb_demo_palette.__version__} from {os.path.dirname(gb_demo_palette.__file__)}")
