@@ -1,5 +1,6 @@
 // The launcher's command line: --help, --version, --check,
-// --no-browser, --port N, and `--` to pass the rest to the app. Pure, so it is unit-tested.
+// --no-browser, --port N, and `--` to pass the rest to the app; `--exec -- <program> [args…]`
+// and `--shell` (exec.ts). Pure, so it is unit-tested.
 
 export interface LauncherArgs {
   help: boolean;
@@ -8,6 +9,10 @@ export interface LauncherArgs {
   noBrowser: boolean;
   port?: number;
   appArgs: string[];
+  /** --exec: run appArgs (program first) with the bundle's environment instead of the app. */
+  exec?: true;
+  /** --shell: open an interactive console with the bundle's environment. */
+  shell?: true;
 }
 
 export type ParsedArgs = { ok: true; args: LauncherArgs } | { ok: false; error: string };
@@ -30,6 +35,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     else if (a === "--version" || a === "-v") args.version = true;
     else if (a === "--check") args.check = true;
     else if (a === "--no-browser") args.noBrowser = true;
+    else if (a === "--exec") args.exec = true;
+    else if (a === "--shell") args.shell = true;
     else if (a === "--port" || a.startsWith("--port=")) {
       const value = a === "--port" ? argv[++i] : a.slice("--port=".length);
       const port = parsePort(value);
@@ -39,5 +46,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       return { ok: false, error: `unknown option ${JSON.stringify(a)} (arguments for the app go after --)` };
     }
   }
+  if (args.exec && args.shell) return { ok: false, error: "--exec and --shell do not go together (--exec runs one command, --shell opens a console)" };
+  if (args.exec && args.appArgs.length === 0) return { ok: false, error: "--exec needs the program after --, e.g. --exec -- {python} -m pip list" };
+  if (args.shell && args.appArgs.length > 0) return { ok: false, error: "--shell takes no arguments after --; to run one command use --exec -- <program> [args]" };
   return { ok: true, args };
 }
