@@ -16,6 +16,7 @@ import { choosePlatform, hostNodeOf, launcherNodeOf, makePlan, type Plan } from 
 import type { LockFile } from "../python/lockfile.ts";
 import { loadRecipe, type LoadedRecipe } from "../recipe/load.ts";
 import { resolveLauncherConfig } from "./bundle-json.ts";
+import { verifyBlockFor } from "./verify-block.ts";
 import { BUNDLE_FORMAT, BUNDLE_JSON, parseBundleJson, serializeBundleJson, type BundleJson, type Component, type ManifestEntry } from "../contract/bundle-json.ts";
 import { collectComponents, withLicenses, withTreeDigests } from "./components.ts";
 import { cleanStale, diskError, hostCaseProblems, outLockPath, partialDir, prepareOutDir } from "./dist.ts";
@@ -215,6 +216,7 @@ function checkPortability(entries: WalkEntry[], plan: Plan, emit: Emit): LintFin
 }
 
 async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, builderVersion: string, components: Component[], hasGit: boolean, files: ManifestEntry[]): Promise<BundleJson> {
+  const verify = await verifyBlockFor(loaded, plan.platform);
   const bundleJson: BundleJson = {
     format: BUNDLE_FORMAT,
     name: plan.recipe.name,
@@ -224,7 +226,7 @@ async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, b
     builder: { name: "greenbundle", version: builderVersion },
     components,
     launcher: resolveLauncherConfig({ recipe: loaded.recipe, platform: plan.platform, python: plan.target.python, hasGit, repos: repoArtifacts(plan).map((a) => a.dest) }),
-    ...(loaded.recipe.verify ? { verify: loaded.recipe.verify } : {}),
+    ...(verify ? { verify } : {}),
     files,
   };
   const text = serializeBundleJson(bundleJson);

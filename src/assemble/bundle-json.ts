@@ -18,7 +18,7 @@ export interface LauncherInputs {
       cwd?: string | undefined;
       command: string[];
       port: number;
-      ready: string;
+      ready?: string | undefined;
       env?: Record<string, string> | undefined;
       gpu?: { cpu?: string[] | undefined; vram?: { below_gb?: number | undefined; args: string[] }[] | undefined } | undefined;
     };
@@ -45,7 +45,7 @@ export function resolveLauncherConfig(i: LauncherInputs): LauncherConfig {
     cwd: l.cwd ?? "",
     command: [...l.command],
     port: l.port,
-    ready: l.ready,
+    ...(l.ready !== undefined ? { ready: l.ready } : {}),
     env: sortedRecord(l.env ?? {}),
     gpu: {
       cpu: [...(l.gpu?.cpu ?? [])],

@@ -108,6 +108,14 @@ export function stopCheck(stop: DriverResult["stop"]): Check {
   return check("stop", "pass", `${how}: the launcher exited after ${s(stop.ms)} (${exit})`);
 }
 
+/** How a script app's command ended (it is not stopped: it must end by itself, in time). */
+export function commandEndCheck(stop: DriverResult["stop"]): Check {
+  if (stop.method === "none") return check("stop", "skip", "the command never ran");
+  const exit = stop.exitSignal ? `signal ${stop.exitSignal}` : `exit code ${stop.exitCode}`;
+  if (stop.method === "signal") return check("stop", "fail", `the command did not end within its time; had to send ${stop.escalation.join(", then ")} (${exit})`);
+  return check("stop", "pass", `the command ended by itself after ${s(stop.ms)} (${exit})`);
+}
+
 export function leftoversCheck(r: DriverResult): Check {
   if (r.stop.method === "none") return check("leftovers", "skip", "the launcher never ran");
   const items = r.leftovers.map((p) => `pid ${p.pid}: ${p.command}`);
