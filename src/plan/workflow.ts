@@ -69,8 +69,9 @@ function checkNode(graph: Obj, id: string, add: (path: KeyPath, message: string,
     const at = [id, "inputs", name];
     if (Array.isArray(v)) {
       const [from, slot] = v as unknown[];
-      if (v.length !== 2 || (typeof from !== "string" && typeof from !== "number") || !Number.isInteger(slot)) add(at, `input ${name} of node ${id} is a list but not a link [<node id>, <output index>]`);
-      else if (!Object.hasOwn(graph, String(from))) add(at, `input ${name} of node ${id} links to node ${String(from)}, which the workflow does not have`, didYouMean(String(from), Object.keys(graph)) ?? `nodes: ${Object.keys(graph).join(", ")}`);
+      // ComfyUI looks the node up by the link's first member as it is: an id written as a number finds nothing.
+      if (v.length !== 2 || typeof from !== "string" || !Number.isInteger(slot)) add(at, `input ${name} of node ${id} is a list but not a link ["<node id>", <output index>]`, "a link names the node by its id as a string, then the output's index");
+      else if (!Object.hasOwn(graph, from)) add(at, `input ${name} of node ${id} links to node ${from}, which the workflow does not have`, didYouMean(from, Object.keys(graph)) ?? `nodes: ${Object.keys(graph).join(", ")}`);
     } else strings(v, at, add);
   }
 }

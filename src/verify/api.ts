@@ -76,6 +76,8 @@ export interface VerifyApi<N extends VerifyApiName = VerifyApiName> {
   plan(c: ApiContext): ApiPlan;
   /** The image to check, or why there is none. */
   image(a: Answers, c: ApiContext): Promise<GeneratedImage | { error: string }>;
+  /** Why a generation step failed, in the app's own words read from its saved answer; undefined leaves the driver's reason alone. */
+  explain?(step: string, a: Answers): Promise<string | undefined>;
   /** GPU facts from the answers, or null when the API gave none. */
   gpu(a: Answers): Promise<MemoryFacts | null>;
 }

@@ -122,7 +122,8 @@ export function leftoversCheck(r: DriverResult): Check {
   if (!r.portClosed) items.push(`port ${r.port} still accepts connections`);
   if (items.length > 0) return check("leftovers", "fail", `${r.leftovers.length} process(es) outlived the launcher${r.portClosed ? "" : `, port ${r.port} still open`}`, items);
   const scan = r.leftoverScan === "pid-namespace" ? "no process left in the PID namespace" : r.leftoverScan === "marker" ? "no process of the run left" : "process scan unavailable on this host";
-  return check("leftovers", r.leftoverScan === "unavailable" ? "warn" : "pass", `${scan}; port ${r.port} closed`);
+  // A script app listens on nothing (port 0): there is no port to find closed.
+  return check("leftovers", r.leftoverScan === "unavailable" ? "warn" : "pass", r.port ? `${scan}; port ${r.port} closed` : scan);
 }
 
 export function changesCheck(c: ClassifiedChanges): Check {

@@ -81,11 +81,56 @@ export const comfyuiApi: VerifyApi<"comfyui"> = {
     const values = a.step("history")?.values ?? {};
     return { png, info: { prompt_id: a.step("prompt")?.values?.prompt_id, ...values } };
   },
+  async explain(step, a) {
+    const body = await a.body(step);
+    if (!body) return undefined;
+    if (step === "prompt") return explainRefusal(body);
+    if (step === "history") return explainExecution(body, String(a.step("prompt")?.values?.prompt_id ?? a.step("history")?.values?.prompt_id ?? ""));
+    return undefined;
+  },
   async gpu(a) {
     const body = a.step("system_stats")?.ok ? await a.body("system_stats") : undefined;
     return body ? readSystemStats(body) : null;
   },
 };
+
+function parse(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+const said = (e: unknown) => (isObj(e) ? [e.message, e.details].filter((x) => typeof x === "string" && x !== "").join(": ") : "");
+
+/**
+ * A refused graph in ComfyUI's words: each node's errors ("node 4 CheckpointLoaderSimple: Value
+ * not in list: ckpt_name: 'x' not in [...]"), else the prompt's error.
+ */
+export function explainRefusal(body: Buffer): string | undefined {
+  const json = parse(body);
+  if (!isObj(json)) return undefined;
+  const nodes = isObj(json.node_errors) ? Object.entries(json.node_errors) : [];
+  const lines = nodes.flatMap(([id, n]) => {
+    const errs = isObj(n) && Array.isArray(n.errors) ? n.errors : [];
+    return errs.map((e) => `node ${id}${isObj(n) && typeof n.class_type === "string" ? ` ${n.class_type}` : ""}: ${said(e)}`);
+  });
+  if (lines.length > 0) return `ComfyUI refused the graph (node_errors): ${lines.join("; ")}`;
+  const top = said(json.error);
+  return top ? `ComfyUI refused the prompt: ${top}` : undefined;
+}
+
+/** A prompt that failed while it ran: the node and exception of its execution_error message. */
+export function explainExecution(body: Buffer, promptId: string): string | undefined {
+  const json = parse(body);
+  const entry = isObj(json) ? (promptId && isObj(json[promptId]) ? json[promptId] : Object.values(json).find(isObj)) : undefined;
+  const messages = isObj(entry) && isObj(entry.status) && Array.isArray(entry.status.messages) ? entry.status.messages : [];
+  const error = messages.find((m): m is [string, Record<string, unknown>] => Array.isArray(m) && m[0] === "execution_error" && isObj(m[1]));
+  if (!error) return undefined;
+  const d = error[1];
+  return `the prompt failed while it ran: node ${String(d.node_id)} ${String(d.node_type)} raised ${String(d.exception_type)}: ${String(d.exception_message)}`;
+}
 
 const GIB = 1024 ** 3;
 const gib = (n: unknown) => (typeof n === "number" ? Math.round((n / GIB) * 100) / 100 : undefined);

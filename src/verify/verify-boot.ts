@@ -108,7 +108,9 @@ async function generationChecks(run: Run, res: DriverResult, plan: ApiPlan, api:
     const planned = plan.steps.find((s) => s.name === name)!;
     // The app's last words usually say why (a traceback, a sampler still running).
     const items = tail.length ? [`last ${tail.length} lines of the app's output:`, ...tail] : ["the app printed nothing"];
-    r.checks.push(check("generate", "fail", `${stepText(planned)} failed: ${step?.error ?? "not run"}`, items));
+    const said = step ? await api.explain?.(name, answers) : undefined;
+    const why = said ?? step?.error ?? "not run";
+    r.checks.push(check("generate", "fail", `${stepText(planned)} failed: ${why}`, said && step?.error ? [`the answer: ${step.error}`, ...items] : items));
     return false;
   }
   r.timings.generate = plan.generation.reduce((ms, n) => ms + answers.step(n)!.ms, 0) / 1000;
@@ -117,7 +119,8 @@ async function generationChecks(run: Run, res: DriverResult, plan: ApiPlan, api:
     r.checks.push(check("generate", "fail", answer.error));
     return true;
   }
-  r.checks.push(check("generate", "pass", `${generationText(plan)} answered in ${r.timings.generate.toFixed(2)} s with a ${answer.png.length}-byte image`));
+  const how = plan.server === false ? "ended (exit code 0)" : "answered";
+  r.checks.push(check("generate", "pass", `${generationText(plan)} ${how} in ${r.timings.generate.toFixed(2)} s with a ${answer.png.length}-byte image`));
   const img = imageCheck(answer.png, plan.expect ?? r.request ?? {});
   run.png = answer.png;
   r.image = {
