@@ -55,8 +55,12 @@ export async function runExec(c: ExecContext): Promise<number> {
   const [file, ...args] = shell ? [shellProgram(c.windows, c.env)] : c.command.map((s) => fillPlaceholders(s, ph));
   if (shell) {
     c.say(msg(c.lang, "shellStart", { title: launcher.title, python: c.resolved.python, cwd: c.resolved.cwd }));
-    // cmd.exe shows the bundle in its prompt, so that this window is told apart from others.
-    if (c.windows) env.PROMPT = `[${launcher.title}] $P$G`;
+    // cmd.exe shows the bundle in its prompt, so that this window is told apart from others
+    // (Windows names are case-insensitive: one PROMPT, whatever the user's spelling).
+    if (c.windows) {
+      for (const k of Object.keys(env)) if (k.toUpperCase() === "PROMPT") delete env[k];
+      env.PROMPT = `[${launcher.title}] $P$G`;
+    }
   }
   return new Promise<number>((resolve) => {
     let child: ReturnType<typeof spawn>;
