@@ -75,8 +75,9 @@ export async function bootAndCheck(run: Run): Promise<void> {
   r.offline.attempts = res.attempts;
   if (res.error) res.readyError = `the verify driver failed: ${res.error}`;
   r.timings.ready = res.readyMs === null ? null : res.readyMs / 1000;
-  r.timings.stop = res.stop.method === "none" ? null : res.stop.ms / 1000;
-  const ready = server ? readyCheck(res, plan.ready, tail.tail) : check("ready", "skip", "a script app is no server: nothing to wait for (verify runs its command through launcher --exec)");
+  // A script app is not stopped: its command's time is the generation's.
+  r.timings.stop = res.stop.method === "none" || !server ? null : res.stop.ms / 1000;
+  const ready = server ? readyCheck(res, plan.ready, tail.tail) : res.error ? check("ready", "fail", res.readyError!) : check("ready", "skip", "a script app is no server: nothing to wait for (verify runs its command through launcher --exec)");
   r.checks.push(ready, offlineCheck(iso, res.attempts, out.log));
   const answers: Answers = {
     step: (name) => res.steps.find((s) => s.name === name),
