@@ -218,7 +218,7 @@ function checkPortability(entries: WalkEntry[], plan: Plan, emit: Emit): LintFin
 }
 
 async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, builderVersion: string, components: Component[], files: ManifestEntry[], emit: Emit): Promise<BundleJson> {
-  const head = bundleJsonHead(plan, loaded.recipe);
+  const head = await bundleJsonHead(plan, loaded);
   for (const note of head.notes) emit({ type: "warning", message: `bundle.json gpu: ${note}` });
   const bundleJson: BundleJson = {
     format: BUNDLE_FORMAT,

@@ -8,6 +8,8 @@ import type { GpuFacts, LauncherConfig, VerifyBlock } from "../contract/bundle-j
 import { gpuFactsOfPlan } from "../plan/gpu-facts.ts";
 import { isRepo, type Plan } from "../plan/plan.ts";
 import type { Recipe } from "../recipe/schema.ts";
+import type { LoadedRecipe } from "../recipe/load.ts";
+import { verifyBlockFor } from "./verify-block.ts";
 
 export interface LauncherInputs {
   recipe: {
@@ -21,7 +23,7 @@ export interface LauncherInputs {
       cwd?: string | undefined;
       command: string[];
       port: number;
-      ready: string;
+      ready?: string | undefined;
       env?: Record<string, string> | undefined;
       gpu?: { cpu?: string[] | undefined; vram?: { below_gb?: number | undefined; args: string[] }[] | undefined } | undefined;
     };
@@ -48,7 +50,7 @@ export function resolveLauncherConfig(i: LauncherInputs): LauncherConfig {
     cwd: l.cwd ?? "",
     command: [...l.command],
     port: l.port,
-    ready: l.ready,
+    ...(l.ready !== undefined ? { ready: l.ready } : {}),
     env: sortedRecord(l.env ?? {}),
     gpu: {
       cpu: [...(l.gpu?.cpu ?? [])],
@@ -74,10 +76,12 @@ export interface BundleJsonHead {
   notes: string[];
 }
 
-export function bundleJsonHead(plan: Plan, recipe: Recipe): BundleJsonHead {
+export async function bundleJsonHead(plan: Plan, loaded: LoadedRecipe): Promise<BundleJsonHead> {
+  const recipe = loaded.recipe;
   const repos = plan.artifacts.filter(isRepo).map((a) => a.dest);
   const hasGit = plan.artifacts.some((a) => a.kind === "git");
   const launcher = resolveLauncherConfig({ recipe, platform: plan.platform, python: plan.target.python, hasGit, repos });
   const gpu = gpuFactsOfPlan(plan.artifacts, plan.platform, recipe.launcher.gpu?.requires);
-  return { launcher, ...(gpu.facts ? { gpu: gpu.facts } : {}), ...(recipe.verify ? { verify: recipe.verify } : {}), notes: gpu.notes };
+  const verify = await verifyBlockFor(loaded, plan.platform);
+  return { launcher, ...(gpu.facts ? { gpu: gpu.facts } : {}), ...(verify ? { verify } : {}), notes: gpu.notes };
 }

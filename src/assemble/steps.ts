@@ -96,7 +96,8 @@ export async function checkExtensionNeeds(root: string, plan: Plan, emit: Emit):
     out.push(...unmet);
     emit({
       type: "warning",
-      message: `extension ${a.name} declares packages the bundle does not have; A1111 would try to pip-install them at first launch (needs network):\n${unmet.map((u) => `  ${describeUnmet(u)}`).join("\n")}`,
+      // A1111 pip-installs them at first launch; a ComfyUI custom node fails to import (or its manager installs them): either needs the network.
+      message: `extension ${a.name} declares packages the bundle does not have; at first launch the app would try to pip-install them or fail to import them (needs network):\n${unmet.map((u) => `  ${describeUnmet(u)}`).join("\n")}`,
       hint: "add them to wheels.requirements (or the extension's `requirements:` in the recipe) and run `bundle lock`",
     });
   }

@@ -2,6 +2,7 @@
 
 import { ARCHIVE_FORMATS } from "../contract/registry-names.ts";
 import { PLATFORMS } from "../core/platform.ts";
+import { DEMO_APP_NAMES } from "../demo/apps.ts";
 
 export interface FlagSpec {
   type: "string" | "boolean";
@@ -119,15 +120,16 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "demo",
     summary: "build and verify the built-in demo bundle against the built-in local mirror",
-    usage: "bundle demo [--out DIR] [--cache DIR]",
+    usage: "bundle demo [--app a1111|comfyui|script] [--out DIR] [--cache DIR]",
     args: [],
     minArgs: 0,
     flags: {
+      app: { type: "string", value: "APP", help: "which stand-in app: a1111 (a WebUI, the default), comfyui or script", choices: [...DEMO_APP_NAMES] },
       out: { type: "string", value: "DIR", help: "output folder (default ./dist)" },
       cache,
       ...common,
     },
-    details: "Starts a local world on 127.0.0.1 (package index, git server, model files), builds recipes/demo.yml for this machine, then runs bundle verify on the archive.",
+    details: "Starts a local world on 127.0.0.1 (package index, git server, model files), builds the app's demo recipe (recipes/demo.yml, demo-comfyui.yml or demo-script.yml) for this machine, then runs bundle verify on the archive.",
   },
 ];
 

@@ -119,7 +119,7 @@ function launcher(p: Problems, at: string, v: unknown): void {
   insideDir(p, k("cwd"), v.cwd);
   strings(p, k("command"), v.command, true);
   need(p, k("port"), v.port, Number.isInteger(v.port) && (v.port as number) > 0 && (v.port as number) < 65536, "a port number (1-65535)");
-  need(p, k("ready"), v.ready, typeof v.ready === "string" && v.ready.startsWith("/"), "a URL path starting with /");
+  optional(p, k("ready"), v.ready, (p, at, r) => need(p, at, r, typeof r === "string" && r.startsWith("/"), "a URL path starting with /"));
   if (object(p, k("env"), v.env)) for (const [name, value] of Object.entries(v.env)) str(p, sub(k("env"), name), value);
   gpuRules(p, k("gpu"), v.gpu);
   insidePath(p, k("python"), v.python);

@@ -59,7 +59,8 @@ export interface LauncherConfig {
   /** Command line with placeholders {bundle} {python} {git} {port} still in it. */
   command: string[];
   port: number;
-  ready: string;
+  /** URL path polled until HTTP 200; absent for an app that is no server (a script run through `--exec`). */
+  ready?: string;
   env: Record<string, string>;
   gpu: GpuRules;
   /** Interpreter, relative to the bundle root (python/python.exe or python/bin/python3). */

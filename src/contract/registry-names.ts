@@ -7,8 +7,11 @@
 export const ARCHIVE_FORMATS = ["zip", "tar.gz"] as const;
 export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
 
-/** HTTP APIs `bundle verify` can drive (recipe `verify.api`). */
-export const VERIFY_APIS = ["a1111"] as const;
+/**
+ * How `bundle verify` drives an app (recipe `verify.api`): the HTTP APIs of a server it boots
+ * (a1111, comfyui), or a command run through `launcher --exec` (command, for script apps).
+ */
+export const VERIFY_APIS = ["a1111", "comfyui", "command"] as const;
 export type VerifyApiName = (typeof VERIFY_APIS)[number];
 
 export function isArchiveFormat(s: string): s is ArchiveFormat {

@@ -1,7 +1,7 @@
-// The built-in local world of `bundle demo` and the end-to-end test (issue 7 "The built-in
-// demo"): everything recipes/demo.yml needs, served on 127.0.0.1 the way the real internet serves
-// it — a simple package index (generated wheels, plus Debian's real pip/setuptools/wheel when the
-// machine has them), git smart HTTP for the stand-in app and its extension, Hugging-Face-style
+// The built-in local world of `bundle demo` and the end-to-end test: everything the demo recipes
+// (recipes/demo*.yml) need, served on 127.0.0.1 the way the real internet serves it — a simple
+// package index (generated wheels, plus Debian's real pip/setuptools/wheel when the machine has
+// them), git smart HTTP for the stand-in apps (apps.ts) and their extensions, Hugging-Face-style
 // file URLs for the "checkpoint", a relocatable Python runtime made from the host's Python, and a
 // nodejs.org-style archive of the running node for the launcher (pkg --sea needs the very Node
 // version it runs under, so the demo ships the one it has).
@@ -11,6 +11,7 @@ import { copyFile, link, mkdir, readdir, readFile, rm, writeFile } from "node:fs
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { silent, type Emit } from "../core/events.ts";
+import { DEMO_APPS, DEMO_REPOS, REPO_SOURCES, type DemoApp, type DemoRepo } from "./apps.ts";
 import { createFixtureRepo, startGitServer, type GitServer } from "./git-server.ts";
 import { startFileServer, type FileServer } from "./http-server.ts";
 import { startPypiServer, type IndexedFile, type PypiServer } from "./pypi-server.ts";
@@ -18,15 +19,19 @@ import { makeRuntime } from "./runtime.ts";
 import { makeWheel } from "./wheels.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-/** The demo recipe that `bundle demo` extends. */
+/** The demo recipe that `bundle demo` extends (the A1111 stand-in's; apps.ts names the others). */
 export const DEMO_RECIPE = join(HERE, "..", "..", "recipes", "demo.yml");
+
+/** The recipe in recipes/ of a demo app. */
+export function demoRecipeOf(app: DemoApp): string {
+  return join(HERE, "..", "..", "recipes", DEMO_APPS[app].recipe);
+}
 /** Where Debian's python3-*-whl packages put real wheels (absent on a fresh machine: fine). */
 export const DEBIAN_WHEELS = "/usr/share/python-wheels";
 
-/** Where each demo artifact lives, relative to its mirror list (recipes/demo.yml uses the same paths). */
+/** Where each demo artifact lives, relative to its mirror list (recipes/demo*.yml use the same paths). */
 export const DEMO_PATHS = {
-  app: "greenbundle/demo-webui.git",
-  extension: "greenbundle/demo-vignette.git",
+  ...DEMO_REPOS,
   checkpoint: "greenbundle/demo-model/resolve/main/demo-v1.ckpt",
 } as const;
 
@@ -35,8 +40,8 @@ export interface DemoWorld {
   mirrors: Record<string, string[]>;
   python: { version: string; url: string; sha256: string; size: number; relocation: "patchelf" | "wrapper" };
   node: { version: string; url: string; sha256: string; size: number };
-  /** Pinned commits of the app and extension repositories (deterministic). */
-  commits: { app: string; extension: string };
+  /** Pinned commits of the stand-ins' repositories (deterministic). */
+  commits: Record<DemoRepo, string>;
   /** Exact pins the index can satisfy: the generated wheels, then the real ones found. */
   requirements: string[];
   realWheels: string[];
@@ -52,7 +57,7 @@ export function demoCheckpoint(): Buffer {
 }
 
 /** Files of a folder under src/demo/app/, path → text, sorted, bytecode left out. */
-export async function appFiles(folder: "repo" | "extension" | "palette"): Promise<Record<string, string>> {
+export async function appFiles(folder: "repo" | "extension" | "palette" | "comfy" | "comfy-nodes" | "script"): Promise<Record<string, string>> {
   const root = join(HERE, "app", folder);
   const out: Record<string, string> = {};
   const walk = async (dir: string): Promise<void> => {
@@ -67,14 +72,27 @@ export async function appFiles(folder: "repo" | "extension" | "palette"): Promis
   return out;
 }
 
-/** The app and extension repositories; the pinned app commit is not the branch tip (as with real releases). */
-export async function makeDemoRepos(root: string): Promise<{ app: string; extension: string }> {
+/** The files of a demo repository; the ComfyUI and script stand-ins take the WebUI's painter along. */
+export async function repoFiles(repo: DemoRepo): Promise<Record<string, string>> {
+  const src = REPO_SOURCES[repo];
+  const files = await appFiles(src.folder);
+  return src.painter ? { ...files, "painter.py": (await appFiles("repo"))["painter.py"]! } : files;
+}
+
+/** The stand-ins' repositories; the pinned app commit is not the branch tip (as with real releases). */
+export async function makeDemoRepos(root: string): Promise<Record<DemoRepo, string>> {
   const app = await createFixtureRepo(root, DEMO_PATHS.app, [
-    { message: "demo-webui 1.0.0", files: await appFiles("repo") },
+    { message: "demo-webui 1.0.0", files: await repoFiles("app") },
     { message: "work in progress after the release", files: { "CHANGELOG.md": "## Unreleased\n\n- nothing yet\n" } },
   ]);
-  const ext = await createFixtureRepo(root, DEMO_PATHS.extension, [{ message: "demo-vignette 1.0", files: await appFiles("extension") }]);
-  return { app: app[0]!, extension: ext[0]! };
+  const one = async (repo: DemoRepo, message: string) => (await createFixtureRepo(root, DEMO_PATHS[repo], [{ message, files: await repoFiles(repo) }]))[0]!;
+  return {
+    app: app[0]!,
+    extension: await one("extension", "demo-vignette 1.0"),
+    comfyui: await one("comfyui", "demo-comfyui 0.3.64"),
+    comfyNodes: await one("comfyNodes", "gb-demo-nodes 1.0"),
+    script: await one("script", "demo-txt2img 2.1"),
+  };
 }
 
 /** The index's files: the generated palette wheel, plus pip/setuptools/wheel from `wheelsDir` when there. */
@@ -134,7 +152,7 @@ export async function startDemoWorld(o: WorldOptions): Promise<DemoWorld> {
   const [runtime, node, commits, index] = await Promise.all([
     step("relocatable Python runtime from the host's Python", () => makeRuntime({ out: join(o.dir, "python-runtime.tar.gz"), ...(o.python ? { python: o.python } : {}) })),
     step("Node archive of the running node", () => nodeArchive(o.dir)),
-    step("git repositories of the stand-in app and its extension", () => makeDemoRepos(join(o.dir, "git"))),
+    step("git repositories of the stand-in apps and their extensions", () => makeDemoRepos(join(o.dir, "git"))),
     step("wheels for the package index", () => indexFiles(o.wheelsDir)),
   ]);
   const runtimeName = `python-${runtime.version}-linux-x64.tar.gz`;
@@ -163,12 +181,14 @@ export async function startDemoWorld(o: WorldOptions): Promise<DemoWorld> {
 }
 
 /**
- * The recipe `bundle demo` builds: recipes/demo.yml (by absolute path) with the world's mirrors
- * and the facts only this machine knows (its Python version, the hashes of the runtime and node
- * archives made here). Deep merge (DESIGN.md `extends`): mappings merge, lists replace.
+ * The recipe `bundle demo` builds: the app's demo recipe (by absolute path) with the world's
+ * mirrors and the facts only this machine knows (its Python version, the hashes of the runtime
+ * and node archives made here). Deep merge (`extends`): mappings merge, lists replace.
  */
-export function generatedRecipe(w: DemoWorld, paths: { base: string; requirements: string; lock: string }): string {
+export function generatedRecipe(w: DemoWorld, paths: { base: string; requirements: string; lock: string }, app: DemoApp = "a1111"): string {
   const j = (v: unknown) => JSON.stringify(v);
+  const spec = DEMO_APPS[app];
+  const ext = spec.extensions;
   const lines = [
     "# yaml-language-server: $schema=" + j(join(dirname(paths.base), "..", "schema", "recipe.schema.json")),
     "# Generated by `bundle demo`: the demo recipe with this run's local mirrors. Do not edit.",
@@ -183,10 +203,10 @@ export function generatedRecipe(w: DemoWorld, paths: { base: string; requirement
     `  requirements: ${j(paths.requirements)}`,
     `  lock: ${j(paths.lock)}`,
     "repos:",
-    `  - { path: app, url: ${j(`mirror://github/${DEMO_PATHS.app}`)}, commit: ${w.commits.app} }`,
-    "extensions:",
-    "  dir: app/extensions",
-    `  items: [{ name: demo-vignette, url: ${j(`mirror://github/${DEMO_PATHS.extension}`)}, commit: ${w.commits.extension} }]`,
+    ...spec.repos.map((r) => `  - { path: ${j(r.path)}, url: ${j(`mirror://github/${DEMO_PATHS[r.repo]}`)}, commit: ${w.commits[r.repo]} }`),
+    ...(ext
+      ? ["extensions:", `  dir: ${j(ext.dir)}`, `  items: [${ext.items.map((e) => `{ name: ${j(e.name)}, url: ${j(`mirror://github/${DEMO_PATHS[e.repo]}`)}, commit: ${w.commits[e.repo]} }`).join(", ")}]`]
+      : []),
     "launcher:",
     "  node:",
     `    linux-x64: { url: ${j(w.node.url)}, sha256: ${w.node.sha256}, size: ${w.node.size} }`,
@@ -195,12 +215,12 @@ export function generatedRecipe(w: DemoWorld, paths: { base: string; requirement
   return lines.join("\n");
 }
 
-/** Writes the generated recipe and its requirements file into `dir`; returns the recipe path. */
-export async function writeDemoRecipe(w: DemoWorld, dir: string, base = DEMO_RECIPE): Promise<string> {
+/** Writes the generated recipe of `app` and its requirements file into `dir`; returns the recipe path. */
+export async function writeDemoRecipe(w: DemoWorld, dir: string, base = DEMO_RECIPE, app: DemoApp = "a1111"): Promise<string> {
   await mkdir(dir, { recursive: true });
   const requirements = join(dir, "demo.requirements.txt");
   await writeFile(requirements, ["# generated by `bundle demo`: the wheels the local index serves", ...w.requirements, ""].join("\n"));
   const recipe = join(dir, "demo.yml");
-  await writeFile(recipe, generatedRecipe(w, { base, requirements, lock: join(dir, "demo.lock.json") }));
+  await writeFile(recipe, generatedRecipe(w, { base, requirements, lock: join(dir, "demo.lock.json") }, app));
   return recipe;
 }

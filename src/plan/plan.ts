@@ -18,6 +18,7 @@ import { makeTarget, type Target } from "../python/target.ts";
 import type { ArtifactKind, ArtifactOfKind, Download, HostNodeArtifact, LauncherNodeArtifact, PlanArtifact, RuntimeArtifact } from "./artifact.ts";
 import { shownPath } from "./shown.ts";
 import { wheelArtifacts } from "./wheels.ts";
+import { readWorkflow } from "./workflow.ts";
 
 export type * from "./artifact.ts";
 export { isDownload, isRepo } from "./artifact.ts";
@@ -73,6 +74,7 @@ export async function makePlan({ loaded, platform, lock: givenLock, host }: Plan
   const hashed = (id: string, path: (string | number)[], a: RecipeDownload) => download(r, lp, id, a, at(path));
 
   if (r.launcher.icon) await mustExist(loaded, ["launcher", "icon"], r.launcher.icon, "the launcher icon");
+  if (r.verify?.workflow !== undefined) await readWorkflow(loaded);
   const runtime: RuntimeArtifact = { id: "python", kind: "python", name: "python", version: r.python.version, dest: "python", ...hashed("python", ["python", platform], r.python[platform]!) };
   artifacts.push(runtime);
   const git = r.git?.[platform];

@@ -225,7 +225,7 @@ export const LauncherSchema = z
     cwd: z.string().optional().describe("working folder of the app, relative to the bundle"),
     command: z.array(z.string()).min(1).describe("the app's command line; placeholders {bundle} {python} {git} {port}"),
     port: z.number().int().min(1).max(65535).default(7860).describe("first port tried; the first free one from here is used"),
-    ready: z.string().startsWith("/").describe("URL path polled until HTTP 200"),
+    ready: z.string().startsWith("/").optional().describe("URL path polled until HTTP 200 (required unless verify.api is command: a script app is no server)"),
     env: z.record(z.string(), z.string()).optional().describe("environment for the app; placeholders allowed"),
     gpu: z
       .strictObject({
@@ -239,7 +239,7 @@ export const LauncherSchema = z
   .describe("the launcher executable at the bundle root");
 
 export const VerifySchema = z.strictObject({
-  api: z.enum(VERIFY_APIS).describe("which HTTP API to drive"),
+  api: z.enum(VERIFY_APIS).describe("how verify drives the app: a1111 (also Forge, SD.Next) or comfyui over HTTP, or command (a script run through `launcher --exec`)"),
   txt2img: z
     .strictObject({
       prompt: z.string().describe("the test prompt"),
@@ -254,6 +254,22 @@ export const VerifySchema = z.strictObject({
     .describe("the test generation"),
   timeout: positiveInt.default(900).describe("seconds to wait for readiness and the generation"),
   allow_changes: z.array(z.string()).default([]).describe("globs of files a first launch may create or change"),
+  checkpoint: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("comfyui: the ckpt_name, relative to the app's models/checkpoints/ (default: the first *.safetensors or *.ckpt the recipe places under a models/checkpoints/ folder)"),
+  workflow: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("comfyui: an API-format graph (JSON file, relative to the recipe) sent instead of the standard text-to-image graph; string values may hold {prompt} {negative_prompt} {seed} {steps} {width} {height} {cfg_scale} {sampler_name} {checkpoint}"),
+  command: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .describe("command: what verify runs as `launcher --exec -- <command…>` with the network cut off; placeholders {bundle} {python} {git} {port} {prompt} {seed} {steps} {width} {height} {out}"),
+  image: z.string().min(1).optional().describe("command: glob of the PNG to check, relative to the bundle root ({out} is the fresh folder verify made); the newest match counts"),
 });
 
 export const PackageSchema = z.strictObject({

@@ -11,10 +11,11 @@ import { parseRecipeUrl } from "./mirrors.ts";
 import { badRelPath, type Recipe, type ExtensionSpec } from "./schema.ts";
 import { MIN_SPLIT, sizeBytes } from "../core/size.ts";
 import { formatPath, type KeyPath } from "./yaml-source.ts";
+import { LAUNCHER_PLACEHOLDERS, verifyChecks } from "./verify-checks.ts";
 
 type Locate = (path: KeyPath, preferKey?: boolean) => SourcePos;
 
-export const PLACEHOLDERS = ["bundle", "python", "git", "port"] as const;
+export const PLACEHOLDERS = LAUNCHER_PLACEHOLDERS;
 
 /** Folder name of an extension: its `name`, else the repository name from the URL without `.git`. */
 export function extensionName(ext: Pick<ExtensionSpec, "name" | "url">): string {
@@ -111,6 +112,7 @@ export function semanticChecks(recipe: Recipe | unknown, locate: Locate): Diagno
   platformSections(r, add);
   diags.push(...destinationClashes(r, platforms, locate, diags));
   launcherChecks(launcher, add);
+  verifyChecks(r, add);
   // Checked here, at its position, not after a whole build when the packer reads it.
   const pkg = obj(r.package);
   const splitText = str(pkg.split);

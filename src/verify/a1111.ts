@@ -5,11 +5,11 @@
 // Pure: plans the driver's steps and reads the answers.
 
 import type { BundleJson } from "../contract/bundle-json.ts";
-import type { ApiPlan, GeneratedImage, MemoryFacts, VerifyApi } from "./api.ts";
+import type { ApiPlan, GeneratedImage, MemoryFacts, PlannedHttpStep, VerifyApi } from "./api.ts";
 
 const DEFAULT_TXT2IMG = { prompt: "a cute cat", steps: 20, width: 512, height: 512, seed: 42 };
 
-export function a1111Plan(bj: BundleJson, timeoutMs: number): ApiPlan {
+export function a1111Plan(bj: BundleJson, timeoutMs: number): ApiPlan<PlannedHttpStep> {
   const request = { ...(bj.verify?.txt2img ?? DEFAULT_TXT2IMG) };
   const stop = bj.launcher.command.includes("--api-server-stop") ? { method: "POST" as const, path: "/sdapi/v1/server-stop" } : undefined;
   return {

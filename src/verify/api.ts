@@ -6,23 +6,41 @@
 
 import type { BundleJson } from "../contract/bundle-json.ts";
 import type { VerifyApiName } from "../contract/registry-names.ts";
-import type { DriverStep, StepResult } from "./driver-job.ts";
+import type { ExecStep, HttpStep, StepResult } from "./driver-job.ts";
 
 export interface ApiContext {
   bj: BundleJson;
   /** Milliseconds the generation may take (verify.timeout or --timeout). */
   timeoutMs: number;
+  /** The booted copy's root folder (absolute); set when verify runs, for an API that reads the image from disk. */
+  root?: string;
+  /** A relative folder inside the bundle that does not exist yet, for an app that writes its image to disk (default DEFAULT_OUT). */
+  out?: string;
 }
 
-/** A driver step as an API plans it; verify decides where its answer is saved. */
-export type PlannedStep = Omit<DriverStep, "save">;
+/** The folder verify gives a script app for its output, unless the bundle already has one of that name. */
+export const DEFAULT_OUT = "greenbundle-verify";
 
-export interface ApiPlan {
-  /** The URL path polled until HTTP 200: bundle.json's launcher.ready, else the API's default. */
+/** A driver step as an API plans it; verify decides where its answer is saved. */
+export type PlannedHttpStep = Omit<HttpStep, "save">;
+export type PlannedExecStep = Omit<ExecStep, "save">;
+export type PlannedStep = PlannedHttpStep | PlannedExecStep;
+
+export interface ApiPlan<S extends PlannedStep = PlannedStep> {
+  /**
+   * false: the app is no server (a script app): the steps run commands through
+   * `launcher --exec`, and nothing is waited for or stopped. Default: a server.
+   */
+  server?: false;
+  /** The URL path polled until HTTP 200: bundle.json's launcher.ready, else the API's default (unused without a server). */
   ready: string;
   /** What was asked for, as the report shows it (the txt2img settings, or the graph sent). */
   request: Record<string, unknown>;
-  steps: PlannedStep[];
+  /** The size the image must have, when `request` does not say it at its top level (a graph). */
+  expect?: { width?: number; height?: number };
+  /** A folder inside the bundle (relative) the steps write into: verify makes it and allows changes under it. */
+  outDir?: string;
+  steps: S[];
   /** The steps that make the image, in order: all must pass, and their times add up to the generation time. */
   generation: string[];
   /** An HTTP route that stops the app; without one the launcher's process-tree stop is used (SIGINT, then the group). */
@@ -53,14 +71,23 @@ export interface MemoryFacts {
 
 export interface VerifyApi<N extends VerifyApiName = VerifyApiName> {
   readonly name: N;
+  /** What is wrong with bundle.json's verify block for this API (keys only it reads); none when fine. */
+  problems?(bj: BundleJson): string[];
   plan(c: ApiContext): ApiPlan;
   /** The image to check, or why there is none. */
-  image(a: Answers): Promise<GeneratedImage | { error: string }>;
+  image(a: Answers, c: ApiContext): Promise<GeneratedImage | { error: string }>;
+  /** Why a generation step failed, in the app's own words read from its saved answer; undefined leaves the driver's reason alone. */
+  explain?(step: string, a: Answers): Promise<string | undefined>;
   /** GPU facts from the answers, or null when the API gave none. */
   gpu(a: Answers): Promise<MemoryFacts | null>;
 }
 
+/** "POST /prompt", or "launcher --exec -- {python} scripts/txt2img.py …": one step as the report names it. */
+export function stepText(s: PlannedStep): string {
+  return "exec" in s ? `launcher --exec -- ${s.exec.join(" ")}` : `${s.method} ${s.path}`;
+}
+
 /** "POST /prompt → GET /history/{prompt_id}": how a plan's generation is named in the report. */
 export function generationText(plan: ApiPlan): string {
-  return plan.generation.map((n) => plan.steps.find((s) => s.name === n)).map((s) => (s ? `${s.method} ${s.path}` : "?")).join(" → ");
+  return plan.generation.map((n) => plan.steps.find((s) => s.name === n)).map((s) => (s ? stepText(s) : "?")).join(" → ");
 }

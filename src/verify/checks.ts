@@ -108,13 +108,22 @@ export function stopCheck(stop: DriverResult["stop"]): Check {
   return check("stop", "pass", `${how}: the launcher exited after ${s(stop.ms)} (${exit})`);
 }
 
+/** How a script app's command ended (it is not stopped: it must end by itself, in time). */
+export function commandEndCheck(stop: DriverResult["stop"]): Check {
+  if (stop.method === "none") return check("stop", "skip", "the command never ran");
+  const exit = stop.exitSignal ? `signal ${stop.exitSignal}` : `exit code ${stop.exitCode}`;
+  if (stop.method === "signal") return check("stop", "fail", `the command did not end within its time; had to send ${stop.escalation.join(", then ")} (${exit})`);
+  return check("stop", "pass", `the command ended by itself after ${s(stop.ms)} (${exit})`);
+}
+
 export function leftoversCheck(r: DriverResult): Check {
   if (r.stop.method === "none") return check("leftovers", "skip", "the launcher never ran");
   const items = r.leftovers.map((p) => `pid ${p.pid}: ${p.command}`);
   if (!r.portClosed) items.push(`port ${r.port} still accepts connections`);
   if (items.length > 0) return check("leftovers", "fail", `${r.leftovers.length} process(es) outlived the launcher${r.portClosed ? "" : `, port ${r.port} still open`}`, items);
   const scan = r.leftoverScan === "pid-namespace" ? "no process left in the PID namespace" : r.leftoverScan === "marker" ? "no process of the run left" : "process scan unavailable on this host";
-  return check("leftovers", r.leftoverScan === "unavailable" ? "warn" : "pass", `${scan}; port ${r.port} closed`);
+  // A script app listens on nothing (port 0): there is no port to find closed.
+  return check("leftovers", r.leftoverScan === "unavailable" ? "warn" : "pass", r.port ? `${scan}; port ${r.port} closed` : scan);
 }
 
 export function changesCheck(c: ClassifiedChanges): Check {

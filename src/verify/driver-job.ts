@@ -23,7 +23,7 @@ export type StepCondition = { path: JsonPath; equals: unknown } | { path: JsonPa
  * later `path`, "{name}" is replaced by the value (URL-encoded); in a later `body`, an object
  * `{"$value": "name"}` is replaced by the value itself.
  */
-export interface DriverStep {
+export interface HttpStep {
   name: string;
   method: "GET" | "POST";
   path: string;
@@ -42,9 +42,34 @@ export interface DriverStep {
   capture?: Record<string, JsonPath>;
 }
 
+/**
+ * One command run through the bundle's launcher as `launcher --exec -- <exec…>` (a script app,
+ * which is no server): the step passes when the command exits 0 within `timeoutMs`. Its output
+ * goes to the run's log; `save` receives {code, signal} as JSON.
+ */
+export interface ExecStep {
+  name: string;
+  /** The program and its arguments; the launcher fills its placeholders ({python}, {bundle}…). */
+  exec: string[];
+  timeoutMs: number;
+  save: string;
+  optional?: boolean;
+}
+
+export type DriverStep = HttpStep | ExecStep;
+
+export function isExecStep(s: { name: string } & ({ exec: string[] } | { method: string })): s is ExecStep {
+  return "exec" in s;
+}
+
 export interface DriverJob {
   /** The bundle's launcher executable. */
   launcher: string;
+  /**
+   * false: the app is no server — nothing is started, readiness and stop do not apply, and the
+   * steps run commands through the launcher (exec steps). Default: the launcher starts a server.
+   */
+  server?: false;
   /** Arguments before `--port N` (e.g. ["--no-browser"]). */
   args: string[];
   cwd: string;
@@ -73,6 +98,8 @@ export interface StepResult {
   requests?: number;
   /** What the step captured for later steps. */
   values?: Record<string, unknown>;
+  /** Exec steps: how the command ended (null when it had to be stopped or never started). */
+  exitCode?: number | null;
 }
 
 export interface LeftoverProcess {

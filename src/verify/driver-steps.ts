@@ -1,10 +1,11 @@
-// Running the driver's HTTP steps (driver-job.ts describes them): one request, or a request
+// Running the driver's steps (driver-job.ts describes them): one request, or a request
 // repeated until a condition holds on its JSON answer; answers that say the work failed end the
-// step at once; values captured from one answer fill later paths and bodies. Runs inside the
-// network namespace, talking to the app through `call`; Node built-ins only.
+// step at once; values captured from one answer fill later paths and bodies. A step may instead
+// run a command through the launcher (a script app). Runs inside the network namespace, talking
+// to the app through `call` and running commands through `exec`; Node built-ins only.
 
 import { writeFileSync } from "node:fs";
-import type { DriverStep, JsonPath, StepCondition, StepResult } from "./driver-job.ts";
+import { isExecStep, type DriverStep, type ExecStep, type HttpStep, type JsonPath, type StepCondition, type StepResult } from "./driver-job.ts";
 
 export interface HttpAnswer {
   status: number;
@@ -12,7 +13,22 @@ export interface HttpAnswer {
 }
 
 /** One HTTP request to the app; rejects when there is no answer within `timeoutMs`. */
-export type HttpCall = (method: DriverStep["method"], path: string, body: unknown, timeoutMs: number) => Promise<HttpAnswer>;
+export type HttpCall = (method: HttpStep["method"], path: string, body: unknown, timeoutMs: number) => Promise<HttpAnswer>;
+
+/** How a command run through the launcher ended. */
+export interface ExecEnd {
+  code: number | null;
+  signal: string | null;
+  /** It was still running when its time was up, and was stopped with these signals. */
+  timedOut: boolean;
+  escalation: string[];
+  ms: number;
+  /** It could not be started. */
+  error?: string;
+}
+
+/** Runs one command (`launcher --exec -- <args…>`) to its end, stopping it when its time is up. */
+export type ExecCall = (args: readonly string[], timeoutMs: number) => Promise<ExecEnd>;
 
 export type Values = ReadonlyMap<string, unknown>;
 
@@ -97,7 +113,7 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
-function failures(step: DriverStep, json: unknown, values: Values): void {
+function failures(step: HttpStep, json: unknown, values: Values): void {
   for (const f of step.failWhen ?? []) {
     if (!holds(f.when, json, values)) continue;
     const quoted = f.quote ? valueAt(json, fillJsonPath(f.quote, values)) : undefined;
@@ -109,7 +125,7 @@ function failures(step: DriverStep, json: unknown, values: Values): void {
  * Checks one answer; returns the parsed JSON when the step reads it. An error status fails the
  * step, with the step's own words when its failure tests recognise the (JSON) answer.
  */
-function judge(step: DriverStep, a: HttpAnswer, values: Values): unknown {
+function judge(step: HttpStep, a: HttpAnswer, values: Values): unknown {
   if (a.status < 200 || a.status >= 300) {
     let json: unknown;
     try {
@@ -126,7 +142,7 @@ function judge(step: DriverStep, a: HttpAnswer, values: Values): unknown {
   return json;
 }
 
-function capture(step: DriverStep, json: unknown, values: Values): Record<string, unknown> {
+function capture(step: HttpStep, json: unknown, values: Values): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, path] of Object.entries(step.capture ?? {})) {
     const filled = fillJsonPath(path, values);
@@ -139,15 +155,33 @@ function capture(step: DriverStep, json: unknown, values: Values): Record<string
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Why a command failed, or undefined when it exited 0 in time. */
+export function execProblem(e: ExecEnd, timeoutMs: number): string | undefined {
+  if (e.error) return `could not be started: ${e.error}`;
+  if (e.timedOut) return `did not end within ${Math.round(timeoutMs / 1000)} s (stopped with ${e.escalation.join(", then ") || "no signal"})`;
+  if (e.code === 0) return undefined;
+  return e.code !== null ? `exited with code ${e.code}` : `was killed by ${e.signal ?? "a signal"}`;
+}
+
+async function runExecStep(step: ExecStep, exec: ExecCall | undefined): Promise<StepResult> {
+  const t = Date.now();
+  if (!exec) return { name: step.name, ok: false, ms: 0, error: "this driver runs no commands (the job starts a server)" };
+  const end = await exec(step.exec, step.timeoutMs);
+  writeFileSync(step.save, JSON.stringify(end));
+  const error = execProblem(end, step.timeoutMs);
+  return { name: step.name, ok: error === undefined, ms: Date.now() - t, exitCode: end.code, ...(error ? { error } : {}) };
+}
+
 /** Runs one step to its end: ok with the values it captured, or failed with the reason. */
-export async function runStep(step: DriverStep, call: HttpCall, values: Values): Promise<StepResult> {
+export async function runStep(step: DriverStep, call: HttpCall, values: Values, exec?: ExecCall): Promise<StepResult> {
+  if (isExecStep(step)) return runExecStep(step, exec);
   const t = Date.now();
   const deadline = t + step.timeoutMs;
   let requests = 0;
   let answers = 0;
   let last: HttpAnswer | undefined;
   const done = (extra: Partial<StepResult>): StepResult => ({ name: step.name, ok: false, ms: Date.now() - t, requests, ...(last ? { status: last.status, bytes: last.body.length } : {}), ...extra });
-  const timeUp = (poll: NonNullable<DriverStep["poll"]>) =>
+  const timeUp = (poll: NonNullable<HttpStep["poll"]>) =>
     new StepFailure(`${conditionText(poll.until, values)} did not hold within ${Math.round(step.timeoutMs / 1000)} s (${answers} answer(s); the last: ${last ? snippet(last.body) : "none"})`);
   try {
     const path = fillPath(step.path, values);
@@ -178,11 +212,11 @@ export async function runStep(step: DriverStep, call: HttpCall, values: Values):
 }
 
 /** Runs the steps in order; a failed step that is not optional ends the run. */
-export async function runSteps(steps: readonly DriverStep[], call: HttpCall): Promise<StepResult[]> {
+export async function runSteps(steps: readonly DriverStep[], call: HttpCall, exec?: ExecCall): Promise<StepResult[]> {
   const values = new Map<string, unknown>();
   const results: StepResult[] = [];
   for (const step of steps) {
-    const r = await runStep(step, call, values);
+    const r = await runStep(step, call, values, exec);
     results.push(r);
     for (const [k, v] of Object.entries(r.values ?? {})) values.set(k, v);
     if (!r.ok && !step.optional) break;
@@ -194,7 +228,7 @@ export async function runSteps(steps: readonly DriverStep[], call: HttpCall): Pr
  * What is wrong with a list of steps before any runs: names used twice, and values used before
  * an earlier step captures them (in a path, a body, a condition or a capture path).
  */
-export function stepProblems(steps: readonly Omit<DriverStep, "save">[]): string[] {
+export function stepProblems(steps: readonly (Omit<HttpStep, "save"> | Omit<ExecStep, "save">)[]): string[] {
   const problems = new Set<string>();
   const known = new Set<string>();
   const names = new Set<string>();
@@ -211,6 +245,8 @@ export function stepProblems(steps: readonly Omit<DriverStep, "save">[]): string
   for (const s of steps) {
     if (names.has(s.name)) problems.add(`two steps are named ${s.name}`);
     names.add(s.name);
+    // A command's braces are the launcher's placeholders ({python}), not captured values.
+    if ("exec" in s) continue;
     for (const m of s.path.matchAll(PLACEHOLDER)) use(s.name, m[1]!);
     useBody(s.name, s.body);
     if (s.poll) usePath(s.name, s.poll.until.path);

@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { startRefusingProxy, startSink, type Guard } from "./netguard.ts";
 import { RUN_MARKER, type DriverJob, type DriverResult } from "./driver-job.ts";
 import { runSteps, type HttpAnswer } from "./driver-steps.ts";
+import { driveCommands } from "./driver-exec.ts";
 import { listProcesses, waitForExit, type Exit } from "./procs.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -104,6 +105,7 @@ async function drive(job: DriverJob, marker: string): Promise<DriverResult> {
   let guard: Guard | undefined;
   if (job.guard === "sink") guard = await startSink(port);
   else if (job.guard === "proxy") guard = await startRefusingProxy();
+  if (job.server === false) return driveCommands(job, marker, guard);
   const logFd = openSync(job.log, "a");
   const child = spawn(job.launcher, [...job.args, "--port", String(port)], {
     cwd: job.cwd,

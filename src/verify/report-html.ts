@@ -73,6 +73,8 @@ export function renderReportHtml(r: VerifyReport, png?: Buffer): string {
         .join("")
     : "";
   const log = r.log ? `<h2>App log (last ${r.log.tail.length} of ${r.log.lines} lines)</h2><pre>${esc(r.log.tail.join("\n"))}</pre>` : "";
+  // What was sent: the txt2img settings, the graph (ComfyUI) or the command (a script app).
+  const request = r.request ? `<h2>What verify asked for</h2><details${r.ok ? "" : " open"}><summary>request</summary><pre>${esc(JSON.stringify(r.request, null, 2))}</pre></details>` : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>verify: ${esc(name)}</title><style>${CSS}</style></head><body>
@@ -82,7 +84,7 @@ ${verdict}
 <h2>Checks</h2><table><tr><th>result</th><th>check</th><th>detail</th></tr>${r.checks.map(checkRow).join("")}</table>
 <h2>Facts</h2>${factsTable(facts)}
 <h2>GPU</h2>${factsTable(gpuRows(r))}
-${attempts}${changes}${log}
+${request}${attempts}${changes}${log}
 </body></html>
 `;
 }

@@ -50,6 +50,8 @@ export interface Run {
   torch: TorchFacts | null;
   png?: Buffer;
   log?: string;
+  /** A folder the API's steps wrote into (relative): allowed to change. */
+  outDir?: string;
 }
 
 /** Thrown inside the run when nothing more can be checked; the report still gets written. */

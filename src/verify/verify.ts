@@ -167,6 +167,11 @@ async function readBundleJson(run: Run): Promise<void> {
     r.checks.push(check("bundle", "fail", `verify.api is ${JSON.stringify(apiName)}, which this greenbundle cannot drive (it knows ${Object.keys(VERIFY_API).join(", ")})`, ["verify the bundle with the greenbundle that built it, or a newer one"]));
     throw new Halt();
   }
+  const problems = run.api.problems?.(bj) ?? [];
+  if (problems.length > 0) {
+    r.checks.push(check("bundle", "fail", `the verify block of ${BUNDLE_JSON} is not one verify.api ${apiName} can use`, problems));
+    throw new Halt();
+  }
   r.checks.push(check("bundle", "pass", `${bj.name} ${bj.version} for ${bj.platform}, ${bj.components.length} components, ${bj.files.length} files; API ${apiName}${bj.verify ? "" : " (no verify block: defaults used)"}`));
 }
 

@@ -1,8 +1,8 @@
-// bundle demo [--out DIR] [--cache DIR] — the README's main command (issue 7 "The built-in demo").
-// Starts the local world on 127.0.0.1, writes a recipe that extends recipes/demo.yml with the
-// world's mirrors, then runs the real pipeline through the very command implementations a user
-// would run: `bundle lock` → `bundle build --format zip` → `bundle verify`. Ends by saying where
-// the archive and the report are.
+// bundle demo [--app a1111|comfyui|script] [--out DIR] [--cache DIR] — the README's main command.
+// Starts the local world on 127.0.0.1, writes a recipe that extends the app's demo recipe
+// (recipes/demo.yml for the default WebUI stand-in) with the world's mirrors, then runs the real
+// pipeline through the very command implementations a user would run: `bundle lock` →
+// `bundle build --format zip` → `bundle verify`. Ends by saying where the archive and the report are.
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,7 +11,8 @@ import { prepareOutDir } from "../../assemble/dist.ts";
 import { cacheDirFrom } from "../../cache/index.ts";
 import { BundleError } from "../../core/errors.ts";
 import { hostPlatform } from "../../core/platform.ts";
-import { startDemoWorld, writeDemoRecipe } from "../../demo/world.ts";
+import { isDemoApp, type DemoApp } from "../../demo/apps.ts";
+import { demoRecipeOf, startDemoWorld, writeDemoRecipe } from "../../demo/world.ts";
 import type { CliContext } from "../context.ts";
 import { fmtBytes } from "../render.ts";
 import { IMPLEMENTATIONS } from "./index.ts";
@@ -50,6 +51,7 @@ export async function run(ctx: CliContext): Promise<number> {
     });
   }
   const t0 = performance.now();
+  const app: DemoApp = typeof ctx.flags.app === "string" && isDemoApp(ctx.flags.app) ? ctx.flags.app : "a1111";
   const out = resolve(ctx.cwd, typeof ctx.flags.out === "string" ? ctx.flags.out : "dist");
   const cache = cacheDirFrom(ctx.flags, ctx.env, ctx.cwd);
   await prepareOutDir(out); // before the world starts: a wrong --out is said at once
@@ -65,7 +67,7 @@ export async function run(ctx: CliContext): Promise<number> {
   };
   const world = await stage("world", "package index, git server, model files, Python runtime and Node archive on 127.0.0.1", () => startDemoWorld({ dir: join(work, "world"), emit: ctx.emit }));
   try {
-    const recipe = await writeDemoRecipe(world, join(work, "recipe"));
+    const recipe = await writeDemoRecipe(world, join(work, "recipe"), demoRecipeOf(app), app);
     if (world.realWheels.length === 0) ctx.emit({ type: "info", message: "no Debian wheels in /usr/share/python-wheels: the demo uses generated wheels only" });
     const lockText = await stage("lock", recipe, () => sub(ctx, "lock", [recipe], { cache }));
     for (const line of lockText.trim().split("\n")) if (line) ctx.emit({ type: "info", message: line });

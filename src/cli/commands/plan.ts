@@ -4,22 +4,19 @@ import { loadRecipe } from "../../recipe/load.ts";
 import { thisHost } from "../../core/platform.ts";
 import { choosePlatform, makePlan, type Plan, type PlanArtifact } from "../../plan/plan.ts";
 import type { CliContext } from "../context.ts";
-import { bundleJsonHead } from "../../assemble/bundle-json.ts";
-import type { Recipe } from "../../recipe/schema.ts";
+import { bundleJsonHead, type BundleJsonHead } from "../../assemble/bundle-json.ts";
 
 export async function run(ctx: CliContext): Promise<number> {
   const loaded = await loadRecipe(ctx.args[0]!);
   const platform = choosePlatform(loaded.recipe, ctx.flags.platform as string | undefined);
   const plan = await makePlan({ loaded, platform, host: thisHost() });
-  if (ctx.json) ctx.out(JSON.stringify(planToJson(plan, loaded.recipe), null, 2));
+  if (ctx.json) ctx.out(JSON.stringify(planToJson(plan, await bundleJsonHead(plan, loaded)), null, 2));
   else ctx.out(planTable(plan, ctx.tty));
   return 0;
 }
 
 /** The stable JSON form of a plan (`bundle plan --json`). */
-export function planToJson(plan: Plan, recipe?: Recipe) {
-  // What the build will write into bundle.json (launcher settings, GPU facts, verify block).
-  const head = recipe ? bundleJsonHead(plan, recipe) : undefined;
+export function planToJson(plan: Plan, head?: BundleJsonHead) {
   return {
     recipe: plan.recipe,
     platform: plan.platform,

@@ -1,5 +1,6 @@
-// The launcher's command line: --help, --version, --check [--json],
-// --no-browser, --port N, --gpu N, and `--` to pass the rest to the app. Pure, so it is unit-tested.
+// The launcher's command line: --help, --version, --check [--json], --no-browser, --port N,
+// --gpu N, and `--` to pass the rest to the app; `--exec -- <program> [args…]` and `--shell`
+// (exec.ts). Pure, so it is unit-tested.
 
 export interface LauncherArgs {
   help: boolean;
@@ -12,6 +13,10 @@ export interface LauncherArgs {
   /** --gpu N: the NVIDIA GPU (nvidia-smi's index) to check and run on; default the first. */
   gpu?: number;
   appArgs: string[];
+  /** --exec: run appArgs (program first) with the bundle's environment instead of the app. */
+  exec?: true;
+  /** --shell: open an interactive console with the bundle's environment. */
+  shell?: true;
 }
 
 export type ParsedArgs = { ok: true; args: LauncherArgs } | { ok: false; error: string };
@@ -40,6 +45,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       if (value === undefined || !/^\d{1,2}$/.test(value)) return { ok: false, error: `--gpu needs a GPU number (0 for the first), got ${value === undefined ? "nothing" : JSON.stringify(value)}` };
       args.gpu = Number(value);
     }
+    else if (a === "--exec") args.exec = true;
+    else if (a === "--shell") args.shell = true;
     else if (a === "--port" || a.startsWith("--port=")) {
       const value = a === "--port" ? argv[++i] : a.slice("--port=".length);
       const port = parsePort(value);
@@ -50,5 +57,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
   }
   if (args.json && !args.check) return { ok: false, error: "--json goes with --check" };
+  if (args.exec && args.shell) return { ok: false, error: "--exec and --shell do not go together (--exec runs one command, --shell opens a console)" };
+  if (args.exec && args.appArgs.length === 0) return { ok: false, error: "--exec needs the program after --, e.g. --exec -- {python} -m pip list" };
+  if (args.shell && args.appArgs.length > 0) return { ok: false, error: "--shell takes no arguments after --; to run one command use --exec -- <program> [args]" };
   return { ok: true, args };
 }

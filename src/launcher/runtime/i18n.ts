@@ -26,6 +26,8 @@ const T = {
       `  --check        check every file (sha256) and the environment, print a report, exit\n` +
       `  --json         with --check: the report as one JSON object\n` +
       `  --gpu N        the NVIDIA GPU to use (nvidia-smi's number; default 0, the first)\n` +
+      `  --exec -- PROGRAM [ARGS]  run one command with the bundle's Python and Git first on PATH\n` +
+      `  --shell        open a console with the bundle's Python and Git first on PATH\n` +
       `  --version      print the bundle and launcher versions\n  --help         this text\n` +
       `  -- ARGS        everything after -- is passed to the app\n\nLogs: ${p.logs}`,
     zh: (p) =>
@@ -35,6 +37,8 @@ const T = {
       `  --check        校验全部文件（sha256）并检查运行环境，输出报告后退出\n` +
       `  --json         与 --check 一起使用：以一个 JSON 对象输出报告\n` +
       `  --gpu N        使用的 NVIDIA 显卡（nvidia-smi 中的编号，默认 0 即第一块）\n` +
+      `  --exec -- 程序 [参数]  用整合包自带的 Python 和 Git（优先于系统）运行一条命令\n` +
+      `  --shell        打开命令行窗口，整合包自带的 Python 和 Git 优先于系统\n` +
       `  --version      显示整合包和启动器版本\n  --help         显示本帮助\n` +
       `  -- 参数        -- 之后的参数原样传给程序\n\n日志目录：${p.logs}`,
   },
@@ -107,6 +111,10 @@ const T = {
     zh: (p) => `整合包中有 ${p.count} 个文件缺失（见上文列表）：请重新完整解压压缩包。`,
   },
   seeLog: { en: (p) => `Details are in the log: ${p.path}`, zh: (p) => `详细信息见日志：${p.path}` },
+  shellStart: {
+    en: (p) => `Console for ${p.title}: its Python (${p.python}) and Git come first on PATH, so python, pip and git are the bundle's. Folder: ${p.cwd}. Type exit to leave.`,
+    zh: (p) => `${p.title} 命令行：整合包自带的 Python（${p.python}）和 Git 已排在 PATH 最前，python、pip、git 均为整合包内的版本。当前目录：${p.cwd}。输入 exit 退出。`,
+  },
   pressEnter: { en: () => `Press Enter to close this window.`, zh: () => `按回车键关闭此窗口。` },
   failOom: {
     en: () => `The GPU ran out of memory (CUDA out of memory). Use a smaller image size or batch, close other programs that use the GPU, or start with -- --medvram (or --lowvram).`,

@@ -145,7 +145,8 @@ export async function launch(c: LaunchContext): Promise<{ code: number; stoppedB
   const missing = checkFiles(c, out);
   const done = new AbortController();
   void app.exited.finally(() => done.abort());
-  void waitReady(`http://127.0.0.1:${prep.port}${launcher.ready}`, done.signal).then(async (ready) => {
+  // An app that is no server (a script) has no ready path: it runs until it ends.
+  if (launcher.ready !== undefined) void waitReady(`http://127.0.0.1:${prep.port}${launcher.ready}`, done.signal).then(async (ready) => {
     if (!ready) return;
     const url = `http://127.0.0.1:${prep.port}/`;
     out.say(msg(c.lang, "ready", { url }));

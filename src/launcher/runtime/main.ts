@@ -14,6 +14,7 @@ import { loadBundle, type LoadedBundle } from "./config.ts";
 import { resolveLauncher } from "./resolve.ts";
 import { runCheck } from "./check.ts";
 import { launch } from "./launch.ts";
+import { runExec } from "./exec.ts";
 
 /** When Node handed over to this script (ms since process start): Node's own bootstrap. */
 const BOOT_MS = performance.now();
@@ -89,6 +90,11 @@ async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boole
     const out = (line: string): void => void process.stdout.write(line + "\n");
     const opts = { ...(args.json ? { json: true } : {}), ...(args.gpu !== undefined ? { gpuIndex: args.gpu } : {}), ...(args.port !== undefined ? { port: args.port } : {}) };
     return { code: await runCheck({ lang, root, windows, bundle, resolved, builderVersion: BUILDER_VERSION, out, ...opts }), stoppedByUser: false };
+  }
+  if (args.exec || args.shell) {
+    const say = (line: string): void => void process.stderr.write(`[launcher] ${line}\n`);
+    // No "press Enter" afterwards: the command ran in a console someone opened to type in.
+    return { code: await runExec({ lang, root, windows, bundle, resolved, command: args.exec ? args.appArgs : [], env, say }), stoppedByUser: true };
   }
   return launch({ lang, root, windows, bundle, resolved, args, builderVersion: BUILDER_VERSION, bootMs: BOOT_MS });
 }
