@@ -6,7 +6,7 @@
 // The tree: incompressible model-like files (.safetensors/.ckpt), many small Python/text files,
 // wheels and PNGs (compressed already), and native-library-like files (half structure, half
 // noise). Everything is in the page cache before the first timed run; each tool writes a fresh
-// archive. Done-criterion (issue 6): greenbundle no slower than `zip -6`, size within 2 %.
+// archive. The target: greenbundle no slower than `zip -6`, size within 2 %.
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomFillSync } from "node:crypto";

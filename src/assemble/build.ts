@@ -201,7 +201,7 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   return { bundleJson, unmet, lint, strategy: files.strategy, counts: files.counts };
 }
 
-/** Warnings become events; errors fail the build listing every offending path (issue 5 §7). */
+/** Warnings become events; errors fail the build listing every offending path. */
 function checkPortability(entries: WalkEntry[], plan: Plan, emit: Emit): LintFinding[] {
   const lint = lintPaths(entries, plan.platform);
   for (const f of lint.filter((x) => x.severity === "warning")) emit({ type: "warning", message: `portability: ${formatFinding(f)}` });

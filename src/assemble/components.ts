@@ -1,7 +1,7 @@
 // The bill of materials (bundle.json `components`): one entry per thing the bundle carries, with
 // the URL whose bytes were used, their sha256 and size and the licence when one was recognised.
 // Repositories have no downloaded file of their own: they carry their commit, and the sha256 and
-// size of their checkout as placed (treeDigests), so that every component has both (DESIGN.md).
+// size of their checkout as placed (treeDigests), so that every component has both.
 
 import { withoutCredentials } from "../core/errors.ts";
 import { createHash } from "node:crypto";

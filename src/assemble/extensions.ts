@@ -1,4 +1,4 @@
-// What an extension would pip-install at first launch (issue 5 §2). A1111 runs each extension's
+// What an extension would pip-install at first launch. A1111 runs each extension's
 // install.py unless started with --skip-prepare-environment, and extensions commonly declare their
 // needs in requirements.txt or through `launch.run_pip("install X")` / `launch.is_installed("X")`.
 // A bundle must work offline, so every such package has to be in the wheel set already: this

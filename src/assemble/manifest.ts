@@ -1,7 +1,7 @@
-// The file manifest of bundle.json (issue 5 §6): every file of the finished tree with its size,
+// The file manifest of bundle.json: every file of the finished tree with its size,
 // sha256 and executable bit, sorted by path (code unit order), so that the launcher and
 // `bundle verify` can tell a partial unzip or a quarantined file. Files placed from the cache are
-// not read again (STYLE.md habit 4): their digest is already known and their size is checked.
+// not read again: their digest is already known and their size is checked.
 
 import { createHash } from "node:crypto";
 import { lstat, readdir, readlink, stat } from "node:fs/promises";

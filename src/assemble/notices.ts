@@ -1,4 +1,4 @@
-// THIRD-PARTY-NOTICES (issue 5 §5): the licence texts of everything a bundle redistributes,
+// THIRD-PARTY-NOTICES: the licence texts of everything a bundle redistributes,
 // gathered from the components themselves — the Python runtime's LICENSE.txt, the portable Git's
 // licence files, every installed wheel's .dist-info (LICENSE*, COPYING*, NOTICE*, PEP 639
 // licenses/ and the License metadata) and every repository's top-level licence files — so that

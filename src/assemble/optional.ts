@@ -1,4 +1,4 @@
-// The heavy stages, loaded only when a build reaches them (STYLE.md habit 12: pkg, tar, yazl
+// The heavy stages, loaded only when a build reaches them (pkg, tar, yazl
 // and the installer stay unloaded for `bundle plan`, `bundle --help`, ...).
 
 export const loadPythonTree = async () => (await import("./python-tree.ts")).buildPythonTree;

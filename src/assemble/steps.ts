@@ -153,7 +153,7 @@ export async function writeReadme(root: string, plan: Plan, launcherName: string
 }
 
 /**
- * The archive timestamp (issue 6: SOURCE_DATE_EPOCH, else derived from the recipe): the newest
+ * The archive timestamp (SOURCE_DATE_EPOCH, else derived from the recipe): the newest
  * committer date of the pinned repositories, so it depends only on the recipe; 2000-01-01 when
  * there are none.
  */

@@ -1,7 +1,7 @@
 // Live progress on a terminal with listr2: one task whose title is the overall line (downloads,
 // bytes, speed, ETA) and whose output lists each active download with its own speed and ETA, then
 // the last few notes (mirror switches, retries, finished files). listr2 is imported only here, and
-// this file only when stderr is a TTY (STYLE.md habit 12).
+// this file only when stderr is a TTY, so that commands without live progress start fast.
 //
 // While the view is live, listr2 holds back other writes to stderr and stdout and prints them
 // after its last frame, so a result or an error never lands in the middle of the view. The view

@@ -1,4 +1,4 @@
-// Test and demo runtimes (TOOLCHAIN.md "Python fixtures"):
+// Test and demo runtimes:
 // - makeRuntime: a relocatable CPython made from the host's shared-library Python 3.11, packed the
 //   way python-build-standalone packs `install_only` (a tar.gz whose top folder is `python/`).
 //   The copied interpreter must load the copied libpython, not the build machine's: with patchelf

@@ -5,7 +5,7 @@
 // two builds from different folders differ (measured: one byte run, the path); it chdir()s the
 // whole process; and when cross-building with a different host Node it downloads one from
 // nodejs.org. Here the entry path is relative ("launcher.cjs"), so the executable is
-// byte-identical wherever it is built. See /tmp/gb/readme-launcher.md for the decision.
+// byte-identical wherever it is built.
 
 import { execFile } from "node:child_process";
 import { createRequire } from "node:module";

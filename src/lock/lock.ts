@@ -74,7 +74,7 @@ export async function lockRecipe(o: LockOptions): Promise<LockReport> {
 
 /**
  * A recipe without `wheels.lock`. With no wheels and every sha256 written in the recipe there is
- * nothing to pin (DESIGN.md: the lock holds resolved wheels and "lock" hashes), so locking is a
+ * nothing to pin (the lock holds resolved wheels and the hashes written "lock"), so locking is a
  * no-op, not an error: scripts run `bundle lock` over every recipe. Otherwise the lock is needed.
  */
 async function noLockFile(o: LockOptions): Promise<LockReport> {

@@ -1,4 +1,4 @@
-// The closure check (issue 4 §4): the requirements file must be the full, exact closure. Every
+// The closure check: the requirements file must be the full, exact closure. Every
 // Requires-Dist of every chosen wheel is evaluated with PEP 508 markers for the target and the
 // extras requested of that package (extras propagate: A needing B[x] turns on B's `extra == "x"`
 // lines), and must be met by a pinned package. Each miss or conflict is reported with the chain of

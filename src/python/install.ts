@@ -84,7 +84,7 @@ export async function installWheels(wheels: WheelToInstall[], opts: InstallOptio
   }
 }
 
-/** Fails naming both wheels when two of them would write the same file (issue 4 §6). */
+/** Fails naming both wheels when two of them would write the same file. */
 function checkClashes(layouts: WheelLayout[], scripts: Map<WheelLayout, ScriptFile[]>, caseInsensitive: boolean): void {
   const owner = new Map<string, { wheel: string; path: string }>();
   const clashes: string[] = [];

@@ -1,6 +1,6 @@
-// Choosing the one file for a pinned requirement on a target (issue 4 §4): version per PEP 440
+// Choosing the one file for a pinned requirement on a target: version per PEP 440
 // (local versions such as 2.1.2+cu121 included), Requires-Python, tag priority, a known sha256.
-// Says why when nothing fits (STYLE.md habit 6): "pytorch offers cp311/cp312 only; cp310 needed".
+// Says why when nothing fits, so the user can act on it: "pytorch offers cp311/cp312 only; cp310 needed".
 
 import { compare, satisfies, valid } from "@renovatebot/pep440";
 import type { IndexFile } from "./simple-index.ts";

@@ -1,4 +1,4 @@
-// mirror://<list>/<path> expansion (DESIGN.md: join <path> to each base URL of <list>, in order;
+// mirror://<list>/<path> expansion (join <path> to each base URL of <list>, in order;
 // a plain http(s) URL is a list of one).
 
 export type ParsedUrl = { kind: "mirror"; list: string; path: string } | { kind: "direct"; url: string };

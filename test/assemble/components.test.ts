@@ -1,5 +1,5 @@
 // The bill of materials: repository and extension components get the sha256 and size of their
-// checkout as placed (DESIGN.md: every component with its sha256 and size), computed from the
+// checkout as placed (every component with its sha256 and size), computed from the
 // file manifest without the files that deeper components own.
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// A recipe with no wheels: section, written as an outside user would from DESIGN.md (every sha256
+// A recipe with no wheels: section, written as an outside user would from the recipe reference (every sha256
 // in the recipe). `bundle lock` has nothing to pin and `build --locked` must not ask for a lock
 // file that cannot exist. Driven through the CLI only; nothing is downloaded.
 import { readdir, writeFile } from "node:fs/promises";

