@@ -28,6 +28,7 @@ import { loadLauncher, loadPack, loadPythonTree } from "./optional.ts";
 import { refuseEscapingLinks, type LinkStrategy } from "./place.ts";
 import { ensureLock, type LockStep } from "./auto-lock.ts";
 import { checkNativeFiles } from "./native-check.ts";
+import { bytecodeStep, type BytecodeStep } from "./bytecode.ts";
 import { checkExtensionNeeds, nodeNotice, placeAllFiles, placeAllRepos, placePortableGit, repoArtifacts, sourceDate, writeNotices, writeReadme } from "./steps.ts";
 
 /** A release archive format, or "dir": the bundle folder only. */
@@ -86,6 +87,8 @@ export interface BuildResult {
   unmet: UnmetNeed[];
   lint: LintFinding[];
   warnings: string[];
+  /** The shipped bytecode: what compiled it and how many files, or why none. */
+  bytecode: BytecodeStep;
   /** What the lock step did (absent when a lock was passed in). */
   lock?: LockStep;
 }
@@ -137,7 +140,7 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
     renamed = true;
     emit({ type: "stage", stage: "assemble", status: "done", detail: bundleDir });
     const archives = await packAll(bundleDir, outDir, formats, plan, loaded.recipe.package.split, gathered, o, emit);
-    return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings, ...(lock ? { lock } : {}) };
+    return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, bytecode: a.bytecode, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings, ...(lock ? { lock } : {}) };
   } catch (e) {
     if (o.signal?.aborted) {
       // Once renamed, the bundle folder is finished and stays; only the archive is missing.
@@ -182,6 +185,7 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   await stage("repos", () => placeAllRepos(root, plan, g.repos, o.signal), `${repoArtifacts(plan).length} repositories`);
   const files = await stage("files", () => placeAllFiles(root, plan, g.files, emit));
   const unmet = await checkExtensionNeeds(root, plan, emit);
+  const bytecode = await stage("bytecode", () => bytecodeStep({ root, plan, enabled: loaded.recipe.package.bytecode !== false, emit, ...(o.env ? { env: o.env } : {}), ...signal }));
   const launcher = await stage("launcher", () => buildLauncherStep(root, work, plan, loaded, g, o, emit));
 
   const launcherName = loaded.recipe.launcher.name + PLATFORM_FACTS[plan.platform].exe;
@@ -197,8 +201,9 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   await refuseEscapingLinks(root, entries);
   const lint = checkPortability(entries, plan, emit);
   const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: PLATFORM_FACTS[plan.platform].execBit, ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
-  const bundleJson = await writeBundleJson(root, plan, loaded, o.builderVersion, withTreeDigests(components, manifest), manifest, emit);
-  return { bundleJson, unmet, lint, strategy: files.strategy, counts: files.counts };
+  const compiled = bytecode.result && bytecode.result.compiled > 0 ? { python: bytecode.result.compiler.version, interpreter: bytecode.result.compiler.interpreter, files: bytecode.result.compiled } : undefined;
+  const bundleJson = await writeBundleJson(root, plan, loaded, { name: "greenbundle", version: o.builderVersion, ...(compiled ? { bytecode: compiled } : {}) }, withTreeDigests(components, manifest), manifest, emit);
+  return { bundleJson, bytecode, unmet, lint, strategy: files.strategy, counts: files.counts };
 }
 
 /** Warnings become events; errors fail the build listing every offending path (issue 5 §7). */
@@ -217,7 +222,7 @@ function checkPortability(entries: WalkEntry[], plan: Plan, emit: Emit): LintFin
   return lint;
 }
 
-async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, builderVersion: string, components: Component[], files: ManifestEntry[], emit: Emit): Promise<BundleJson> {
+async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, builder: BundleJson["builder"], components: Component[], files: ManifestEntry[], emit: Emit): Promise<BundleJson> {
   const head = await bundleJsonHead(plan, loaded);
   for (const note of head.notes) emit({ type: "warning", message: `bundle.json gpu: ${note}` });
   const bundleJson: BundleJson = {
@@ -226,7 +231,7 @@ async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, b
     version: plan.recipe.version,
     title: plan.recipe.title,
     platform: plan.platform,
-    builder: { name: "greenbundle", version: builderVersion },
+    builder,
     components,
     launcher: head.launcher,
     ...(head.gpu ? { gpu: head.gpu } : {}),
