@@ -87,6 +87,8 @@ export interface BuildResult {
   unmet: UnmetNeed[];
   lint: LintFinding[];
   warnings: string[];
+  /** The launcher was taken from the cache (built before from the same inputs); undefined: no launcher. */
+  launcherCached?: boolean | undefined;
   /** The shipped bytecode: what compiled it and how many files, or why none. */
   bytecode: BytecodeStep;
   /** What the lock step did (absent when a lock was passed in). */
@@ -140,7 +142,7 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
     renamed = true;
     emit({ type: "stage", stage: "assemble", status: "done", detail: bundleDir });
     const archives = await packAll(bundleDir, outDir, formats, plan, loaded.recipe.package.split, gathered, o, emit);
-    return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, bytecode: a.bytecode, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings, ...(lock ? { lock } : {}) };
+    return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, bytecode: a.bytecode, launcherCached: a.launcherCached, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings, ...(lock ? { lock } : {}) };
   } catch (e) {
     if (o.signal?.aborted) {
       // Once renamed, the bundle folder is finished and stays; only the archive is missing.
@@ -189,7 +191,7 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   const launcher = await stage("launcher", () => buildLauncherStep(root, work, plan, loaded, g, o, emit));
 
   const launcherName = loaded.recipe.launcher.name + PLATFORM_FACTS[plan.platform].exe;
-  let components = collectComponents({ plan, files: g.files, repos: g.repos, python, ...(launcher ? { launcher: { name: launcherName, ...launcher } } : {}) });
+  let components = collectComponents({ plan, files: g.files, repos: g.repos, python, ...(launcher ? { launcher: { name: launcherName, size: launcher.size, sha256: launcher.sha256 } } : {}) });
   const nodeArt = launcherNodeOf(plan);
   const node = g.files.get(nodeArt.id);
   const extra = launcher && node ? [{ key: `node:${nodeArt.dest}`, section: await nodeNotice(node, nodeArt.version, work, o.signal) }] : [];
@@ -203,7 +205,7 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: PLATFORM_FACTS[plan.platform].execBit, ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
   const compiled = bytecode.result && bytecode.result.compiled > 0 ? { python: bytecode.result.compiler.version, interpreter: bytecode.result.compiler.interpreter, files: bytecode.result.compiled } : undefined;
   const bundleJson = await writeBundleJson(root, plan, loaded, { name: "greenbundle", version: o.builderVersion, ...(compiled ? { bytecode: compiled } : {}) }, withTreeDigests(components, manifest), manifest, emit);
-  return { bundleJson, bytecode, unmet, lint, strategy: files.strategy, counts: files.counts };
+  return { bundleJson, bytecode, launcherCached: launcher?.cached, unmet, lint, strategy: files.strategy, counts: files.counts };
 }
 
 /** Warnings become events; errors fail the build listing every offending path (issue 5 §7). */
@@ -273,6 +275,7 @@ async function buildLauncherStep(root: string, work: string, plan: Plan, loaded:
     emit,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(hostNodeArchive ? { hostNodeArchive } : {}),
+    cache: { dir: o.cacheDir, nodeSha256: node.sha256, ...(hostNode && g.files.get(hostNode.id) ? { hostNodeSha256: g.files.get(hostNode.id)!.sha256 } : {}) },
     ...(o.sign && signable(plan.platform) ? { sign: { ...o.sign, time: await sourceDate(o.env ?? process.env, g.repos) } } : {}),
   });
 }
