@@ -96,19 +96,28 @@ async function versionOf(python: string, env: NodeJS.ProcessEnv, signal?: AbortS
  * native build) nor a host interpreter of the target's minor version is found.
  */
 export async function chooseCompiler(o: { root: string; target: Target; env?: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<Compiler | undefined> {
+  return (await compilerChoice(o)).compiler;
+}
+
+/** Whether a build for `target` compiles with the bundle's own interpreter (a native build) or a host one. */
+export function compilerKind(target: Target): "native" | "cross" {
+  return hostPlatform() === target.platform ? "native" : "cross";
+}
+
+async function compilerChoice(o: { root: string; target: Target; env?: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<{ compiler?: Compiler }> {
   const want = minorOf(o.target.pythonVersion);
   const env = o.env ?? process.env;
   if (hostPlatform() === o.target.platform) {
     const own = join(o.root, ...PLATFORM_FACTS[o.target.platform].python.interpreter.split("/"));
     const v = await versionOf(own, env, o.signal);
-    if (v && minorOf(v) === want) return { python: own, version: v, interpreter: "bundle", source: "the bundle's own interpreter" };
+    if (v && minorOf(v) === want) return { compiler: { python: own, version: v, interpreter: "bundle", source: "the bundle's own interpreter" } };
   }
   const candidates = [env.BUNDLE_HOST_PYTHON, `python${want}`, "python3", "python"].filter((c): c is string => !!c);
   for (const c of [...new Set(candidates)]) {
     const v = await versionOf(c, env, o.signal);
-    if (v && minorOf(v) === want) return { python: c, version: v, interpreter: "host", source: `host interpreter ${c} (Python ${v})` };
+    if (v && minorOf(v) === want) return { compiler: { python: c, version: v, interpreter: "host", source: `host interpreter ${c} (Python ${v})` } };
   }
-  return undefined;
+  return {};
 }
 
 /** Compiles every `.py` under `dirs` (relative to `root`) into unchecked-hash pycs next to them. */

@@ -54,9 +54,9 @@ describe("shipped bytecode", () => {
     expect(all).toContain(`app/repositories/helper/__pycache__/helper.${tag}.pyc`);
     // one pyc for each source of the compiled folders (the fixture sources are all valid Python)
     const sources = await files(a.bundleDir, (r) => r.endsWith(".py") && (r.startsWith("python/") || r.startsWith("app/")));
-    expect(a.bytecode.result!.failed).toEqual([]);
+    expect(a.bytecode.failed).toEqual([]);
     expect(all.length).toBe(sources.length);
-    expect(a.bytecode.result!.compiled).toBe(sources.length);
+    expect(a.bytecode.compiled).toBe(sources.length);
     expect(a.bundleJson.builder.bytecode).toEqual({ python: world.pythonVersion, interpreter: "bundle", files: sources.length });
   });
 
