@@ -11,7 +11,7 @@
 // cache and every other bundle with it. The archive records modes from the executable bit alone.
 
 import { createHash } from "node:crypto";
-import { chmod, copyFile, link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, copyFile, link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { constants } from "node:fs";
 import { dirname, join } from "node:path";
 import { hashFile } from "../integrity/sha256.ts";
@@ -60,6 +60,9 @@ export async function lookupKept<T>(cacheDir: string, key: string): Promise<Kept
   try {
     const record = JSON.parse(await readFile(join(dir, "kept.json"), "utf8")) as KeptRecord<T>;
     if (record.key !== key) return undefined; // a hash collision on the folder name: never trust it
+    // Used now, for `bundle cache gc --older-than` (best effort: a read-only cache still serves builds).
+    const now = new Date();
+    await utimes(join(dir, "kept.json"), now, now).catch(() => undefined);
     return { tree: join(dir, "tree"), record };
   } catch {
     return undefined;
@@ -200,4 +203,37 @@ async function names(dir: string, all = false): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** `bundle cache verify`: every kept tree against its record; a tree that differs (or has no readable record) is removed. */
+export async function verifyKept(cacheDir: string): Promise<{ checked: number; bytes: number; corrupt: { key: string; dir: string; problems: string[] }[] }> {
+  const corrupt: { key: string; dir: string; problems: string[] }[] = [];
+  let checked = 0;
+  let bytes = 0;
+  for (const k of await listKept(cacheDir)) {
+    checked++;
+    bytes += k.size;
+    const problems = k.record ? await checkKept(k.dir, k.record) : ["kept.json is missing or unreadable"];
+    if (!problems.length) continue;
+    corrupt.push({ key: k.record?.key ?? k.dir, dir: k.dir, problems });
+    await removeTree(k.dir);
+  }
+  return { checked, bytes, corrupt };
+}
+
+/**
+ * `bundle cache gc` over kept trees: removes those whose key names none of `keep` (digests and
+ * commits a recipe needs; absent: no such rule) or that were not used for `olderThanMs`.
+ */
+export async function gcKept(cacheDir: string, o: { keep?: ReadonlySet<string> | undefined; olderThanMs?: number | undefined; now: number; dryRun: boolean }): Promise<{ removed: { key: string; size: number }[]; freed: number }> {
+  const removed: { key: string; size: number }[] = [];
+  for (const k of await listKept(cacheDir)) {
+    const key = k.record?.key ?? "";
+    const needed = o.keep === undefined || key.split(":").some((part) => o.keep!.has(part.toLowerCase()));
+    const stale = o.olderThanMs !== undefined && o.now - k.lastUsed >= o.olderThanMs;
+    if (k.record && needed && !stale) continue;
+    removed.push({ key: key || k.dir, size: k.size });
+    if (!o.dryRun) await removeTree(k.dir);
+  }
+  return { removed, freed: removed.reduce((n, r) => n + r.size, 0) };
 }

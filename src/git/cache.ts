@@ -194,8 +194,10 @@ export async function ensureCommit(req: RepoRequest, opts: EnsureOptions): Promi
     const bytes = Math.max(0, (await packBytes(bare)) - before);
     await git(["config", `greenbundle.${req.commit}.url`, url], { cwd: bare, isolated: true });
     const branch = await learnDefaultBranch(bare, url, opts);
+    const committed = Number.parseInt((await git(["show", "-s", "--format=%ct", req.commit], { cwd: bare, isolated: true, reject: false })).stdout.trim(), 10) || 0;
+    await writePinRecord(bare, req.commit, { url, branch: branch ?? "", committed });
     emit({ type: "download:done", id: req.id, url, bytes, cached: false });
-    return { id: req.id, commit: req.commit, bare, url, ...(branch ? { branch } : {}), cached: false };
+    return { id: req.id, commit: req.commit, bare, url, ...(branch ? { branch } : {}), committed, cached: false };
   } finally {
     await lock.release();
   }
