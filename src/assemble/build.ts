@@ -214,7 +214,7 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
     await refuseEscapingLinks(root, entries);
     return { entries, lint: checkPortability(entries, plan, emit) };
   });
-  const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: PLATFORM_FACTS[plan.platform].execBit, ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
+  const manifest = await stage("manifest", () => buildManifest(root, entries, { known: new Map([...tree.known, ...repos.known, ...files.known]), exec: PLATFORM_FACTS[plan.platform].execBit, ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
   const compiled = bytecode.compiler && bytecode.compiled > 0 ? { python: bytecode.compiler.version, interpreter: bytecode.compiler.interpreter, files: bytecode.compiled } : undefined;
   const bundleJson = await stage("bundle.json", () => writeBundleJson(root, plan, loaded, { name: "greenbundle", version: o.builderVersion, ...(compiled ? { bytecode: compiled } : {}) }, withTreeDigests(components, manifest), manifest, emit));
   return { bundleJson, bytecode, kept: { made, linked: tree.linked.length + repos.linked.length }, launcherCached: launcher?.cached, unmet, lint, strategy: files.strategy, counts: files.counts };

@@ -11,7 +11,7 @@
 
 import { join } from "node:path";
 import type { Component } from "../contract/bundle-json.ts";
-import { keepTree, lookupKept, placeKept, type Kept, type PlaceHow } from "../cache/kept.ts";
+import { keepTree, keptDigests, lookupKept, placeKept, type Kept, type PlaceHow } from "../cache/kept.ts";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import { PLATFORM_FACTS } from "../core/platform.ts";
@@ -62,6 +62,8 @@ export interface PythonTree {
   strategy: PlaceHow;
   /** Compiles the rest of the bundle (the repositories) the same way. */
   maker: BytecodeMaker;
+  /** The placed files' digests by path, from the kept records (the manifest does not read them again). */
+  known: Map<string, { sha256: string; size: number }>;
 }
 
 function need(fetched: Map<string, Fetched>, id: string): Fetched {
@@ -208,13 +210,17 @@ export async function buildPythonTree(o: PythonTreeOptions): Promise<PythonTree>
   // A wheel replaces the runtime's own install of the same distribution (its pip, say).
   for (const w of wheels) await uninstallDist(root, w.kept.record.data.site, normalizeName(w.kept.record.data.dist.name), w.kept.record.data.dist.filename);
   for (const w of wheels) strategy = await placeKept(w.kept, root, { strategy });
+  // What uninstallDist removed from the runtime is simply not found by the manifest's walk.
+  const known = new Map<string, { sha256: string; size: number }>();
+  keptDigests(rt, known);
+  for (const w of wheels) keptDigests(w.kept, known);
   o.emit?.({ type: "task:done", id: "python:place", detail: `${made.length} made, ${linked.length} from the cache (${strategy})` });
 
   for (const w of wheels) {
     const d = w.kept.record.data.dist;
     components.push({ kind: "wheel", name: d.name, version: d.version, url: w.source.url, sha256: w.source.sha256, size: w.source.size, ...(d.license ? { license: d.license } : {}), dest: target.scheme.purelib });
   }
-  return { components, bytecode: sumBytecode([rt.record.data.bytecode, ...wheels.map((w) => w.kept.record.data.bytecode)]), made, linked, strategy, maker: bytecode };
+  return { components, bytecode: sumBytecode([rt.record.data.bytecode, ...wheels.map((w) => w.kept.record.data.bytecode)]), made, linked, strategy, maker: bytecode, known };
 }
 
 /** Fails naming both wheels when two of them would write the same file. */

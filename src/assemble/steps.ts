@@ -48,7 +48,7 @@ export function repoArtifacts(plan: Plan): RepoArtifact[] {
  * Every repository, each a kept checkout with its bytecode (compiled by `maker`, as the Python
  * tree was, with the bundle's runtime already in `root`).
  */
-export async function placeAllRepos(root: string, plan: Plan, repos: Map<string, FetchedRepo>, o: { cacheDir: string; maker: BytecodeMaker; signal?: AbortSignal }): Promise<{ bytecode: KeptBytecode[]; made: string[]; linked: string[] }> {
+export async function placeAllRepos(root: string, plan: Plan, repos: Map<string, FetchedRepo>, o: { cacheDir: string; maker: BytecodeMaker; signal?: AbortSignal }): Promise<{ bytecode: KeptBytecode[]; made: string[]; linked: string[]; known: Map<string, { sha256: string; size: number }> }> {
   const items = repoArtifacts(plan).map((a) => ({ name: a.id, dest: a.dest, commit: a.commit, origin: a.origin, ...(a.tag ? { tag: a.tag } : {}), fetched: fetchedRepo(repos, a) }));
   const files = ofKind(plan, "file").map((a) => a.dest);
   const r = await placeReposKept(items, root, plan.platform, {
@@ -61,7 +61,7 @@ export async function placeAllRepos(root: string, plan: Plan, repos: Map<string,
     },
     ...(o.signal ? { signal: o.signal } : {}),
   }, files);
-  return { bytecode: [...r.compiled.values()] as KeptBytecode[], made: r.made, linked: r.linked };
+  return { bytecode: [...r.compiled.values()] as KeptBytecode[], made: r.made, linked: r.linked, known: r.known };
 }
 
 function fetchedRepo(repos: Map<string, FetchedRepo>, a: RepoArtifact): FetchedRepo {

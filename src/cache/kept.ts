@@ -237,3 +237,8 @@ export async function gcKept(cacheDir: string, o: { keep?: ReadonlySet<string> |
   }
   return { removed, freed: removed.reduce((n, r) => n + r.size, 0) };
 }
+
+/** The digests of a kept tree's files by path, for a manifest that need not read them again. */
+export function keptDigests(kept: Kept, into: Map<string, { sha256: string; size: number }>): void {
+  for (const e of kept.record.entries) if (e.kind === "file") into.set(e.path, { sha256: e.sha256!, size: e.size! });
+}

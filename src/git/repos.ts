@@ -5,7 +5,7 @@
 // never records them.
 
 import { join } from "node:path";
-import { keepTree, lookupKept, placeKept, type Kept } from "../cache/kept.ts";
+import { keepTree, keptDigests, lookupKept, placeKept, type Kept } from "../cache/kept.ts";
 import { Cache } from "../cache/store.ts";
 import { BundleError, isBundleError, isInterrupted } from "../core/errors.ts";
 import { pool } from "../core/pool.ts";
@@ -140,7 +140,7 @@ interface KeptRepoData {
  * a folder of its own, compiled, kept under its commit and everything that shapes it, and linked
  * into the bundle; a rebuild starts no git. Returns, by dest, what each compile returned.
  */
-export async function placeReposKept(items: RepoToPlace[], root: string, platform: Platform, o: KeptRepoOptions, files: readonly string[] = []): Promise<{ compiled: Map<string, unknown>; made: string[]; linked: string[] }> {
+export async function placeReposKept(items: RepoToPlace[], root: string, platform: Platform, o: KeptRepoOptions, files: readonly string[] = []): Promise<{ compiled: Map<string, unknown>; made: string[]; linked: string[]; known: Map<string, { sha256: string; size: number }> }> {
   const made: string[] = [];
   const linked: string[] = [];
   const trees = new Map<RepoToPlace, Kept<KeptRepoData>>();
@@ -174,11 +174,13 @@ export async function placeReposKept(items: RepoToPlace[], root: string, platfor
   const bad = escapingLinks(all);
   if (bad.length) throw escapingLinksError(bad, owner);
   const compiled = new Map<string, unknown>();
+  const known = new Map<string, { sha256: string; size: number }>();
   for (const r of placementOrder(items)) {
     const k = trees.get(r)!;
     await placeKept(k, root);
+    keptDigests(k, known);
     compiled.set(r.dest, k.record.data.compiled);
     r.fetched.committed ??= k.record.data.committed;
   }
-  return { compiled, made, linked };
+  return { compiled, made, linked, known };
 }
