@@ -186,14 +186,14 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   const buildPythonTree = await loadPythonTree();
   const tree = await stage("python", () => buildPythonTree({ plan, root, fetched: g.files, cacheDir: o.cacheDir, emit, ...signal, recipe: loaded.recipe, ...(o.env ? { env: o.env } : {}) }));
   const python = tree.components;
-  await checkNativeFiles(root, plan, python);
+  await stage("native-check", () => checkNativeFiles(root, plan, python));
   const gitArchive = g.files.get("git");
   if (gitArchive) await stage("git", () => placePortableGit(root, gitArchive, plan, o.signal));
   const repos = await stage("repos", () => placeAllRepos(root, plan, g.repos, { cacheDir: o.cacheDir, maker: tree.maker, ...signal }), `${repoArtifacts(plan).length} repositories`);
   const made = [...tree.made, ...repos.made];
   emit({ type: "info", message: `kept trees: ${made.length ? `${made.length} made (${made.join(", ")})` : "none made"}, ${tree.linked.length + repos.linked.length} linked from the cache` });
   const files = await stage("files", () => placeAllFiles(root, plan, g.files, emit));
-  const unmet = await checkExtensionNeeds(root, plan, emit);
+  const unmet = await stage("extension-needs", () => checkExtensionNeeds(root, plan, emit));
   const bytecode = reportBytecode([tree.bytecode, ...repos.bytecode], plan, emit);
   const launcher = await stage("launcher", () => buildLauncherStep(root, work, plan, loaded, g, o, emit));
 
@@ -201,7 +201,7 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   let components = collectComponents({ plan, files: g.files, repos: g.repos, python, ...(launcher ? { launcher: { name: launcherName, size: launcher.size, sha256: launcher.sha256 } } : {}) });
   const nodeArt = launcherNodeOf(plan);
   const node = g.files.get(nodeArt.id);
-  const extra = launcher && node ? [{ key: `node:${nodeArt.dest}`, section: await nodeNotice(node, nodeArt.version, work, o.signal) }] : [];
+  const extra = launcher && node ? [{ key: `node:${nodeArt.dest}`, section: await stage("node-notice", () => nodeNotice(node, nodeArt.version, o.cacheDir, o.signal)) }] : [];
   const licenses = await stage("notices", async () => {
     const l = await writeNotices(root, plan, components, extra);
     await writeReadme(root, plan, loaded.recipe.launcher.name);

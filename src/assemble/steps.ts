@@ -9,6 +9,7 @@ import type { Emit } from "../core/events.ts";
 import { PLATFORM_FACTS } from "../core/platform.ts";
 import type { Fetched } from "../fetch/types.ts";
 import type { FetchedRepo } from "../git/cache.ts";
+import { keepTree, lookupKept } from "../cache/kept.ts";
 import { placeReposKept } from "../git/repos.ts";
 import { builderVersion } from "../launcher/script.ts";
 import { excludeBytecode } from "./bytecode.ts";
@@ -125,12 +126,15 @@ export async function checkExtensionNeeds(root: string, plan: Plan, emit: Emit):
  * The licence of the Node.js runtime inside the launcher executable, read from the Node archive
  * the launcher was built from (its top-level LICENSE, which also covers Node's own dependencies).
  */
-export async function nodeNotice(archive: Fetched, version: string | undefined, work: string, signal?: AbortSignal): Promise<NoticeSection> {
-  const dest = join(work, "node-license");
-  await extractArchive(archive.path, dest, { strip: true, filter: (p) => p === "LICENSE", links: "refuse", ...(signal ? { signal } : {}) }).catch((e: unknown) => {
-    throw pinnedArchiveError(e, archive);
-  });
-  const s = await repoNotice(dest, ".", `Node.js${version ? ` ${version}` : ""} (inside the launcher)`, archive.url);
+export async function nodeNotice(archive: Fetched, version: string | undefined, cacheDir: string, signal?: AbortSignal): Promise<NoticeSection> {
+  // Kept under the archive's digest: finding LICENSE means inflating most of a 50 MB archive.
+  const kept = (await lookupKept(cacheDir, `node-license:v1:${archive.sha256}`)) ??
+    (await keepTree(cacheDir, `node-license:v1:${archive.sha256}`, async (dir) => {
+      await extractArchive(archive.path, dir, { strip: true, filter: (p) => p === "LICENSE", links: "refuse", ...(signal ? { signal } : {}) }).catch((e: unknown) => {
+        throw pinnedArchiveError(e, archive);
+      });
+    }));
+  const s = await repoNotice(kept.tree, ".", `Node.js${version ? ` ${version}` : ""} (inside the launcher)`, archive.url);
   // Node.js itself is MIT-licensed; its LICENSE file goes on with the licences of what it bundles.
   return { ...s, license: "MIT", files: s.files.map((f) => ({ ...f, label: "LICENSE" })) };
 }
