@@ -125,29 +125,38 @@ export async function describeTree(dir: string): Promise<KeptEntry[]> {
  * links, or copies where the cache and the bundle are on different disks. A file that is already
  * there is a clash: `owner` names who put it there.
  */
-export async function placeKept(kept: Kept, dest: string, how: { strategy?: PlaceHow; onFile?: (rel: string) => void } = {}): Promise<PlaceHow> {
+export async function placeKept(kept: Kept, dest: string, how: { strategy?: PlaceHow } = {}): Promise<PlaceHow> {
   let strategy = how.strategy;
   await mkdir(dest, { recursive: true });
+  const files: KeptEntry[] = [];
+  // Folders first (the record lists a folder before what it holds), then the files, several
+  // links at a time: each is one system call that mostly waits on the file system's journal.
   for (const e of kept.record.entries) {
     const to = join(dest, ...e.path.split("/"));
     if (e.kind === "dir") await mkdir(to, { recursive: true });
     else if (e.kind === "link") await symlink(e.target!, to);
-    else {
-      const from = join(kept.tree, ...e.path.split("/"));
-      how.onFile?.(e.path);
-      if (strategy !== "copy") {
-        try {
-          await link(from, to);
-          strategy = "hardlink";
-          continue;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== "EXDEV" && (err as NodeJS.ErrnoException).code !== "EPERM" && (err as NodeJS.ErrnoException).code !== "EMLINK") throw err;
-          strategy = "copy";
-        }
-      }
-      await copyFile(from, to, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
-    }
+    else files.push(e);
   }
+  const one = async (e: KeptEntry): Promise<void> => {
+    const from = join(kept.tree, ...e.path.split("/"));
+    const to = join(dest, ...e.path.split("/"));
+    if (strategy !== "copy") {
+      try {
+        await link(from, to);
+        strategy ??= "hardlink";
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK") throw err;
+        strategy = "copy"; // another disk (or a file system without hard links): copy the rest
+      }
+    }
+    await copyFile(from, to, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+  };
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(16, files.length) }, async () => {
+    while (next < files.length) await one(files[next++]!);
+  }));
   return strategy ?? "hardlink";
 }
 
@@ -227,6 +236,14 @@ export async function verifyKept(cacheDir: string): Promise<{ checked: number; b
  */
 export async function gcKept(cacheDir: string, o: { keep?: ReadonlySet<string> | undefined; olderThanMs?: number | undefined; now: number; dryRun: boolean }): Promise<{ removed: { key: string; size: number }[]; freed: number }> {
   const removed: { key: string; size: number }[] = [];
+  // What a killed build left half-made: a day old is never still being made.
+  const making = join(cacheDir, TMP_DIR, "kept");
+  for (const n of await names(making)) {
+    const at = await stat(join(making, n)).then((s) => s.mtimeMs, () => o.now);
+    if (o.now - at < 86_400_000) continue;
+    removed.push({ key: `(unfinished) ${n}`, size: 0 });
+    if (!o.dryRun) await removeTree(join(making, n));
+  }
   for (const k of await listKept(cacheDir)) {
     const key = k.record?.key ?? "";
     const needed = o.keep === undefined || key.split(":").some((part) => o.keep!.has(part.toLowerCase()));

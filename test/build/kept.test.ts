@@ -1,7 +1,7 @@
 // Warm rebuilds from kept trees: a rebuild with everything cached starts no git and no Python
 // (a PATH shim logs every start), links every kept tree, and writes a byte-identical archive; a
 // changed wheel re-installs that wheel only; `bundle cache ls/verify/gc` know the kept trees.
-import { chmod, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -121,10 +121,19 @@ describe("bundle cache ls / verify / gc over kept trees", () => {
     expect(await readFile(join(again.bundleDir, "app", "app.py"), "utf8")).toBe("print('app v1')\n");
   });
 
-  it("gc frees every kept tree with --older-than 0, and a build then makes them again", async () => {
+  it("gc frees every kept tree with --older-than 0 and what a killed build left half-made a day ago, and a build then makes them again", async () => {
+    // a killed build's unfinished tree, with a read-only file in it, from two days ago
+    const left = join(cache, "tmp", "kept", "make-killed");
+    await mkdir(join(left, "tree"), { recursive: true });
+    await writeFile(join(left, "tree", "x.py"), "X = 1\n", { mode: 0o444 });
+    const old = new Date(Date.now() - 2 * 86_400_000);
+    await utimes(left, old, old);
+    const fresh = join(cache, "tmp", "kept", "make-running");
+    await mkdir(fresh, { recursive: true });
     const r = await runCli(["cache", "gc", "--older-than", "0", "--cache", cache]);
     expect(r.code, r.stderr).toBe(0);
     expect(await listKept(cache)).toEqual([]);
+    expect(await readdir(join(cache, "tmp", "kept"))).toEqual(["make-running"]);
     const again = await build({ outDir: join(tmp, "after-gc"), format: "dir" });
     expect(again.kept.made.length).toBe(cold.kept.made.length);
     await rm(again.bundleDir, { recursive: true, force: true });
