@@ -28,6 +28,7 @@ import { loadLauncher, loadPack, loadPythonTree } from "./optional.ts";
 import { refuseEscapingLinks, type LinkStrategy } from "./place.ts";
 import { ensureLock, type LockStep } from "./auto-lock.ts";
 import { checkNativeFiles } from "./native-check.ts";
+import { reportBytecode, type BytecodeStep } from "./bytecode.ts";
 import { checkExtensionNeeds, nodeNotice, placeAllFiles, placeAllRepos, placePortableGit, repoArtifacts, sourceDate, writeNotices, writeReadme } from "./steps.ts";
 
 /** A release archive format, or "dir": the bundle folder only. */
@@ -86,6 +87,12 @@ export interface BuildResult {
   unmet: UnmetNeed[];
   lint: LintFinding[];
   warnings: string[];
+  /** The launcher was taken from the cache (built before from the same inputs); undefined: no launcher. */
+  launcherCached?: boolean | undefined;
+  /** Kept trees (runtime, wheels, repositories) made by this build; the others were linked from the cache. */
+  kept: { made: string[]; linked: number };
+  /** The shipped bytecode: what compiled it and how many files, or why none. */
+  bytecode: BytecodeStep;
   /** What the lock step did (absent when a lock was passed in). */
   lock?: LockStep;
 }
@@ -131,13 +138,14 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
     await cleanStale(outDir, emit);
     await rm(partial, { recursive: true, force: true });
     await mkdir(partial);
+    const started = performance.now();
     const a = await assemble(partial, work, plan, loaded, gathered, o, emit);
     const bundleDir = join(outDir, plan.bundleName);
     await replaceDir(partial, bundleDir);
     renamed = true;
-    emit({ type: "stage", stage: "assemble", status: "done", detail: bundleDir });
+    emit({ type: "stage", stage: "assemble", status: "done", detail: bundleDir, ms: performance.now() - started });
     const archives = await packAll(bundleDir, outDir, formats, plan, loaded.recipe.package.split, gathered, o, emit);
-    return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings, ...(lock ? { lock } : {}) };
+    return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, bytecode: a.bytecode, kept: a.kept, launcherCached: a.launcherCached, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings, ...(lock ? { lock } : {}) };
   } catch (e) {
     if (o.signal?.aborted) {
       // Once renamed, the bundle folder is finished and stays; only the archive is missing.
@@ -170,35 +178,46 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   const stage = async <T>(name: string, fn: () => Promise<T>, detail?: string): Promise<T> => {
     o.signal?.throwIfAborted();
     emit({ type: "stage", stage: name, status: "start", ...(detail ? { detail } : {}) });
+    const started = performance.now();
     const r = await fn();
-    emit({ type: "stage", stage: name, status: "done" });
+    emit({ type: "stage", stage: name, status: "done", ms: performance.now() - started });
     return r;
   };
   const buildPythonTree = await loadPythonTree();
-  const python = await stage("python", async () => (await buildPythonTree({ plan, root, fetched: g.files, cacheDir: o.cacheDir, emit, ...signal, recipe: loaded.recipe })).components);
-  await checkNativeFiles(root, plan, python);
+  const tree = await stage("python", () => buildPythonTree({ plan, root, fetched: g.files, cacheDir: o.cacheDir, emit, ...signal, recipe: loaded.recipe, ...(o.env ? { env: o.env } : {}) }));
+  const python = tree.components;
+  await stage("native-check", () => checkNativeFiles(root, plan, python));
   const gitArchive = g.files.get("git");
   if (gitArchive) await stage("git", () => placePortableGit(root, gitArchive, plan, o.signal));
-  await stage("repos", () => placeAllRepos(root, plan, g.repos, o.signal), `${repoArtifacts(plan).length} repositories`);
+  const repos = await stage("repos", () => placeAllRepos(root, plan, g.repos, { cacheDir: o.cacheDir, maker: tree.maker, ...signal }), `${repoArtifacts(plan).length} repositories`);
+  const made = [...tree.made, ...repos.made];
+  emit({ type: "info", message: `kept trees: ${made.length ? `${made.length} made (${made.join(", ")})` : "none made"}, ${tree.linked.length + repos.linked.length} linked from the cache` });
   const files = await stage("files", () => placeAllFiles(root, plan, g.files, emit));
-  const unmet = await checkExtensionNeeds(root, plan, emit);
+  const unmet = await stage("extension-needs", () => checkExtensionNeeds(root, plan, emit));
+  const bytecode = reportBytecode([tree.bytecode, ...repos.bytecode], plan, emit);
   const launcher = await stage("launcher", () => buildLauncherStep(root, work, plan, loaded, g, o, emit));
 
   const launcherName = loaded.recipe.launcher.name + PLATFORM_FACTS[plan.platform].exe;
-  let components = collectComponents({ plan, files: g.files, repos: g.repos, python, ...(launcher ? { launcher: { name: launcherName, ...launcher } } : {}) });
+  let components = collectComponents({ plan, files: g.files, repos: g.repos, python, ...(launcher ? { launcher: { name: launcherName, size: launcher.size, sha256: launcher.sha256 } } : {}) });
   const nodeArt = launcherNodeOf(plan);
   const node = g.files.get(nodeArt.id);
-  const extra = launcher && node ? [{ key: `node:${nodeArt.dest}`, section: await nodeNotice(node, nodeArt.version, work, o.signal) }] : [];
-  const licenses = await stage("notices", () => writeNotices(root, plan, components, extra));
+  const extra = launcher && node ? [{ key: `node:${nodeArt.dest}`, section: await stage("node-notice", () => nodeNotice(node, nodeArt.version, o.cacheDir, o.signal)) }] : [];
+  const licenses = await stage("notices", async () => {
+    const l = await writeNotices(root, plan, components, extra);
+    await writeReadme(root, plan, loaded.recipe.launcher.name);
+    return l;
+  });
   components = withLicenses(components, licenses);
-  await writeReadme(root, plan, loaded.recipe.launcher.name);
 
-  const entries = await walkTree(root);
-  await refuseEscapingLinks(root, entries);
-  const lint = checkPortability(entries, plan, emit);
-  const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: PLATFORM_FACTS[plan.platform].execBit, ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
-  const bundleJson = await writeBundleJson(root, plan, loaded, o.builderVersion, withTreeDigests(components, manifest), manifest, emit);
-  return { bundleJson, unmet, lint, strategy: files.strategy, counts: files.counts };
+  const { entries, lint } = await stage("lint", async () => {
+    const entries = await walkTree(root);
+    await refuseEscapingLinks(root, entries);
+    return { entries, lint: checkPortability(entries, plan, emit) };
+  });
+  const manifest = await stage("manifest", () => buildManifest(root, entries, { known: new Map([...tree.known, ...repos.known, ...files.known]), exec: PLATFORM_FACTS[plan.platform].execBit, ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
+  const compiled = bytecode.compiler && bytecode.compiled > 0 ? { python: bytecode.compiler.version, interpreter: bytecode.compiler.interpreter, files: bytecode.compiled } : undefined;
+  const bundleJson = await stage("bundle.json", () => writeBundleJson(root, plan, loaded, { name: "greenbundle", version: o.builderVersion, ...(compiled ? { bytecode: compiled } : {}) }, withTreeDigests(components, manifest), manifest, emit));
+  return { bundleJson, bytecode, kept: { made, linked: tree.linked.length + repos.linked.length }, launcherCached: launcher?.cached, unmet, lint, strategy: files.strategy, counts: files.counts };
 }
 
 /** Warnings become events; errors fail the build listing every offending path. */
@@ -217,7 +236,7 @@ function checkPortability(entries: WalkEntry[], plan: Plan, emit: Emit): LintFin
   return lint;
 }
 
-async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, builderVersion: string, components: Component[], files: ManifestEntry[], emit: Emit): Promise<BundleJson> {
+async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, builder: BundleJson["builder"], components: Component[], files: ManifestEntry[], emit: Emit): Promise<BundleJson> {
   const head = await bundleJsonHead(plan, loaded);
   for (const note of head.notes) emit({ type: "warning", message: `bundle.json gpu: ${note}` });
   const bundleJson: BundleJson = {
@@ -226,7 +245,7 @@ async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, b
     version: plan.recipe.version,
     title: plan.recipe.title,
     platform: plan.platform,
-    builder: { name: "greenbundle", version: builderVersion },
+    builder,
     components,
     launcher: head.launcher,
     ...(head.gpu ? { gpu: head.gpu } : {}),
@@ -268,6 +287,7 @@ async function buildLauncherStep(root: string, work: string, plan: Plan, loaded:
     emit,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(hostNodeArchive ? { hostNodeArchive } : {}),
+    cache: { dir: o.cacheDir, nodeSha256: node.sha256, ...(hostNode && g.files.get(hostNode.id) ? { hostNodeSha256: g.files.get(hostNode.id)!.sha256 } : {}) },
     ...(o.sign && signable(plan.platform) ? { sign: { ...o.sign, time: await sourceDate(o.env ?? process.env, g.repos) } } : {}),
   });
 }
@@ -277,6 +297,7 @@ async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[]
   if (!wanted.length) return [];
   const pack = await loadPack();
   emit({ type: "stage", stage: "pack", status: "start", detail: wanted.join(", ") });
+  const started = performance.now();
   const mtime = await sourceDate(o.env ?? process.env, g.repos);
   const archives: BuiltArchive[] = [];
   for (const format of wanted) {
@@ -290,6 +311,6 @@ async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[]
   } finally {
     if (sums !== "done") await sums.release();
   }
-  emit({ type: "stage", stage: "pack", status: "done" });
+  emit({ type: "stage", stage: "pack", status: "done", ms: performance.now() - started });
   return archives;
 }

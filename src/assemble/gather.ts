@@ -86,6 +86,7 @@ export async function gather(plan: Plan, o: GatherOptions): Promise<Gathered> {
     });
   }
   o.emit({ type: "stage", stage: "fetch", status: "start", detail: `${reqs.length} files, ${repoReqs.length} repositories` });
+  const started = performance.now();
   const common = { emit: o.emit, ...(o.env ? { env: o.env } : {}) };
   // The build cannot go on without both halves: when one fails, the other stops (its git
   // children are killed, partial downloads kept) instead of running on after the build ended.
@@ -94,7 +95,7 @@ export async function gather(plan: Plan, o: GatherOptions): Promise<Gathered> {
     (signal) => fetchRepos(repoReqs, { cacheDir: o.cacheDir, ...common, signal }),
   ] as const);
   const downloaded = [...files.values()].filter((f) => !f.cached).length + [...repos.values()].filter((r) => !r.cached).length;
-  o.emit({ type: "stage", stage: "fetch", status: "done", detail: downloaded ? `${downloaded} downloaded` : "all from the cache" });
+  o.emit({ type: "stage", stage: "fetch", status: "done", detail: downloaded ? `${downloaded} downloaded` : "all from the cache", ms: performance.now() - started });
   return { files, repos, downloaded };
 }
 

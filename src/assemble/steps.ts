@@ -9,7 +9,11 @@ import type { Emit } from "../core/events.ts";
 import { PLATFORM_FACTS } from "../core/platform.ts";
 import type { Fetched } from "../fetch/types.ts";
 import type { FetchedRepo } from "../git/cache.ts";
-import { placeRepos } from "../git/repos.ts";
+import { keepTree, lookupKept } from "../cache/kept.ts";
+import { placeReposKept } from "../git/repos.ts";
+import { builderVersion } from "../launcher/script.ts";
+import { excludeBytecode } from "./bytecode.ts";
+import type { BytecodeMaker, KeptBytecode } from "./python-tree.ts";
 import { git } from "../git/run.ts";
 import { extractArchive, pinnedArchiveError } from "../pack/extract.ts";
 import { isRepo, ofKind, type Plan, type RepoArtifact } from "../plan/plan.ts";
@@ -41,10 +45,24 @@ export function repoArtifacts(plan: Plan): RepoArtifact[] {
   return plan.artifacts.filter(isRepo);
 }
 
-export async function placeAllRepos(root: string, plan: Plan, repos: Map<string, FetchedRepo>, signal?: AbortSignal): Promise<void> {
+/**
+ * Every repository, each a kept checkout with its bytecode (compiled by `maker`, as the Python
+ * tree was, with the bundle's runtime already in `root`).
+ */
+export async function placeAllRepos(root: string, plan: Plan, repos: Map<string, FetchedRepo>, o: { cacheDir: string; maker: BytecodeMaker; signal?: AbortSignal }): Promise<{ bytecode: KeptBytecode[]; made: string[]; linked: string[]; known: Map<string, { sha256: string; size: number }> }> {
   const items = repoArtifacts(plan).map((a) => ({ name: a.id, dest: a.dest, commit: a.commit, origin: a.origin, ...(a.tag ? { tag: a.tag } : {}), fetched: fetchedRepo(repos, a) }));
   const files = ofKind(plan, "file").map((a) => a.dest);
-  await placeRepos(items, root, plan.platform, signal, files);
+  const r = await placeReposKept(items, root, plan.platform, {
+    cacheDir: o.cacheDir,
+    keyTag: `${builderVersion()}:${o.maker.tag}`,
+    compile: async (dir, dest) => {
+      const b = await o.maker.compile(dir, [dest], root);
+      if (b.compiled > 0) await excludeBytecode(join(dir, ...dest.split("/")));
+      return b;
+    },
+    ...(o.signal ? { signal: o.signal } : {}),
+  }, files);
+  return { bytecode: [...r.compiled.values()] as KeptBytecode[], made: r.made, linked: r.linked, known: r.known };
 }
 
 function fetchedRepo(repos: Map<string, FetchedRepo>, a: RepoArtifact): FetchedRepo {
@@ -108,12 +126,15 @@ export async function checkExtensionNeeds(root: string, plan: Plan, emit: Emit):
  * The licence of the Node.js runtime inside the launcher executable, read from the Node archive
  * the launcher was built from (its top-level LICENSE, which also covers Node's own dependencies).
  */
-export async function nodeNotice(archive: Fetched, version: string | undefined, work: string, signal?: AbortSignal): Promise<NoticeSection> {
-  const dest = join(work, "node-license");
-  await extractArchive(archive.path, dest, { strip: true, filter: (p) => p === "LICENSE", links: "refuse", ...(signal ? { signal } : {}) }).catch((e: unknown) => {
-    throw pinnedArchiveError(e, archive);
-  });
-  const s = await repoNotice(dest, ".", `Node.js${version ? ` ${version}` : ""} (inside the launcher)`, archive.url);
+export async function nodeNotice(archive: Fetched, version: string | undefined, cacheDir: string, signal?: AbortSignal): Promise<NoticeSection> {
+  // Kept under the archive's digest: finding LICENSE means inflating most of a 50 MB archive.
+  const kept = (await lookupKept(cacheDir, `node-license:v1:${archive.sha256}`)) ??
+    (await keepTree(cacheDir, `node-license:v1:${archive.sha256}`, async (dir) => {
+      await extractArchive(archive.path, dir, { strip: true, filter: (p) => p === "LICENSE", links: "refuse", ...(signal ? { signal } : {}) }).catch((e: unknown) => {
+        throw pinnedArchiveError(e, archive);
+      });
+    }));
+  const s = await repoNotice(kept.tree, ".", `Node.js${version ? ` ${version}` : ""} (inside the launcher)`, archive.url);
   // Node.js itself is MIT-licensed; its LICENSE file goes on with the licences of what it bundles.
   return { ...s, license: "MIT", files: s.files.map((f) => ({ ...f, label: "LICENSE" })) };
 }
@@ -162,8 +183,8 @@ export async function sourceDate(env: NodeJS.ProcessEnv, repos: Map<string, Fetc
   if (fromEnv && /^\d+$/.test(fromEnv)) return new Date(Number(fromEnv) * 1000);
   let newest = 0;
   for (const r of repos.values()) {
-    const out = await git(["show", "-s", "--format=%ct", r.commit], { cwd: r.bare, isolated: true, reject: false });
-    newest = Math.max(newest, Number.parseInt(out.stdout.trim(), 10) || 0);
+    const committed = r.committed ?? (Number.parseInt((await git(["show", "-s", "--format=%ct", r.commit], { cwd: r.bare, isolated: true, reject: false })).stdout.trim(), 10) || 0);
+    newest = Math.max(newest, committed);
   }
   return new Date(newest > 0 ? newest * 1000 : Date.UTC(2000, 0, 1));
 }

@@ -14,3 +14,4 @@ export function cacheDirFrom(flags: Record<string, string | boolean | undefined>
   return resolve(cwd, "cache");
 }
 export { listEntries, verifyCache, planGc, gcCache, type Entry, type GcResult, type GcRule, type VerifyResult } from "./maintenance.ts";
+export { KEPT_DIR, gcKept, listKept, verifyKept, type KeptRecord } from "./kept.ts";

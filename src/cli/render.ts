@@ -28,7 +28,7 @@ export function plainRenderer(write: (s: string) => void, verbose = false): Rend
   const emit = (e: BundleEvent) => {
     switch (e.type) {
       case "stage":
-        if (e.status !== "done" || verbose) line(`${e.status === "start" ? "==>" : e.status === "skip" ? "--" : "ok "} ${e.stage}${e.detail ? `: ${e.detail}` : ""}`);
+        if (e.status !== "done" || verbose) line(`${e.status === "start" ? "==>" : e.status === "skip" ? "--" : "ok "} ${e.stage}${e.detail ? `: ${e.detail}` : ""}${e.ms !== undefined ? ` (${(e.ms / 1000).toFixed(2)} s)` : ""}`);
         break;
       case "download:start":
         started.set(e.id, { at: Date.now(), from: e.resumeFrom ?? 0 });

@@ -105,13 +105,21 @@ export interface VerifyBlock {
   readonly [key: string]: unknown;
 }
 
+/** The shipped bytecode: unchecked-hash pycs compiled by Python `python` — the bundle's own interpreter or the build machine's. */
+export interface BuildBytecode {
+  python: string;
+  interpreter: "bundle" | "host";
+  files: number;
+}
+
 export interface BundleJson {
   format: typeof BUNDLE_FORMAT;
   name: string;
   version: string;
   title: string;
   platform: Platform;
-  builder: { name: "greenbundle"; version: string };
+  /** `bytecode`: which interpreter compiled the shipped .pyc files, and how many (absent: none shipped). */
+  builder: { name: "greenbundle"; version: string; bytecode?: BuildBytecode };
   components: Component[];
   launcher: LauncherConfig;
   /** What the bundled CUDA torch build needs (absent: no CUDA torch in the bundle). */

@@ -3,7 +3,8 @@
 
 export type BundleEvent =
   // a stage of a command (fetch, install, assemble, pack, verify, ...)
-  | { type: "stage"; stage: string; status: "start" | "done" | "skip"; detail?: string }
+  // `ms`: on "done", how long the stage took (shown with --verbose)
+  | { type: "stage"; stage: string; status: "start" | "done" | "skip"; detail?: string; ms?: number }
   // a download
   | { type: "download:start"; id: string; url: string; total?: number; resumeFrom?: number }
   | { type: "download:progress"; id: string; bytes: number; total?: number }

@@ -5,14 +5,17 @@
 // same inputs, wherever it is built.
 
 import { createHash } from "node:crypto";
+import { constants } from "node:fs";
 import { chmod, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { Cache } from "../cache/index.ts";
+import { hashFile } from "../integrity/sha256.ts";
 import { dirname, join } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import { silent, type Emit } from "../core/events.ts";
 import { renameRetry, tmpSibling } from "../core/fs.ts";
 import { hostPlatform, PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 import { extractNodeBinary } from "./node-binary.ts";
-import { launcherScript } from "./script.ts";
+import { launcherScript, launcherSourceDigest } from "./script.ts";
 import { chooseGenerator, flipSeaFuse, injectBlob, makeSeaBlob, seaFuseFlipped } from "./sea.ts";
 import { signWindowsExe, type SignOptions } from "./sign.ts";
 import { editWindowsResources, type ExeMeta } from "./win-resources.ts";
@@ -37,11 +40,43 @@ export interface BuildLauncherOptions {
    * to build for another platform while greenbundle itself runs on a different Node version.
    */
   hostNodeArchive?: string;
+  /**
+   * The download cache: a launcher built from the same inputs is taken from it instead of being
+   * built again (esbuild, the blob, postject or the resource edit, the signature). The digests of
+   * the Node archives are the ones the cache already knows them by.
+   */
+  cache?: { dir: string; nodeSha256: string; hostNodeSha256?: string };
 }
 
 export interface BuiltLauncher {
   size: number;
   sha256: string;
+  /** Taken from the cache (same inputs), not built. */
+  cached: boolean;
+}
+
+/**
+ * The cache key of a launcher: everything its bytes depend on — the target, the Node base binary
+ * (archive digest and version) and the one that writes the blob, the launcher program's sources,
+ * the executable's title, version, name and icon, and the signing certificate, key and time.
+ */
+export async function launcherKey(o: BuildLauncherOptions & { cache: NonNullable<BuildLauncherOptions["cache"]> }): Promise<string> {
+  const h = createHash("sha256");
+  const put = (k: string, v: string | undefined) => h.update(`${k}=${v ?? ""}\n`);
+  put("platform", o.platform);
+  put("node", `${o.nodeVersion} ${o.cache.nodeSha256}`);
+  put("host-node", o.cache.hostNodeSha256);
+  // The blob writer: this process's Node when it is of the target's version (see chooseGenerator).
+  put("running-node", process.version);
+  put("program", await launcherSourceDigest());
+  put("meta", JSON.stringify({ title: o.meta.title, version: o.meta.version, name: o.meta.name }));
+  put("icon", o.meta.icon ? (await hashFile(o.meta.icon)).sha256 : undefined);
+  if (o.sign) {
+    put("sign-cert", (await hashFile(o.sign.cert)).sha256);
+    put("sign-key", o.sign.key ? (await hashFile(o.sign.key)).sha256 : undefined);
+    put("sign-time", o.sign.time ? String(o.sign.time.getTime()) : "now");
+  }
+  return `launcher:v1:${h.digest("hex")}`;
 }
 
 const TASK = "launcher";
@@ -107,10 +142,26 @@ export async function buildLauncher(o: BuildLauncherOptions): Promise<BuiltLaunc
   emit({ type: "task:start", id: TASK, title: `launcher for ${o.platform} (Node ${o.nodeVersion})`, total: 3 });
   const tmp = tmpSibling(o.out);
   try {
+    // A signature made at "now" differs at every build: such a launcher is never taken from the cache.
+    const cacheable = o.cache && !(o.sign && !o.sign.time);
+    const cache = cacheable ? new Cache(o.cache!.dir) : undefined;
+    const key = cache ? await launcherKey(o as Parameters<typeof launcherKey>[0]) : undefined;
+    const hit = cache && key ? await cache.lookup(key) : undefined;
+    if (cache && hit) {
+      await mkdir(dirname(o.out), { recursive: true });
+      // A copy (a clone where the disk can), not a link: the bundle's launcher is executable, the cache's blob read-only.
+      await copyFile(cache.blobPath(hit), tmp, constants.COPYFILE_FICLONE);
+      await chmod(tmp, 0o755);
+      await renameRetry(tmp, o.out);
+      const size = (await cache.blobSize(hit))!;
+      emit({ type: "task:done", id: TASK, detail: `${o.out} (${(size / 2 ** 20).toFixed(1)} MiB, from the cache: same Node, program, resources and signature)` });
+      return { size, sha256: hit, cached: true };
+    }
     const exe = await build(o, emit, tmp);
     await renameRetry(tmp, o.out);
+    if (cache && key) await cache.importFile(o.out, { key });
     emit({ type: "task:done", id: TASK, detail: `${o.out} (${(exe.length / 2 ** 20).toFixed(1)} MiB)` });
-    return { size: exe.length, sha256: createHash("sha256").update(exe).digest("hex") };
+    return { size: exe.length, sha256: createHash("sha256").update(exe).digest("hex"), cached: false };
   } catch (e) {
     emit({ type: "task:failed", id: TASK, reason: e instanceof Error ? e.message : String(e) });
     throw e;

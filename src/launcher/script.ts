@@ -6,7 +6,10 @@
 // input into the same launcher (compiled lib/ files would change esbuild's output: its module
 // comments name them).
 
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BundleError, describeError } from "../core/errors.ts";
 
@@ -43,4 +46,29 @@ export async function launcherScript(nodeMajor: number): Promise<string> {
   } catch (cause) {
     throw new BundleError("BUILD", `bundling the launcher program (${ENTRY}) failed: ${describeError(cause)}`, { cause });
   }
+}
+
+/**
+ * What the launcher program is made of, as one digest: every source esbuild may bundle (the
+ * runtime and the two things outside it that it may import, the bundle.json contract and the
+ * platform table — a test pins that module graph), the builder's version it embeds and esbuild's
+ * version. A launcher cached under this digest is the one these sources would give.
+ */
+export async function launcherSourceDigest(): Promise<string> {
+  const h = createHash("sha256");
+  const esbuild = await import("esbuild");
+  h.update(`greenbundle ${builderVersion()}\nesbuild ${esbuild.version}\n`);
+  const files = [...(await sources(join(ROOT, "src/launcher/runtime"), "src/launcher/runtime")), ...(await sources(join(ROOT, "src/contract"), "src/contract")), "src/core/platform.ts"];
+  for (const rel of files) h.update(`${rel}\n`).update(await readFile(join(ROOT, rel))).update("\n");
+  return h.digest("hex");
+}
+
+async function sources(abs: string, rel: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = (await readdir(abs, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    if (e.isDirectory()) out.push(...(await sources(join(abs, e.name), `${rel}/${e.name}`)));
+    else if (e.name.endsWith(".ts")) out.push(`${rel}/${e.name}`);
+  }
+  return out;
 }

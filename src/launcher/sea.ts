@@ -9,7 +9,7 @@
 
 import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { BundleError, describeError } from "../core/errors.ts";
@@ -68,41 +68,33 @@ export async function makeSeaBlob(i: BlobInput): Promise<Buffer> {
 // harmless (the executable works) and only confuse a maintainer reading the build log.
 const BENIGN = /^warning: (Can't find string offset for section name '\.note|The signature seems corrupted)/;
 
-// postject runs in a worker thread: its WebAssembly works synchronously for seconds on a 100 MB
-// binary (progress keeps rendering meanwhile), and what it prints is captured, not shown.
-const WORKER = `
-const { workerData: w, parentPort } = require("node:worker_threads");
-require(w.postject).inject(w.exe, "NODE_SEA_BLOB", Buffer.from(w.blob), { sentinelFuse: w.fuse, overwrite: true })
-  .then(() => parentPort.postMessage({ ok: true }), (e) => parentPort.postMessage({ ok: false, error: String((e && e.message) || e) }));
+// postject runs in a child process: its WebAssembly works synchronously for seconds on a 100 MB
+// binary (progress keeps rendering meanwhile), what it prints is captured, not shown, and the
+// several hundred MiB its WebAssembly memory grows to are returned with the process instead of
+// staying in the builder's (a worker thread's memory counts in the builder's peak).
+const CHILD = `
+const [postject, exe, blob, fuse] = process.argv.slice(1);
+require(postject).inject(exe, "NODE_SEA_BLOB", require("node:fs").readFileSync(blob), { sentinelFuse: fuse, overwrite: true })
+  .then(() => process.exit(0), (e) => { process.stderr.write("postject: " + String((e && e.message) || e) + "\\n"); process.exit(1); });
 `;
 
 /** Injects the blob into the copy of the Node binary at `exe` and flips the SEA fuse. */
 export async function injectBlob(exe: string, blob: Buffer, signal?: AbortSignal): Promise<void> {
-  const { Worker } = await import("node:worker_threads");
-  // The worker loads postject by path: a worker evaluated from a string has no module folder of its own.
+  // The child loads postject by path: a script given with -e has no module folder of its own.
   const postject = createRequire(import.meta.url).resolve("postject");
-  const worker = new Worker(WORKER, { eval: true, stderr: true, stdout: true, workerData: { postject, exe, blob, fuse: SEA_FUSE } });
-  let output = "";
-  worker.stderr.on("data", (b: Buffer) => (output += b.toString()));
-  worker.stdout.on("data", (b: Buffer) => (output += b.toString()));
-  const onAbort = (): void => void worker.terminate();
-  signal?.addEventListener("abort", onAbort, { once: true });
+  const blobFile = `${exe}.sea-blob`;
+  await writeFile(blobFile, blob);
   try {
-    const result = await new Promise<{ ok: boolean; error?: string }>((resolve, reject) => {
-      worker.once("message", resolve);
-      worker.once("error", reject);
-      worker.once("exit", (code) => resolve({ ok: false, error: signal?.aborted ? "aborted" : `worker exited with code ${code}` }));
-    });
-    if (!result.ok) throw new Error(result.error);
+    await run(process.execPath, ["-e", CHILD, postject, exe, blobFile, SEA_FUSE], { signal, windowsHide: true, maxBuffer: 16 * 2 ** 20 });
   } catch (cause) {
-    const printed = output.split("\n").filter((l) => l.trim() && !BENIGN.test(l)).join("; ");
-    throw new BundleError("BUILD", `injecting the launcher into ${exe} failed: ${describeError(cause)}${printed ? ` (postject: ${printed})` : ""}`, {
+    const printed = String((cause as { stderr?: string }).stderr ?? "").split("\n").filter((l) => l.trim() && !BENIGN.test(l)).join("; ");
+    const why = signal?.aborted ? "aborted" : printed || describeError(cause);
+    throw new BundleError("BUILD", `injecting the launcher into ${exe} failed: ${why}`, {
       cause,
       hint: "the Node base binary must be an official nodejs.org build (it carries the SEA fuse)",
     });
   } finally {
-    signal?.removeEventListener("abort", onAbort);
-    await worker.terminate();
+    await rm(blobFile, { force: true });
   }
 }
 

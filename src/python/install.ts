@@ -111,7 +111,15 @@ function checkClashes(layouts: WheelLayout[], scripts: Map<WheelLayout, ScriptFi
 
 /** Removes an older install of the same distribution (a runtime's own pip, say) using its RECORD. */
 async function uninstallPrevious(root: string, l: WheelLayout): Promise<void> {
-  const siteAbs = join(root, l.site);
+  await uninstallDist(root, l.site, l.name, l.filename);
+}
+
+/**
+ * Removes the installed distribution `name` (normalised) from `site` by its RECORD, with the
+ * bytecode of the sources it lists (which RECORD does not name when it was compiled later).
+ */
+export async function uninstallDist(root: string, site: string, name: string, wheel: string): Promise<void> {
+  const siteAbs = join(root, site);
   let names: string[];
   try {
     names = await readdir(siteAbs);
@@ -119,17 +127,24 @@ async function uninstallPrevious(root: string, l: WheelLayout): Promise<void> {
     return;
   }
   for (const d of names) {
-    if (!d.endsWith(".dist-info") || normalizeName(d.slice(0, -10).split("-")[0]!) !== l.name) continue;
+    if (!d.endsWith(".dist-info") || normalizeName(d.slice(0, -10).split("-")[0]!) !== name) continue;
     let rows: RecordRow[] = [];
     try {
       rows = parseRecord(await readFile(join(siteAbs, d, "RECORD"), "utf8"));
     } catch {
-      throw wheelError(l.filename, `an earlier install ${l.site}/${d} has no RECORD, so it cannot be replaced safely`, "start from a clean runtime");
+      throw wheelError(wheel, `an earlier install ${site}/${d} has no RECORD, so it cannot be replaced safely`, "start from a clean runtime");
     }
     for (const r of rows) {
-      const rel = posix.normalize(posix.join(l.site, r.path));
+      const rel = posix.normalize(posix.join(site, r.path));
       if (rel.startsWith("..") || posix.isAbsolute(rel)) continue; // never delete outside the bundle
       await rm(join(root, rel), { force: true });
+      if (rel.endsWith(".py")) {
+        const cache = join(root, posix.dirname(rel), "__pycache__");
+        const stem = `${posix.basename(rel, ".py")}.`;
+        const pycs = await readdir(cache).catch(() => [] as string[]);
+        for (const f of pycs) if (f.startsWith(stem) && f.endsWith(".pyc") && f.slice(stem.length, -4).split(".").length <= 2) await rm(join(cache, f), { force: true });
+        await rmdir(cache).catch(() => undefined);
+      }
       await rmdir(dirname(join(root, rel))).catch(() => undefined);
     }
     await rm(join(siteAbs, d), { recursive: true, force: true });

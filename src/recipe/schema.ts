@@ -279,6 +279,10 @@ export const PackageSchema = z.strictObject({
     .regex(/^\d+(\.\d+)?\s*(B|KiB|MiB|GiB|KB|MB|GB)$/, { error: "package.split must be a size such as 2GiB" })
     .optional()
     .describe("split the archive into volumes of this size"),
+  bytecode: z
+    .boolean()
+    .default(true)
+    .describe("ship compiled bytecode: every .py of the runtime, site-packages and the repositories as unchecked-hash .pyc (PEP 552), so a first launch compiles nothing"),
 });
 
 export const RecipeSchema = z
@@ -302,7 +306,7 @@ export const RecipeSchema = z
     files: z.array(FileSchema).default([]).describe("checkpoints, VAEs, tokenizer files, configs: anything fetched by URL (or given inline)"),
     launcher: LauncherSchema,
     verify: VerifySchema.optional().describe("how `bundle verify` drives the app after booting it offline"),
-    package: PackageSchema.default({ formats: ["zip"] }).describe("release archive formats"),
+    package: PackageSchema.default({ formats: ["zip"], bytecode: true }).describe("release archive formats"),
   })
   .describe("greenbundle recipe, format v1");
 

@@ -7,7 +7,7 @@
 
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
-import { RUN_MARKER, type DriverJob, type DriverResult } from "./driver-job.ts";
+import { appEnv, RUN_MARKER, type DriverJob, type DriverResult } from "./driver-job.ts";
 import { runSteps, type ExecCall, type ExecEnd, type HttpCall } from "./driver-steps.ts";
 import type { Guard } from "./netguard.ts";
 import { listProcesses, waitForExit, type Exit } from "./procs.ts";
@@ -35,7 +35,7 @@ function execCall(job: DriverJob, marker: string, guard: Guard | undefined, last
     const logFd = openSync(job.log, "a");
     const child = spawn(job.launcher, ["--exec", "--", ...args], {
       cwd: job.cwd,
-      env: { ...process.env, ...guard?.env, ...job.env, [RUN_MARKER]: marker },
+      env: appEnv(guard?.env, job.env, { [RUN_MARKER]: marker }),
       stdio: ["ignore", logFd, logFd],
       detached: true, // its own process group: what the command leaves behind can be found and ended
     });

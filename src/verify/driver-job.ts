@@ -136,3 +136,16 @@ export interface DriverResult {
 
 /** The environment variable every process of one verify run inherits (the marker scan looks for it). */
 export const RUN_MARKER = "GREENBUNDLE_VERIFY_RUN";
+
+/**
+ * The app's environment: the driver's, less what would hide a first launch's writes. An end
+ * user's machine does not set PYTHONDONTWRITEBYTECODE or PYTHONPYCACHEPREFIX; with either one
+ * inherited from the builder's shell, the interpreter would write no bytecode into the bundle
+ * and verify would count none, whatever the bundle ships.
+ */
+export function appEnv(...layers: (NodeJS.ProcessEnv | undefined)[]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = Object.assign({}, process.env, ...layers);
+  delete env.PYTHONDONTWRITEBYTECODE;
+  delete env.PYTHONPYCACHEPREFIX;
+  return env;
+}

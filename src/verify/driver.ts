@@ -9,7 +9,7 @@ import { request } from "node:http";
 import { connect, createServer } from "node:net";
 import { randomBytes } from "node:crypto";
 import { startRefusingProxy, startSink, type Guard } from "./netguard.ts";
-import { RUN_MARKER, type DriverJob, type DriverResult } from "./driver-job.ts";
+import { appEnv, RUN_MARKER, type DriverJob, type DriverResult } from "./driver-job.ts";
 import { runSteps, type HttpAnswer } from "./driver-steps.ts";
 import { driveCommands } from "./driver-exec.ts";
 import { listProcesses, waitForExit, type Exit } from "./procs.ts";
@@ -109,7 +109,7 @@ async function drive(job: DriverJob, marker: string): Promise<DriverResult> {
   const logFd = openSync(job.log, "a");
   const child = spawn(job.launcher, [...job.args, "--port", String(port)], {
     cwd: job.cwd,
-    env: { ...process.env, ...guard?.env, ...job.env, [RUN_MARKER]: marker },
+    env: appEnv(guard?.env, job.env, { [RUN_MARKER]: marker }),
     stdio: ["ignore", logFd, logFd],
     detached: true, // its own process group: the fallback stop and the leftover scan use it
   });

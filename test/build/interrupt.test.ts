@@ -40,8 +40,10 @@ async function waitFor(path: string): Promise<void> {
   if (!(await exists(path))) throw new Error(`${path} never appeared`);
 }
 
+// A cache of its own for each CLI run: a checkout kept by an earlier build would be linked from
+// the cache, and git would never be asked to write it.
 function startCli(out: string, marker: string) {
-  return spawn(process.execPath, [bin, "build", world.recipe, "--cache", cache, "--out", out, "--format", "dir"], {
+  return spawn(process.execPath, [bin, "build", world.recipe, "--cache", `${out}-cache`, "--out", out, "--format", "dir"], {
     env: { ...process.env, PATH: `${wrapperDir}:${process.env.PATH}`, SLOW_GIT_MARKER: marker },
     stdio: ["ignore", "ignore", "pipe"],
     detached: true,

@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,10 +10,11 @@ import { makeWorld, type World } from "./world.ts";
 
 let world: World | undefined;
 let built: BuildResult;
+let tmp: string;
 
 describe("a bundle with its launcher", () => {
   beforeAll(async () => {
-    const tmp = await tempDir("gb-launcher-");
+    tmp = await tempDir("gb-launcher-");
     world = await makeWorld(tmp, { nodeArchive: await readFile(await nodeArchive("linux", "24.21.0")) });
     built = await buildBundle({ recipe: world.recipe, cacheDir: join(tmp, "cache"), outDir: join(tmp, "dist"), builderVersion: "test" });
   }, 600_000);
@@ -33,6 +34,25 @@ describe("a bundle with its launcher", () => {
     expect(notices).toContain("Node.js 24.21.0 (inside the launcher)");
     expect(built.bundleJson.components.find((c) => c.kind === "node")?.license).toBe("MIT");
   });
+
+  it("takes the launcher from the cache when its inputs are the same, and builds it again when one changes", async () => {
+    expect(built.launcherCached).toBe(false);
+    const again = await buildBundle({ recipe: world!.recipe, cacheDir: join(tmp, "cache"), outDir: join(tmp, "dist-again"), builderVersion: "test" });
+    expect(again.launcherCached).toBe(true);
+    const exe = join(again.bundleDir, "launcher");
+    expect((await stat(exe)).mode & 0o111).toBe(0o111);
+    expect((await readFile(exe)).equals(await readFile(join(built.bundleDir, "launcher")))).toBe(true);
+    expect((await execa(exe, ["--check"], { reject: false, env: { LANG: "C" } })).exitCode).toBe(0);
+    // Another title is another version resource / another meta: built, not taken.
+    const retitled = join(world!.dir, "recipe", "retitled.yml");
+    await writeFile(retitled, "recipe: 1\nextends: world.yml\ntitle: Another title\n");
+    const other = await buildBundle({ recipe: retitled, cacheDir: join(tmp, "cache"), outDir: join(tmp, "dist-other"), builderVersion: "test" });
+    expect(other.launcherCached).toBe(false);
+    // …and from then on that one is cached too, apart from the first.
+    const otherAgain = await buildBundle({ recipe: retitled, cacheDir: join(tmp, "cache"), outDir: join(tmp, "dist-other-again"), builderVersion: "test" });
+    expect(otherAgain.launcherCached).toBe(true);
+    expect(otherAgain.bundleJson.components.find((c) => c.kind === "launcher")!.sha256).toBe(other.bundleJson.components.find((c) => c.kind === "launcher")!.sha256);
+  }, 600_000);
 
   it("builds a launcher whose --check accepts the manifest bundle.json describes", async () => {
     const r = await execa(join(built.bundleDir, "launcher"), ["--check"], { reject: false, env: { LANG: "C" } });

@@ -40,8 +40,9 @@ describe.skipIf(!canSign)("a signed win-x64 launcher from bundle build (needs os
     expect(one.bundleJson.files.find((f) => f.path === "launcher.exe")).toBeDefined();
   });
 
-  it("signs reproducibly: a second build into another folder has the same launcher.exe", async () => {
-    const two = await buildBundle({ recipe: world!.winRecipe, cacheDir: join(tmp, "cache"), outDir: join(tmp, "dist 2"), builderVersion: "test", hostPlatform: "linux-x64", env });
+  it("signs reproducibly: a second build into another folder, with another cache (so the launcher is built again), has the same launcher.exe", async () => {
+    const two = await buildBundle({ recipe: world!.winRecipe, cacheDir: join(tmp, "cache 2"), outDir: join(tmp, "dist 2"), builderVersion: "test", hostPlatform: "linux-x64", env });
+    expect(two.launcherCached).toBe(false);
     const a = one.bundleJson.files.find((f) => f.path === "launcher.exe")!;
     const b = two.bundleJson.files.find((f) => f.path === "launcher.exe")!;
     expect(b.sha256).toBe(a.sha256);

@@ -81,6 +81,15 @@ describe.skipIf(!linux)("bundle demo (linux-x64 host)", () => {
     expect(r.changes!.violations).toBe(0);
   });
 
+  it("ships bytecode: the first launch writes no new .pyc (the builder's PYTHONDONTWRITEBYTECODE is not passed to the app)", async () => {
+    const r = JSON.parse(await readFile(join(dir, "out", `verify-${BUNDLE}`, "report.json"), "utf8")) as VerifyReport;
+    const bj = JSON.parse(await readFile(join(dir, "out", BUNDLE, "bundle.json"), "utf8")) as { builder: { bytecode?: { files: number; interpreter: string } } };
+    expect(bj.builder.bytecode?.interpreter).toBe("bundle");
+    expect(bj.builder.bytecode?.files).toBeGreaterThan(500);
+    expect(r.changes!.pycache).toBe(0);
+    expect(r.checks.find((c) => c.id === "changes")!.detail).toContain("0 new bytecode file(s)");
+  });
+
   const variants: [string, string, RegExp, string[]][] = [
     ["writes one more file at first launch than the recipe allows", "one-more-file", /added app\/cache\.json \(repository app\)/, []],
     ["writes into its own site-packages at start", "site-packages", /demo_downloaded_at_first_launch\.py \(site-packages\)/, []],

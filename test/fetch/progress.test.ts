@@ -54,4 +54,17 @@ describe("plain renderer", () => {
       "",
     ]);
   });
+
+  it("prints each stage's time with --verbose, and no done line without it", () => {
+    const run = (verbose: boolean) => {
+      let out = "";
+      const r = plainRenderer((s) => (out += s), verbose);
+      r.emit({ type: "stage", stage: "python", status: "start" });
+      r.emit({ type: "stage", stage: "python", status: "done", ms: 1234.5 });
+      r.emit({ type: "stage", stage: "pack", status: "done", detail: "dist/x.zip", ms: 50 });
+      return out.split("\n").filter(Boolean);
+    };
+    expect(run(true)).toEqual(["==> python", "ok  python (1.23 s)", "ok  pack: dist/x.zip (0.05 s)"]);
+    expect(run(false)).toEqual(["==> python"]);
+  });
 });

@@ -1,5 +1,5 @@
 // Decisions of the launcher build, without building: which Node writes the SEA blob, the Windows
-// version numbers, the signing command, and what a bad Node archive says.
+// version numbers, the signing command, what a bad Node archive says, and the cache key.
 
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -9,7 +9,7 @@ import { chooseGenerator } from "../../src/launcher/sea.ts";
 import { numericVersion } from "../../src/launcher/win-resources.ts";
 import { osslsigncodeArgs } from "../../src/launcher/sign.ts";
 import { extractNodeBinary, nodeEntryName } from "../../src/launcher/node-binary.ts";
-import { buildLauncher } from "../../src/launcher/index.ts";
+import { buildLauncher, launcherKey } from "../../src/launcher/index.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { tarEntry, tgz, zip } from "../pack/archives.ts";
 
@@ -93,5 +93,33 @@ describe("the Node base binary", () => {
     const o = { platform: "linux-x64" as const, nodeArchive: join(dir, "x"), out: join(dir, "launcher"), meta: { title: "T", version: "1", name: "launcher" }, workDir: dir };
     await expect(buildLauncher({ ...o, nodeVersion: "20.11.0" })).rejects.toThrow(/version 22 or later/);
     await expect(buildLauncher({ ...o, nodeVersion: "24" })).rejects.toThrow(/full version/);
+  });
+});
+
+describe("the launcher's cache key", () => {
+  it("is the same for the same inputs and changes with each one: Node, host Node, target, resources, icon, signature", async () => {
+    const dir = await tempDir("gb-launcher-key-");
+    const icon = join(dir, "a.ico");
+    const cert = join(dir, "cert.pem");
+    await writeFile(icon, "icon one");
+    await writeFile(cert, "cert one");
+    const base = { platform: "win-x64" as const, nodeArchive: "unused", nodeVersion: "24.21.0", out: "unused", workDir: "unused", meta: { title: "T", version: "1.0.0", name: "launcher", icon }, cache: { dir, nodeSha256: "a".repeat(64) } };
+    const k = await launcherKey(base);
+    expect(k).toMatch(/^launcher:v1:[0-9a-f]{64}$/);
+    expect(await launcherKey({ ...base })).toBe(k);
+    const variants = [
+      { ...base, cache: { dir, nodeSha256: "b".repeat(64) } },
+      { ...base, cache: { ...base.cache, hostNodeSha256: "c".repeat(64) } },
+      { ...base, platform: "linux-x64" as const },
+      { ...base, nodeVersion: "24.21.1" },
+      { ...base, meta: { ...base.meta, title: "U" } },
+      { ...base, meta: { ...base.meta, version: "1.0.1" } },
+      { ...base, sign: { cert, key: "", time: new Date(0) } },
+      { ...base, sign: { cert, key: "", time: new Date(1000) } },
+    ];
+    const keys = await Promise.all(variants.map((v) => launcherKey(v)));
+    expect(new Set([k, ...keys]).size).toBe(variants.length + 1);
+    await writeFile(icon, "icon two");
+    expect(await launcherKey(base)).not.toBe(k);
   });
 });

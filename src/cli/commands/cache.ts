@@ -1,7 +1,7 @@
 // bundle cache ls|verify|gc [recipe...] [--cache DIR] [--older-than DAYS] [--dry-run] [--json]
 
 import { stat } from "node:fs/promises";
-import { Cache, cacheDirFrom, gcCache, listEntries, verifyCache, type Entry } from "../../cache/index.ts";
+import { Cache, cacheDirFrom, gcCache, gcKept, listEntries, listKept, verifyCache, verifyKept, type Entry } from "../../cache/index.ts";
 import { BundleError } from "../../core/errors.ts";
 import { bareCachePath } from "../../git/cache.ts";
 import { gcCachedRepos, listCachedRepos, verifyCachedRepos, type CachedRepo } from "../../git/maintenance.ts";
@@ -53,10 +53,13 @@ const reposPhrase = (n: number) => `${n} git repositor${n === 1 ? "y" : "ies"}`;
 async function ls(ctx: CliContext, cache: Cache): Promise<number> {
   const entries = (await listEntries(cache)).sort((a, b) => b.lastUsed - a.lastUsed);
   const repos = (await listCachedRepos(cache.dir)).sort((a, b) => b.lastUsed - a.lastUsed);
+  const kept = (await listKept(cache.dir)).sort((a, b) => b.lastUsed - a.lastUsed);
   const total = entries.reduce((n, e) => n + e.size, 0);
   const repoBytes = repos.reduce((n, r) => n + r.bytes, 0);
+  const keptBytes = kept.reduce((n, k) => n + k.size, 0);
   if (ctx.json) {
-    ctx.out(JSON.stringify({ cache: cache.dir, entries: entries.map(entryJson), bytes: total, repos: repos.map(repoJson), repoBytes }, null, 2));
+    const keptJson = kept.map((k) => ({ key: k.record?.key ?? null, path: k.dir, files: k.record?.files ?? 0, size: k.size, lastUsed: new Date(k.lastUsed).toISOString() }));
+    ctx.out(JSON.stringify({ cache: cache.dir, entries: entries.map(entryJson), bytes: total, repos: repos.map(repoJson), repoBytes, kept: keptJson, keptBytes }, null, 2));
     return 0;
   }
   const now = Date.now();
@@ -64,9 +67,10 @@ async function ls(ctx: CliContext, cache: Cache): Promise<number> {
   const repoRows = repos.map((r) => [r.commits.map((c) => c.slice(0, 12)).join(",") || "-", fmtBytes(r.bytes), age(now - r.lastUsed), r.origin]);
   ctx.out(
     [
-      `${cache.dir}: ${entries.length} blob(s), ${fmtBytes(total)}${repos.length ? `; ${reposPhrase(repos.length)}, ${fmtBytes(repoBytes)}` : ""}`,
+      `${cache.dir}: ${entries.length} blob(s), ${fmtBytes(total)}${repos.length ? `; ${reposPhrase(repos.length)}, ${fmtBytes(repoBytes)}` : ""}${kept.length ? `; ${kept.length} kept tree(s), ${fmtBytes(keptBytes)} (hard-linked into bundles)` : ""}`,
       ...table(["SHA256", "SIZE", "USED", "SOURCE"], rows),
       ...table(["COMMITS", "SIZE", "USED", "REPOSITORY"], repoRows),
+      ...table(["FILES", "SIZE", "USED", "KEPT TREE"], kept.map((k) => [String(k.record?.files ?? "?"), fmtBytes(k.size), age(now - k.lastUsed), keptLabel(k.record?.key)])),
     ].join("\n"),
   );
   return 0;
@@ -75,16 +79,20 @@ async function ls(ctx: CliContext, cache: Cache): Promise<number> {
 async function verify(ctx: CliContext, cache: Cache): Promise<number> {
   const r = await verifyCache(cache, { emit: ctx.emit, signal: ctx.signal });
   const g = await verifyCachedRepos(cache.dir, { emit: ctx.emit, signal: ctx.signal });
-  if (ctx.json) ctx.out(JSON.stringify({ cache: cache.dir, checked: r.checked, bytes: r.bytes, corrupt: r.corrupt, repos: { checked: g.checked, bytes: g.bytes, corrupt: g.corrupt } }, null, 2));
+  const k = await verifyKept(cache.dir);
+  if (ctx.json) ctx.out(JSON.stringify({ cache: cache.dir, checked: r.checked, bytes: r.bytes, corrupt: r.corrupt, repos: { checked: g.checked, bytes: g.bytes, corrupt: g.corrupt }, kept: k }, null, 2));
   else {
     ctx.out(`${cache.dir}: ${r.checked} blob(s) re-hashed (${fmtBytes(r.bytes)}), ${r.corrupt.length} corrupt${r.corrupt.length ? " and evicted:" : ""}`);
     for (const c of r.corrupt) ctx.out(`  ${c.path}: ${c.problem}`);
     if (g.checked) ctx.out(`${reposPhrase(g.checked)} checked with git fsck (${fmtBytes(g.bytes)}), ${g.corrupt.length} corrupt${g.corrupt.length ? " and evicted:" : ""}`);
     for (const c of g.corrupt) ctx.out(`  ${c.path} (${c.origin}): ${c.problem}`);
+    if (k.checked) ctx.out(`${k.checked} kept tree(s) re-hashed (${fmtBytes(k.bytes)}), ${k.corrupt.length} changed${k.corrupt.length ? " and removed:" : ""}`);
   }
-  const bad = [...(r.corrupt.length ? [`${r.corrupt.length} corrupt blob(s)`] : []), ...(g.corrupt.length ? [`${g.corrupt.length} corrupt git repositor${g.corrupt.length === 1 ? "y" : "ies"}`] : [])];
+  // Named in both outputs: which kept tree, and its first differences.
+  for (const c of k.corrupt) ctx.emit({ type: "warning", message: `kept tree ${c.key} changed and was removed: ${c.problems.slice(0, 5).join("; ")}${c.problems.length > 5 ? "; …" : ""}` });
+  const bad = [...(r.corrupt.length ? [`${r.corrupt.length} corrupt blob(s)`] : []), ...(g.corrupt.length ? [`${g.corrupt.length} corrupt git repositor${g.corrupt.length === 1 ? "y" : "ies"}`] : []), ...(k.corrupt.length ? [`${k.corrupt.length} changed kept tree(s)`] : [])];
   if (bad.length) {
-    throw new BundleError("CACHE", `${bad.join(" and ")} ${r.corrupt.length + g.corrupt.length === 1 ? "was" : "were"} evicted from ${cache.dir}`, { hint: "`bundle fetch <recipe>` downloads them again; if this repeats, check the disk" });
+    throw new BundleError("CACHE", `${bad.join(" and ")} ${r.corrupt.length + g.corrupt.length + k.corrupt.length === 1 ? "was" : "were"} evicted from ${cache.dir}`, { hint: "`bundle fetch <recipe>` downloads them again and the next build makes kept trees again; if this repeats, check the disk (or what wrote into a bundle folder's hard-linked files)" });
   }
   return 0;
 }
@@ -107,13 +115,17 @@ async function gc(ctx: CliContext, cache: Cache, recipes: string[]): Promise<num
   const now = Date.now();
   const r = await gcCache(cache, { keep: needed?.digests, olderThanMs, now, dryRun });
   const g = await gcCachedRepos(cache.dir, { keep: needed?.repos, olderThanMs, now, dryRun });
-  if (ctx.json) ctx.out(JSON.stringify({ cache: cache.dir, dryRun, removed: r.removed.map(entryJson), freed: r.freed, tmpRemoved: r.tmpRemoved, removedRepos: g.removed.map(repoJson), freedRepos: g.freed }, null, 2));
+  // A kept tree is needed while its key names a digest or commit the recipes need.
+  const k = await gcKept(cache.dir, { keep: needed ? new Set([...needed.digests, ...needed.commits]) : undefined, olderThanMs, now, dryRun });
+  if (ctx.json) ctx.out(JSON.stringify({ cache: cache.dir, dryRun, removed: r.removed.map(entryJson), freed: r.freed, tmpRemoved: r.tmpRemoved, removedRepos: g.removed.map(repoJson), freedRepos: g.freed, removedKept: k.removed, freedKept: k.freed }, null, 2));
   else {
     const repos = g.removed.length ? `, ${reposPhrase(g.removed.length)}, ${fmtBytes(g.freed)}` : "";
-    ctx.out(`${dryRun ? "would remove" : "removed"} ${r.removed.length} blob(s), ${fmtBytes(r.freed)}${repos}${r.tmpRemoved.length ? `, and ${r.tmpRemoved.length} partial/temporary file(s)` : ""}`);
+    const kept = k.removed.length ? `, ${k.removed.length} kept tree(s), ${fmtBytes(k.freed)}` : "";
+    ctx.out(`${dryRun ? "would remove" : "removed"} ${r.removed.length} blob(s), ${fmtBytes(r.freed)}${repos}${kept}${r.tmpRemoved.length ? `, and ${r.tmpRemoved.length} partial/temporary file(s)` : ""}`);
     if (dryRun || ctx.verbose) {
       for (const e of r.removed) ctx.out(`  ${e.sha256.slice(0, 12)}  ${fmtBytes(e.size)}  ${e.url ?? e.keys[0] ?? ""}`);
       for (const x of g.removed) ctx.out(`  git  ${fmtBytes(x.bytes)}  ${x.origin}`);
+      for (const x of k.removed) ctx.out(`  kept  ${fmtBytes(x.size)}  ${keptLabel(x.key)}`);
     }
   }
   return 0;
@@ -124,9 +136,10 @@ async function gc(ctx: CliContext, cache: Cache, recipes: string[]): Promise<num
  * and "lock" hashes) and the bare repository of every repository and extension (named by its origin
  * as the build names it, src/assemble/gather.ts).
  */
-async function neededByRecipes(recipes: string[], cacheDir: string): Promise<{ digests: Set<string>; repos: Set<string> }> {
+async function neededByRecipes(recipes: string[], cacheDir: string): Promise<{ digests: Set<string>; repos: Set<string>; commits: Set<string> }> {
   const digests = new Set<string>();
   const repos = new Set<string>();
+  const commits = new Set<string>();
   for (const file of recipes) {
     const loaded = await loadRecipe(file);
     for (const platform of loaded.recipe.platforms) {
@@ -134,9 +147,18 @@ async function neededByRecipes(recipes: string[], cacheDir: string): Promise<{ d
       const plan = await makePlan({ loaded, platform, host: thisHost() });
       for (const a of plan.artifacts) {
         if (a.sha256) digests.add(a.sha256.toLowerCase());
-        if (isRepo(a)) repos.add(bareCachePath(cacheDir, a.origin));
+        if (isRepo(a)) {
+          repos.add(bareCachePath(cacheDir, a.origin));
+          commits.add(a.commit.toLowerCase());
+        }
       }
     }
   }
-  return { digests, repos };
+  return { digests, repos, commits };
+}
+
+/** A kept tree's key, shortened for a table: its kind and the digests or commit, cut to 12 characters. */
+function keptLabel(key: string | undefined): string {
+  if (!key) return "(no record)";
+  return key.split(":").map((p) => (/^[0-9a-f]{40,64}$/.test(p) ? p.slice(0, 12) : p.length > 48 ? `${p.slice(0, 45)}…` : p)).join(":");
 }
