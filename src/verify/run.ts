@@ -42,6 +42,8 @@ export interface Run {
   /** The work folder (awkward path) and the bundle root inside it. */
   work?: string;
   root?: string;
+  /** The unpacked archive's single top folder ("" when its files lay at the top); null for a folder given as it is. */
+  top?: string | null;
   bj?: BundleJson;
   /** The verify API bundle.json names (verify.api), from the registry. */
   api?: VerifyApi;

@@ -132,6 +132,7 @@ async function unpack(run: Run, src: SourceInfo): Promise<void> {
   try {
     const u = await unpackSource(src, run.work, run.opts.signal);
     run.root = u.root;
+    run.top = src.kind === "folder" ? null : (u.top ?? "");
     r.copy.path = u.root;
     r.timings.extract = since(t);
     const what = src.kind === "folder" ? "copied" : `unpacked ${u.files} files (${(u.bytes / 2 ** 20).toFixed(1)} MiB)`;
@@ -161,6 +162,14 @@ async function readBundleJson(run: Run): Promise<void> {
   run.bj = bj;
   r.bundle = { name: bj.name, version: bj.version, platform: bj.platform, title: bj.title };
   refuseForeign(run, bj.platform);
+  // A release archive holds one top folder, `<name>-<version>-<platform>/`, so that "extract here"
+  // never spills the bundle's files among the user's.
+  const wantTop = `${bj.name}-${bj.version}-${bj.platform}`;
+  if (run.top !== null && run.top !== undefined && run.top !== wantTop) {
+    const what = run.top === "" ? "its files lie at its top" : `its top folder is "${run.top}/"`;
+    r.checks.push(check("bundle", "fail", `the archive must hold one top folder "${wantTop}/", but ${what}`, ["pack it again with `bundle build` (every archive it writes has that folder)"]));
+    throw new Halt();
+  }
   const apiName = bj.verify?.api ?? "a1111";
   run.api = verifyApi(apiName);
   if (!run.api) {

@@ -125,6 +125,20 @@ describe("bundle verify on a hand-made bundle", () => {
     expect(r.report.checks.find((c) => c.id === "source")!.detail).toMatch(/^tar\.gz, \d+ bytes, sha256 [0-9a-f]{64} \(no SHA256SUMS next to it\); the gzip CRC is checked/);
   });
 
+  it("fails an archive without its one top folder <name>-<version>-<platform>/, before booting anything", async () => {
+    const t = await tempDir("gb-verify-top-");
+    const flat = join(t, "fake-1.0.0-linux-x64.zip");
+    execFileSync("zip", ["-qry", flat, "."], { cwd: join(dir, "fake-1.0.0-linux-x64") });
+    const r = await verifyBundle(opts(flat));
+    expect(r.report.failed).toEqual(["bundle"]);
+    expect(r.report.checks.find((c) => c.id === "bundle")!.detail).toContain('must hold one top folder "fake-1.0.0-linux-x64/", but its files lie at its top');
+    await cp(join(dir, "fake-1.0.0-linux-x64"), join(t, "renamed"), { recursive: true, verbatimSymlinks: true });
+    const other = join(t, "other.zip");
+    execFileSync("zip", ["-qry", other, "renamed"], { cwd: t });
+    const o = await verifyBundle(opts(other));
+    expect(o.report.checks.find((c) => c.id === "bundle")!.detail).toContain('its top folder is "renamed/"');
+  });
+
   it("fails a zip whose entry no longer matches its CRC, before booting anything", async () => {
     const zip = join(await tempDir("gb-verify-crc-"), "fake-1.0.0-linux-x64.zip");
     execFileSync("zip", ["-qry0", zip, "fake-1.0.0-linux-x64"], { cwd: dir }); // stored: the bytes are findable
