@@ -136,7 +136,7 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
     await replaceDir(partial, bundleDir);
     renamed = true;
     emit({ type: "stage", stage: "assemble", status: "done", detail: bundleDir });
-    const archives = await packAll(bundleDir, outDir, formats, plan, loaded.recipe.package.split, gathered, o, emit);
+    const archives = await packAll(bundleDir, outDir, formats, plan, loaded.recipe.package, gathered, o, emit);
     return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings, ...(lock ? { lock } : {}) };
   } catch (e) {
     if (o.signal?.aborted) {
@@ -197,7 +197,10 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   await refuseEscapingLinks(root, entries);
   const lint = checkPortability(entries, plan, emit);
   const manifest = await stage("manifest", () => buildManifest(root, entries, { known: files.known, exec: PLATFORM_FACTS[plan.platform].execBit, ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
-  const bundleJson = await writeBundleJson(root, plan, loaded, o.builderVersion, withTreeDigests(components, manifest), manifest, emit);
+  // The 7-Zip that packs a .7z is a build fact: another 7-Zip would write other bytes.
+  const formats = o.format ? [o.format] : loaded.recipe.package.formats;
+  const sevenzip = formats.includes("7z") ? (await loadPack()).SEVEN_ZIP : undefined;
+  const bundleJson = await writeBundleJson(root, plan, loaded, { name: "greenbundle", version: o.builderVersion, ...(sevenzip ? { sevenzip } : {}) }, withTreeDigests(components, manifest), manifest, emit);
   return { bundleJson, unmet, lint, strategy: files.strategy, counts: files.counts };
 }
 
@@ -217,7 +220,7 @@ function checkPortability(entries: WalkEntry[], plan: Plan, emit: Emit): LintFin
   return lint;
 }
 
-async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, builderVersion: string, components: Component[], files: ManifestEntry[], emit: Emit): Promise<BundleJson> {
+async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, builder: BundleJson["builder"], components: Component[], files: ManifestEntry[], emit: Emit): Promise<BundleJson> {
   const head = await bundleJsonHead(plan, loaded);
   for (const note of head.notes) emit({ type: "warning", message: `bundle.json gpu: ${note}` });
   const bundleJson: BundleJson = {
@@ -226,7 +229,7 @@ async function writeBundleJson(root: string, plan: Plan, loaded: LoadedRecipe, b
     version: plan.recipe.version,
     title: plan.recipe.title,
     platform: plan.platform,
-    builder: { name: "greenbundle", version: builderVersion },
+    builder,
     components,
     launcher: head.launcher,
     ...(head.gpu ? { gpu: head.gpu } : {}),
@@ -272,7 +275,7 @@ async function buildLauncherStep(root: string, work: string, plan: Plan, loaded:
   });
 }
 
-async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[], plan: Plan, split: string | undefined, g: Gathered, o: BuildOptions, emit: Emit): Promise<BuiltArchive[]> {
+async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[], plan: Plan, pkg: { split?: string | undefined; level?: number | undefined }, g: Gathered, o: BuildOptions, emit: Emit): Promise<BuiltArchive[]> {
   const wanted = formats.filter((f): f is ArchiveFormat => f !== "dir");
   if (!wanted.length) return [];
   const pack = await loadPack();
@@ -280,7 +283,8 @@ async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[]
   const mtime = await sourceDate(o.env ?? process.env, g.repos);
   const archives: BuiltArchive[] = [];
   for (const format of wanted) {
-    const r = await pack.packBundle({ dir: bundleDir, out: join(outDir, plan.bundleName), format, mtime, ...(split ? { split } : {}), emit, ...(o.signal ? { signal: o.signal } : {}) });
+    const { split, level } = pkg;
+    const r = await pack.packBundle({ dir: bundleDir, out: join(outDir, plan.bundleName), format, mtime, ...(split ? { split } : {}), ...(level !== undefined ? { level } : {}), emit, ...(o.signal ? { signal: o.signal } : {}) });
     archives.push({ format, size: r.size, files: r.files.map((path, i) => ({ path, sha256: r.sha256[i]! })) });
   }
   // SHA256SUMS is shared by every bundle of the folder: one writer at a time, or an update is lost.

@@ -111,7 +111,8 @@ export interface BundleJson {
   version: string;
   title: string;
   platform: Platform;
-  builder: { name: "greenbundle"; version: string };
+  /** Who built it; `sevenzip` names the 7-Zip that packs the .7z (when the recipe asks for one). */
+  builder: { name: "greenbundle"; version: string; sevenzip?: string };
   components: Component[];
   launcher: LauncherConfig;
   /** What the bundled CUDA torch build needs (absent: no CUDA torch in the bundle). */

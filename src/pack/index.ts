@@ -31,6 +31,8 @@ export interface PackOptions {
   deflateWeights?: boolean;
   /** Compression threads (default: all cores). */
   threads?: number;
+  /** 7z: the compression level, 1–9 (package.level; default 7). */
+  level?: number;
 }
 
 /** A volume size in bytes, from a number or a recipe size string (package.split). */
@@ -53,9 +55,10 @@ export async function packBundle(o: PackOptions): Promise<PackResult> {
   const split = o.split === undefined ? undefined : parseSize(o.split);
   // One top folder named like the archive's stem (`<name>-<version>-<platform>/`).
   const top = withoutArchiveExtension(basename(out));
-  return PACKERS[o.format].write({ dir: o.dir, out, top, mtime: o.mtime, split, emit: o.emit, signal: o.signal, threads: o.threads, deflateWeights: o.deflateWeights });
+  return PACKERS[o.format].write({ dir: o.dir, out, top, mtime: o.mtime, split, emit: o.emit, signal: o.signal, threads: o.threads, deflateWeights: o.deflateWeights, ...(o.level !== undefined ? { level: o.level } : {}) });
 }
 
 export type { PackResult } from "./packer.ts";
 export { writeSha256Sums, parseSums, SUMS_FILE, type SumInput } from "./sums.ts";
 export { methodByName } from "./policy.ts";
+export { SEVEN_ZIP } from "./sevenzip.ts";

@@ -279,6 +279,7 @@ export const PackageSchema = z.strictObject({
     .regex(/^\d+(\.\d+)?\s*(B|KiB|MiB|GiB|KB|MB|GB)$/, { error: "package.split must be a size such as 2GiB" })
     .optional()
     .describe("split the archive into volumes of this size"),
+  level: z.number().int().min(1).max(9).optional().describe("7z: the LZMA2 compression level, 1–9 (default 7)"),
 });
 
 export const RecipeSchema = z
