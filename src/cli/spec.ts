@@ -103,6 +103,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
+    name: "delta",
+    summary: "the update file between two releases (what changed, by the manifests), for launcher --update",
+    usage: "bundle delta <old> <new> [--out DIR]",
+    args: ["old", "new"],
+    minArgs: 2,
+    flags: {
+      out: { type: "string", value: "DIR", help: "folder for the update file (default: next to the new release)" },
+      ...common,
+    },
+  },
+  {
     name: "cache",
     summary: "inspect (ls), re-hash (verify) or prune (gc) the cache",
     usage: "bundle cache ls|verify|gc [recipe...] [--cache DIR] [--older-than DAYS]",

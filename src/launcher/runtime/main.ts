@@ -5,16 +5,23 @@
 // the app is spawned stays well under 300 ms.
 
 import { isSea } from "node:sea";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parseArgs, type LauncherArgs } from "./args.ts";
 import { detectLang, msg, type Lang } from "./i18n.ts";
 import { bundleRoot } from "./paths.ts";
 import { BUNDLE_FORMAT, BUNDLE_JSON, BundleJsonError } from "../../contract/bundle-json.ts";
+import { UPDATE_DIR, UPDATE_JOURNAL } from "../../contract/update-json.ts";
 import { loadBundle, type LoadedBundle } from "./config.ts";
 import { resolveLauncher } from "./resolve.ts";
 import { runCheck } from "./check.ts";
 import { launch } from "./launch.ts";
 import { runExec } from "./exec.ts";
+
+/** Whether an interrupted update left its journal: one stat. */
+function journalPending(root: string): boolean {
+  return existsSync(join(root, UPDATE_DIR, UPDATE_JOURNAL));
+}
 
 /** When Node handed over to this script (ms since process start): Node's own bootstrap. */
 const BOOT_MS = performance.now();
@@ -65,6 +72,19 @@ async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boole
     return { code: 2, stoppedByUser: false };
   }
   const args: LauncherArgs = parsed.args;
+  // An update or rollback that was interrupted is finished or undone before anything else (even
+  // bundle.json may be switched out at that moment); the update code is loaded only then, or for
+  // --update/--rollback, so a normal start stays fast.
+  let update: { u: typeof import("./update.ts"); io: import("./update.ts").UpdateIo } | undefined;
+  if (args.update !== undefined || args.rollback || journalPending(root)) {
+    const u = await import("./update.ts");
+    const say = (text: string, level: "info" | "warn" | "error" = "info"): void => {
+      const prefix = level === "info" ? "[launcher] " : level === "warn" ? "[launcher] ! " : "[launcher] X ";
+      (level === "info" ? process.stdout : process.stderr).write(text.split("\n").map((l) => prefix + l).join("\n") + "\n");
+    };
+    update = { u, io: { lang, root, say } };
+    u.recover(update.io);
+  }
   let bundle: LoadedBundle | undefined;
   let loadError: unknown;
   try {
@@ -84,6 +104,10 @@ async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boole
     const l = bundle.launcher;
     process.stdout.write(`${l.title} ${l.version} (${bundle.json.platform})\nlauncher: greenbundle ${BUILDER_VERSION}, node ${process.version}\n`);
     return { code: 0, stoppedByUser: false };
+  }
+  if (update) {
+    if (args.update !== undefined) return { code: await update.u.applyUpdate(update.io, resolve(args.update)), stoppedByUser: false };
+    if (args.rollback) return { code: await update.u.rollback(update.io), stoppedByUser: false };
   }
   const resolved = resolveLauncher(root, bundle.launcher, env, windows);
   if (args.check) {
