@@ -33,6 +33,8 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   /** Where the awkward work folder is made (default the OS temp folder; TMPDIR moves it). */
   tmpRoot?: string;
+  /** An update file (`bundle delta`): applied to the unpacked release through its launcher before the checks. */
+  update?: string;
 }
 
 export interface Run {

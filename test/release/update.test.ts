@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { BundleJson, ManifestEntry } from "../../src/contract/bundle-json.ts";
 import { parseUpdateJson } from "../../src/contract/update-json.ts";
 import { makeDelta } from "../../src/release/delta.ts";
+import { parseArgs } from "../../src/launcher/runtime/args.ts";
 import { makeFixtureBundle } from "../launcher/fixture.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { runCli } from "../helpers/cli.ts";
@@ -87,6 +88,17 @@ async function installOld(at: string): Promise<string> {
   await writeFile(join(at, "app/config.json"), '{"theme": "dark", "set by": "the user"}\n');
   return at;
 }
+
+describe("the launcher's command line for updates", () => {
+  it("takes --update FILE, --rollback, and an update file as the only argument (a drop onto launcher.exe)", () => {
+    expect(parseArgs(["--update", "a.update.zip"])).toEqual({ ok: true, args: expect.objectContaining({ update: "a.update.zip" }) });
+    expect(parseArgs(["C:\\Users\\me\\Downloads\\demo-1.0-to-1.1-win-x64.UPDATE.zip"])).toEqual({ ok: true, args: expect.objectContaining({ update: "C:\\Users\\me\\Downloads\\demo-1.0-to-1.1-win-x64.UPDATE.zip" }) });
+    expect(parseArgs(["--rollback"])).toEqual({ ok: true, args: expect.objectContaining({ rollback: true }) });
+    expect(parseArgs(["notes.zip"]).ok).toBe(false);
+    expect(parseArgs(["--update"])).toMatchObject({ ok: false, error: expect.stringContaining("--update needs the update file") });
+    expect(parseArgs(["--update", "a.update.zip", "--check"])).toMatchObject({ ok: false, error: "--update and --rollback go alone" });
+  });
+});
 
 describe("bundle delta and launcher --update / --rollback", () => {
   beforeAll(async () => {

@@ -24,7 +24,7 @@ import { closeSync, createReadStream, createWriteStream, existsSync, fsyncSync, 
 import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
-import { createInflateRaw } from "node:zlib";
+import { createInflateRaw, inflateRawSync } from "node:zlib";
 import { BUNDLE_JSON, readBundleJson } from "../../contract/bundle-json.ts";
 import { parseUpdateJson, UPDATE_BUNDLE_JSON, UPDATE_DIR, UPDATE_FILES_DIR, UPDATE_JOURNAL, UPDATE_JSON, type UpdateJson } from "../../contract/update-json.ts";
 import { msg, type Lang } from "./i18n.ts";
@@ -340,13 +340,25 @@ async function unpackEntry(file: string, e: ZipEntry, dest: string): Promise<str
   return hash.digest("hex");
 }
 
-async function entryText(file: string, entries: Map<string, ZipEntry>, name: string, tmp: string): Promise<{ text: string; sha256: string }> {
+/** A small entry (update.json, bundle.json) read into memory: nothing is written before the checks. */
+function entryText(file: string, entries: Map<string, ZipEntry>, name: string): { text: string; sha256: string } {
   const e = entries.get(name);
   if (!e) throw new Error(`${name} is missing`);
-  const sha256 = await unpackEntry(file, e, tmp);
-  const text = readFileSync(tmp, "utf8");
-  rmSync(tmp, { force: true });
-  return { text, sha256 };
+  if (e.size > 256 * 2 ** 20) throw new Error(`${name} is too big (${e.size} bytes)`);
+  const fd = openSync(file, "r");
+  let data: Buffer;
+  try {
+    const h = readAt(fd, 30, e.offset);
+    if (h.readUInt32LE(0) !== 0x04034b50) throw new Error(`${name}: no local header`);
+    const raw = readAt(fd, e.csize, e.offset + 30 + h.readUInt16LE(26) + h.readUInt16LE(28));
+    if (e.method === 0) data = raw;
+    else if (e.method === 8) data = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
+    else throw new Error(`${name}: compression method ${e.method} is not supported`);
+  } finally {
+    closeSync(fd);
+  }
+  if (data.length !== e.size) throw new Error(`${name}: ${data.length} bytes, the zip lists ${e.size}`);
+  return { text: data.toString("utf8"), sha256: createHash("sha256").update(data).digest("hex") };
 }
 
 // ---- hashing what is in the bundle now ----
@@ -379,11 +391,10 @@ export async function applyUpdate(io: UpdateIo, file: string): Promise<number> {
   let entries: Map<string, ZipEntry>;
   let u: UpdateJson;
   let newBundle: { text: string; sha256: string };
-  mkdirSync(base, { recursive: true });
   try {
     entries = zipEntries(file);
-    u = parseUpdateJson((await entryText(file, entries, UPDATE_JSON, join(base, "update.json.tmp"))).text);
-    newBundle = await entryText(file, entries, UPDATE_BUNDLE_JSON, join(base, "bundle.json.tmp"));
+    u = parseUpdateJson(entryText(file, entries, UPDATE_JSON).text);
+    newBundle = entryText(file, entries, UPDATE_BUNDLE_JSON);
   } catch (e) {
     return exitWith(io, 2, "updateNotFor", `${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
