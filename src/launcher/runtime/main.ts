@@ -41,10 +41,11 @@ function helpText(lang: Lang, b: LoadedBundle | undefined, root: string): string
   return msg(lang, "usage", { title: l?.title ?? "launcher", version: l?.version ?? "", exe, port: l?.port ?? 7860, logs: join(root, "logs") });
 }
 
-async function pauseIfDoubleClicked(code: number, stoppedByUser: boolean): Promise<void> {
+async function pauseIfDoubleClicked(code: number, stoppedByUser: boolean, always = false): Promise<void> {
   // A console opened by double-clicking closes with the process: keep it open so the message can
   // be read. Only on Windows, only at a console, and not when someone else drives the launcher.
-  if (process.platform !== "win32" || code === 0 || stoppedByUser || !process.stdin.isTTY || process.env.GREENBUNDLE_NO_PAUSE) return;
+  // An update dropped onto the launcher says what it did even when all went well.
+  if (process.platform !== "win32" || (code === 0 && !always) || stoppedByUser || !process.stdin.isTTY || process.env.GREENBUNDLE_NO_PAUSE) return;
   process.stdout.write(`\n${msg(langOf(process.env), "pressEnter")}\n`);
   await new Promise<void>((resolve) => {
     process.stdin.once("data", () => resolve());
@@ -61,7 +62,7 @@ function loadProblem(lang: Lang, path: string, e: unknown): string {
   return msg(lang, "noBundleJson", { path, error: e instanceof Error ? e.message : String(e) });
 }
 
-async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boolean }> {
+async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boolean; pause?: boolean }> {
   const env = process.env;
   const lang = langOf(env);
   const windows = process.platform === "win32";
@@ -106,8 +107,8 @@ async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boole
     return { code: 0, stoppedByUser: false };
   }
   if (update) {
-    if (args.update !== undefined) return { code: await update.u.applyUpdate(update.io, resolve(args.update)), stoppedByUser: false };
-    if (args.rollback) return { code: await update.u.rollback(update.io), stoppedByUser: false };
+    if (args.update !== undefined) return { code: await update.u.applyUpdate(update.io, resolve(args.update)), stoppedByUser: false, pause: true };
+    if (args.rollback) return { code: await update.u.rollback(update.io), stoppedByUser: false, pause: true };
   }
   const resolved = resolveLauncher(root, bundle.launcher, env, windows);
   if (args.check) {
@@ -124,8 +125,8 @@ async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boole
 }
 
 run(process.argv.slice(2)).then(
-  async ({ code, stoppedByUser }) => {
-    await pauseIfDoubleClicked(code, stoppedByUser);
+  async ({ code, stoppedByUser, pause }) => {
+    await pauseIfDoubleClicked(code, stoppedByUser, pause);
     process.exit(code);
   },
   async (e: unknown) => {
