@@ -143,7 +143,8 @@ async function bench(name: string, tree: string, work: string): Promise<void> {
   console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
   const zip = rows[0]!;
   for (const r of rows) {
-    const lvl = /(\d)/.exec(r.tool.replace("greenbundle zip", ""))?.[1];
+    const m = /level (\d)|-mx=(\d)/.exec(r.tool);
+    const lvl = m?.[1] ?? m?.[2];
     const gb7 = lvl ? rows.find((x) => x.tool.startsWith(`greenbundle 7z level ${lvl}`)) : undefined;
     console.log(`| ${r.tool} | ${r.seconds.toFixed(1)} | ${(size.bytes / MiB / r.seconds).toFixed(1)} | ${(r.bytes / MiB).toFixed(1)} | ${((r.bytes / zip.bytes - 1) * 100).toFixed(1)} % | ${gb7 ? `${(r.seconds / gb7.seconds).toFixed(2)}×` : "—"} |`);
   }
