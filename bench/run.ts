@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const all = ["fetch", "install", "pack", "launcher-start", "rebuild"] as const;
+const all = ["fetch", "install", "pack", "pack7z", "launcher-start", "rebuild"] as const;
 const argv = process.argv.slice(2);
 // Benchmark names first, then options: everything from the first `-` on goes to each benchmark.
 const firstFlag = argv.findIndex((a) => a.startsWith("-"));

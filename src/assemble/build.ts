@@ -144,7 +144,7 @@ export async function buildBundle(o: BuildOptions): Promise<BuildResult> {
     await replaceDir(partial, bundleDir);
     renamed = true;
     emit({ type: "stage", stage: "assemble", status: "done", detail: bundleDir, ms: performance.now() - started });
-    const archives = await packAll(bundleDir, outDir, formats, plan, loaded.recipe.package.split, gathered, o, emit);
+    const archives = await packAll(bundleDir, outDir, formats, plan, loaded.recipe.package, gathered, o, emit);
     return { bundleName: plan.bundleName, bundleDir, archives, bundleJson: a.bundleJson, bytecode: a.bytecode, kept: a.kept, launcherCached: a.launcherCached, downloaded: gathered.downloaded, ...(a.strategy ? { linkStrategy: a.strategy } : {}), placed: a.counts, unmet: a.unmet, lint: a.lint, warnings, ...(lock ? { lock } : {}) };
   } catch (e) {
     if (o.signal?.aborted) {
@@ -216,7 +216,11 @@ async function assemble(root: string, work: string, plan: Plan, loaded: LoadedRe
   });
   const manifest = await stage("manifest", () => buildManifest(root, entries, { known: new Map([...tree.known, ...repos.known, ...files.known]), exec: PLATFORM_FACTS[plan.platform].execBit, ...(o.jobs ? { jobs: o.jobs } : {}), emit, ...signal }));
   const compiled = bytecode.compiler && bytecode.compiled > 0 ? { python: bytecode.compiler.version, interpreter: bytecode.compiler.interpreter, files: bytecode.compiled } : undefined;
-  const bundleJson = await stage("bundle.json", () => writeBundleJson(root, plan, loaded, { name: "greenbundle", version: o.builderVersion, ...(compiled ? { bytecode: compiled } : {}) }, withTreeDigests(components, manifest), manifest, emit));
+  // The 7-Zip that packs a .7z is a build fact: another 7-Zip would write other bytes.
+  const formats = o.format ? [o.format] : loaded.recipe.package.formats;
+  const sevenzip = formats.includes("7z") ? (await loadPack()).SEVEN_ZIP : undefined;
+  const builder = { name: "greenbundle" as const, version: o.builderVersion, ...(compiled ? { bytecode: compiled } : {}), ...(sevenzip ? { sevenzip } : {}) };
+  const bundleJson = await stage("bundle.json", () => writeBundleJson(root, plan, loaded, builder, withTreeDigests(components, manifest), manifest, emit));
   return { bundleJson, bytecode, kept: { made, linked: tree.linked.length + repos.linked.length }, launcherCached: launcher?.cached, unmet, lint, strategy: files.strategy, counts: files.counts };
 }
 
@@ -292,7 +296,7 @@ async function buildLauncherStep(root: string, work: string, plan: Plan, loaded:
   });
 }
 
-async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[], plan: Plan, split: string | undefined, g: Gathered, o: BuildOptions, emit: Emit): Promise<BuiltArchive[]> {
+async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[], plan: Plan, pkg: { split?: string | undefined; level?: number | undefined }, g: Gathered, o: BuildOptions, emit: Emit): Promise<BuiltArchive[]> {
   const wanted = formats.filter((f): f is ArchiveFormat => f !== "dir");
   if (!wanted.length) return [];
   const pack = await loadPack();
@@ -301,7 +305,8 @@ async function packAll(bundleDir: string, outDir: string, formats: BuildFormat[]
   const mtime = await sourceDate(o.env ?? process.env, g.repos);
   const archives: BuiltArchive[] = [];
   for (const format of wanted) {
-    const r = await pack.packBundle({ dir: bundleDir, out: join(outDir, plan.bundleName), format, mtime, ...(split ? { split } : {}), emit, ...(o.signal ? { signal: o.signal } : {}) });
+    const { split, level } = pkg;
+    const r = await pack.packBundle({ dir: bundleDir, out: join(outDir, plan.bundleName), format, mtime, ...(split ? { split } : {}), ...(level !== undefined ? { level } : {}), emit, ...(o.signal ? { signal: o.signal } : {}) });
     archives.push({ format, size: r.size, files: r.files.map((path, i) => ({ path, sha256: r.sha256[i]! })) });
   }
   // SHA256SUMS is shared by every bundle of the folder: one writer at a time, or an update is lost.

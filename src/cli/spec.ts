@@ -91,7 +91,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "verify",
     summary: "unzip a release into an awkward path, boot it offline, generate and check an image",
-    usage: "bundle verify <archive-or-folder> [--gpu auto|require|off] [--timeout S] [--report DIR] [--keep]",
+    usage: "bundle verify <archive-or-folder> [--update FILE] [--gpu auto|require|off] [--timeout S] [--report DIR] [--keep]",
     args: ["archive"],
     minArgs: 1,
     flags: {
@@ -99,6 +99,18 @@ export const COMMANDS: readonly CommandSpec[] = [
       timeout: { type: "string", value: "S", help: "seconds to wait for readiness and generation (default: the recipe's verify.timeout)" },
       report: { type: "string", value: "DIR", help: "report folder (default dist/verify-<name>-<version>-<platform>)" },
       keep: { type: "boolean", help: "keep the extracted copy" },
+      update: { type: "string", value: "FILE", help: "apply this update file (bundle delta) through the release's launcher first, then check the new release" },
+      ...common,
+    },
+  },
+  {
+    name: "delta",
+    summary: "the update file between two releases (what changed, by the manifests), for launcher --update",
+    usage: "bundle delta <old> <new> [--out DIR]",
+    args: ["old", "new"],
+    minArgs: 2,
+    flags: {
+      out: { type: "string", value: "DIR", help: "folder for the update file (default: next to the new release)" },
       ...common,
     },
   },

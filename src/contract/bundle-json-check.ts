@@ -209,6 +209,7 @@ export function checkTail(p: Problems, doc: Obj): void {
   if (object(p, "builder", doc.builder)) {
     need(p, "builder.name", doc.builder.name, doc.builder.name === "greenbundle", '"greenbundle"');
     str(p, "builder.version", doc.builder.version);
+    if (doc.builder.sevenzip !== undefined) str(p, "builder.sevenzip", doc.builder.sevenzip);
   }
 }
 

@@ -118,8 +118,11 @@ export interface BundleJson {
   version: string;
   title: string;
   platform: Platform;
-  /** `bytecode`: which interpreter compiled the shipped .pyc files, and how many (absent: none shipped). */
-  builder: { name: "greenbundle"; version: string; bytecode?: BuildBytecode };
+  /**
+   * `bytecode`: which interpreter compiled the shipped .pyc files, and how many (absent: none
+   * shipped); `sevenzip` names the 7-Zip that packs the .7z (when the recipe asks for one).
+   */
+  builder: { name: "greenbundle"; version: string; bytecode?: BuildBytecode; sevenzip?: string };
   components: Component[];
   launcher: LauncherConfig;
   /** What the bundled CUDA torch build needs (absent: no CUDA torch in the bundle). */

@@ -4,7 +4,7 @@
 // the registries; each registry is typed to hold exactly one entry per name.
 
 /** Release archive formats, in the order `--format` lists them. */
-export const ARCHIVE_FORMATS = ["zip", "tar.gz"] as const;
+export const ARCHIVE_FORMATS = ["zip", "tar.gz", "7z"] as const;
 export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
 
 /**

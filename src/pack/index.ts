@@ -4,12 +4,12 @@
 // (with the same greenbundle and Node versions: deflate output depends on the zlib build).
 
 import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { BundleError } from "../core/errors.ts";
 import type { Emit } from "../core/events.ts";
 import type { ArchiveFormat } from "../contract/registry-names.ts";
 import type { PackResult } from "./packer.ts";
-import { PACKERS } from "./registry.ts";
+import { PACKERS, withoutArchiveExtension } from "./registry.ts";
 import { MIN_SPLIT, sizeBytes } from "../core/size.ts";
 
 export interface PackOptions {
@@ -31,6 +31,8 @@ export interface PackOptions {
   deflateWeights?: boolean;
   /** Compression threads (default: all cores). */
   threads?: number;
+  /** 7z: the compression level, 1–9 (package.level; default 7). */
+  level?: number;
 }
 
 /** A volume size in bytes, from a number or a recipe size string (package.split). */
@@ -51,9 +53,12 @@ export async function packBundle(o: PackOptions): Promise<PackResult> {
   const out = archivePath(o.out, o.format);
   await mkdir(dirname(out), { recursive: true });
   const split = o.split === undefined ? undefined : parseSize(o.split);
-  return PACKERS[o.format].write({ dir: o.dir, out, mtime: o.mtime, split, emit: o.emit, signal: o.signal, threads: o.threads, deflateWeights: o.deflateWeights });
+  // One top folder named like the archive's stem (`<name>-<version>-<platform>/`).
+  const top = withoutArchiveExtension(basename(out));
+  return PACKERS[o.format].write({ dir: o.dir, out, top, mtime: o.mtime, split, emit: o.emit, signal: o.signal, threads: o.threads, deflateWeights: o.deflateWeights, ...(o.level !== undefined ? { level: o.level } : {}) });
 }
 
 export type { PackResult } from "./packer.ts";
 export { writeSha256Sums, parseSums, SUMS_FILE, type SumInput } from "./sums.ts";
 export { methodByName } from "./policy.ts";
+export { SEVEN_ZIP } from "./sevenzip.ts";

@@ -42,6 +42,8 @@ export interface ArchiveReader {
 export interface WriteOptions extends PackerOptions {
   /** zip: deflate model weights too (.safetensors, .ckpt, …): ~8 % smaller, many times slower. */
   deflateWeights?: boolean;
+  /** 7z: the compression level, 1–9 (package.level; default 7). */
+  level?: number;
 }
 
 export interface PackResult {

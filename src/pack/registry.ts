@@ -5,12 +5,14 @@
 
 import type { ArchiveFormat } from "../contract/registry-names.ts";
 import type { Packer } from "./packer.ts";
+import { sevenZipPacker } from "./sevenzip.ts";
 import { tarGzPacker } from "./targz.ts";
 import { zipPacker } from "./zip.ts";
 
 export const PACKERS: { readonly [F in ArchiveFormat]: Packer<F> } = {
   zip: zipPacker,
   "tar.gz": tarGzPacker,
+  "7z": sevenZipPacker,
 };
 
 /** The packer whose file name ending `name` has (case-insensitive), if any. */

@@ -13,7 +13,7 @@ import { DeflatePool, WINDOW, type PieceResult } from "./pool.ts";
 import type { Packer } from "./packer.ts";
 import { openTarGzArchive } from "./targz-read.ts";
 import { packVolumes, type PackerOptions, type VolumeWriter } from "./volumes.ts";
-import { walkBundle, type PackEntry } from "./walk.ts";
+import { S_IFDIR, walkBundle, type PackEntry } from "./walk.ts";
 import { crc32Combine } from "./crc32.ts";
 
 const BLOCK = 1 << 20;
@@ -114,6 +114,8 @@ interface TarPack extends AsyncIterable<Buffer> {
  */
 async function statCache(dir: string, entries: PackEntry[]): Promise<Map<string, Stats>> {
   const cache = new Map<string, Stats>();
+  const rootSt = await lstat(dir);
+  cache.set(resolve(dir), Object.assign(Object.create(Object.getPrototypeOf(rootSt) as object) as Stats, rootSt, { mode: S_IFDIR | 0o755, nlink: 1 }));
   for (const e of entries) {
     const st = await lstat(e.source);
     const fixed = Object.assign(Object.create(Object.getPrototypeOf(st) as object) as Stats, st, { mode: e.mode, nlink: 1 });
@@ -122,10 +124,11 @@ async function statCache(dir: string, entries: PackEntry[]): Promise<Map<string,
   return cache;
 }
 
-async function packStream(dir: string, entries: PackEntry[], mtime: Date): Promise<TarPack> {
+async function packStream(dir: string, entries: PackEntry[], mtime: Date, top: string | undefined): Promise<TarPack> {
   const { Pack } = await import("tar");
   const pack = new Pack({
     cwd: dir,
+    ...(top !== undefined ? { prefix: top } : {}),
     portable: true,
     mtime,
     noDirRecurse: true,
@@ -134,6 +137,7 @@ async function packStream(dir: string, entries: PackEntry[], mtime: Date): Promi
       e.noMtime = false; // portable mode drops folder mtimes; keep the fixed one
     },
   } as unknown as ConstructorParameters<typeof Pack>[0]);
+  if (top !== undefined) pack.add("."); // the top folder's own entry, `top/`
   for (const e of entries) pack.add(e.name.replace(/\/$/, ""));
   pack.end();
   return pack as unknown as TarPack;
@@ -149,7 +153,7 @@ export async function writeTarGz(o: TarGzOptions): Promise<{ files: string[]; sh
     await gz.start();
     let done = 0;
     const warnings: string[] = [];
-    const stream = await packStream(o.dir, entries, o.mtime);
+    const stream = await packStream(o.dir, entries, o.mtime, o.top);
     stream.on("warn", (code, message) => warnings.push(`${code}: ${message}`));
     for await (const chunk of stream) {
       o.signal?.throwIfAborted();

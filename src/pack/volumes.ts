@@ -189,6 +189,8 @@ export interface PackerOptions {
   out: string;
   /** Every entry's timestamp. */
   mtime: Date;
+  /** The one top folder every entry is placed under (`<name>-<version>-<platform>`); none when absent. */
+  top?: string;
   /** Volume size in bytes (package.split). */
   split?: number;
   emit?: Emit;

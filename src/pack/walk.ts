@@ -50,6 +50,19 @@ function checkLink(name: string, target: string, root: string): string {
 
 const byCodeUnit = (a: PackEntry, b: PackEntry): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
+/**
+ * The entries under one top folder `top/`: every release archive holds exactly one, named like
+ * the archive's stem, so that "extract here" never spills a bundle's files next to others.
+ * The folder's own entry comes first; the sort order is unchanged by the common prefix.
+ */
+export function underTop(entries: PackEntry[], top: string | undefined, root: string): PackEntry[] {
+  if (top === undefined) return entries;
+  if (top === "" || top.includes("/") || top.includes("\\") || top === "." || top === "..") {
+    throw new BundleError("USAGE", `the archive's top folder name ${JSON.stringify(top)} is not a single folder name`);
+  }
+  return [{ name: `${top}/`, kind: "dir", mode: S_IFDIR | 0o755, size: 0, source: root }, ...entries.map((e) => ({ ...e, name: `${top}/${e.name}` }))];
+}
+
 /** Every entry under `root` (not `root` itself), sorted. */
 export async function walkBundle(root: string): Promise<PackEntry[]> {
   const exec = await execFlags(root);

@@ -13,7 +13,7 @@ import { judgeSample, methodByName, sampleRange, type Method, type PolicyOptions
 import { DeflatePool, type Piece, type PieceResult } from "./pool.ts";
 import type { Packer } from "./packer.ts";
 import { packVolumes, type PackerOptions, type VolumeWriter } from "./volumes.ts";
-import { walkBundle, type PackEntry } from "./walk.ts";
+import { underTop, walkBundle, type PackEntry } from "./walk.ts";
 import { openZipArchive } from "./zip-read.ts";
 import { centralHeader, endRecords, localHeader, METHOD_DEFLATE, METHOD_STORE, ZIP64_LOCAL_THRESHOLD, type EntryHeader } from "./zip-format.ts";
 
@@ -180,7 +180,7 @@ async function writeEntry(w: VolumeWriter, s: Scheduler, index: number, mtime: D
 /** Writes the zip of `dir`; returns the files written (one, or the volumes) and their sha256. */
 export async function writeZip(o: ZipOptions): Promise<{ files: string[]; sha256: string[]; size: number }> {
   const emit = o.emit ?? silent;
-  const entries = await walkBundle(o.dir);
+  const entries = underTop(await walkBundle(o.dir), o.top, o.dir);
   const total = entries.reduce((n, e) => n + e.size, 0);
   emit({ type: "task:start", id: "pack", title: `zip ${entries.length} entries`, total });
   return packVolumes(o, emit, async (w, pool) => {

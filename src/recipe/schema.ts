@@ -283,6 +283,7 @@ export const PackageSchema = z.strictObject({
     .boolean()
     .default(true)
     .describe("ship compiled bytecode: every .py of the runtime, site-packages and the repositories as unchecked-hash .pyc (PEP 552), so a first launch compiles nothing"),
+  level: z.number().int().min(1).max(9).optional().describe("7z: the LZMA2 compression level, 1–9 (default 7)"),
 });
 
 export const RecipeSchema = z

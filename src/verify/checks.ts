@@ -15,6 +15,7 @@ export const TITLES: Record<CheckId, string> = {
   source: "archive integrity",
   extract: "unpacked into an awkward path",
   bundle: "bundle.json",
+  update: "update applied through the launcher",
   manifest: "file manifest",
   isolation: "network cut off",
   ready: "app ready",

@@ -11,7 +11,7 @@ export const REPORT_FORMAT = 1;
 
 export type CheckStatus = "pass" | "fail" | "warn" | "skip";
 
-export type CheckId = "source" | "extract" | "bundle" | "manifest" | "isolation" | "ready" | "offline" | "generate" | "image" | "gpu" | "stop" | "leftovers" | "changes";
+export type CheckId = "source" | "extract" | "bundle" | "update" | "manifest" | "isolation" | "ready" | "offline" | "generate" | "image" | "gpu" | "stop" | "leftovers" | "changes";
 
 export interface Check {
   id: CheckId;

@@ -33,6 +33,8 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   /** Where the awkward work folder is made (default the OS temp folder; TMPDIR moves it). */
   tmpRoot?: string;
+  /** An update file (`bundle delta`): applied to the unpacked release through its launcher before the checks. */
+  update?: string;
 }
 
 export interface Run {
@@ -42,6 +44,8 @@ export interface Run {
   /** The work folder (awkward path) and the bundle root inside it. */
   work?: string;
   root?: string;
+  /** The unpacked archive's single top folder ("" when its files lay at the top); null for a folder given as it is. */
+  top?: string | null;
   bj?: BundleJson;
   /** The verify API bundle.json names (verify.api), from the registry. */
   api?: VerifyApi;

@@ -105,8 +105,12 @@ export async function makeWorkDir(tmpRoot: string): Promise<string> {
   return mkdtemp(join(tmpRoot, "greenbundle verify "));
 }
 
-/** Unpacks (or copies) the source under `<work>/整合包 测试/` and returns the bundle root (the folder with bundle.json). */
-export async function unpackSource(src: SourceInfo, work: string, signal?: AbortSignal): Promise<{ root: string; files: number; bytes: number }> {
+/**
+ * Unpacks (or copies) the source under `<work>/整合包 测试/` and returns the bundle root (the folder
+ * with bundle.json); for an archive, `top` is its single top folder's name, or undefined when its
+ * files lie at the top (which a release archive must not do: "extract here" would spill them).
+ */
+export async function unpackSource(src: SourceInfo, work: string, signal?: AbortSignal): Promise<{ root: string; files: number; bytes: number; top?: string | undefined }> {
   const into = join(work, AWKWARD_DIR);
   if (src.kind === "folder") {
     const dest = join(into, basename(src.path));
@@ -119,7 +123,8 @@ export async function unpackSource(src: SourceInfo, work: string, signal?: Abort
   const dest = join(into, withoutArchiveExtension(archiveName));
   if (!src.volumes) {
     const r = await extractArchive(src.path, dest, signal ? { signal } : {});
-    return { root: await findBundleRoot(dest, src.path), files: r.files, bytes: r.bytes };
+    const root = await findBundleRoot(dest, src.path);
+    return { root, files: r.files, bytes: r.bytes, top: root === dest ? undefined : basename(root) };
   }
   // Volumes are byte ranges of one archive (a zip's directory is in the last): joined first, as
   // `cat x.zip.* > x.zip` or 7-Zip's opening of .001 does. The joined copy goes once unpacked.
@@ -129,7 +134,8 @@ export async function unpackSource(src: SourceInfo, work: string, signal?: Abort
   await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
   try {
     const r = await extractArchive(joined, dest, signal ? { signal } : {});
-    return { root: await findBundleRoot(dest, src.path), files: r.files, bytes: r.bytes };
+    const root = await findBundleRoot(dest, src.path);
+    return { root, files: r.files, bytes: r.bytes, top: root === dest ? undefined : basename(root) };
   } finally {
     await rm(joined, { force: true });
   }

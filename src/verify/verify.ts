@@ -4,6 +4,7 @@
 // and write the report. Every stage adds checks; a stage that leaves nothing to boot halts the
 // run and the rest are reported as skipped. The report is written whatever happened.
 
+import { createHash } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -12,6 +13,8 @@ import { BundleError, describeError, interrupted } from "../core/errors.ts";
 import { silent } from "../core/events.ts";
 import { cannotBoot, PLATFORM_FACTS, type Platform } from "../core/platform.ts";
 import { PACKERS, withoutArchiveExtension } from "../pack/registry.ts";
+import { openZip, readZipEntry } from "../pack/zip-read.ts";
+import { parseUpdateJson, UPDATE_DIR, UPDATE_JSON, type UpdateJson } from "../contract/update-json.ts";
 import { VERIFY_API, verifyApi } from "./apis.ts";
 import { CHECK_ORDER, check } from "./checks.ts";
 import { checkManifest, describeManifestProblem } from "./manifest.ts";
@@ -37,6 +40,7 @@ export async function verifyBundle(opts: VerifyOptions): Promise<VerifyOutcome> 
   const run: Run = { opts, emit, report: emptyReport(src, opts), torch: null };
   try {
     await stage(run, "unpack", () => unpack(run, src));
+    if (opts.update) await stage(run, "update", () => applyUpdate(run, opts.update!));
     await stage(run, "manifest", () => manifest(run));
     await stage(run, "boot", () => bootOrHalt(run));
     await stage(run, "changes", () => changes(run));
@@ -47,7 +51,7 @@ export async function verifyBundle(opts: VerifyOptions): Promise<VerifyOutcome> 
     if (run.work && !opts.keep) await rm(run.work, { recursive: true, force: true }).catch(() => undefined);
   }
   const r = run.report;
-  for (const id of CHECK_ORDER) if (!r.checks.some((c) => c.id === id)) r.checks.push(check(id, "skip", `not run: ${firstFailure(r.checks)}`));
+  for (const id of CHECK_ORDER) if (!r.checks.some((c) => c.id === id) && (id !== "update" || opts.update)) r.checks.push(check(id, "skip", `not run: ${firstFailure(r.checks)}`));
   r.checks.sort((a, b) => CHECK_ORDER.indexOf(a.id) - CHECK_ORDER.indexOf(b.id));
   r.failed = r.checks.filter((c) => c.status === "fail").map((c) => c.id);
   r.ok = r.failed.length === 0;
@@ -132,6 +136,7 @@ async function unpack(run: Run, src: SourceInfo): Promise<void> {
   try {
     const u = await unpackSource(src, run.work, run.opts.signal);
     run.root = u.root;
+    run.top = src.kind === "folder" ? null : (u.top ?? "");
     r.copy.path = u.root;
     r.timings.extract = since(t);
     const what = src.kind === "folder" ? "copied" : `unpacked ${u.files} files (${(u.bytes / 2 ** 20).toFixed(1)} MiB)`;
@@ -161,6 +166,14 @@ async function readBundleJson(run: Run): Promise<void> {
   run.bj = bj;
   r.bundle = { name: bj.name, version: bj.version, platform: bj.platform, title: bj.title };
   refuseForeign(run, bj.platform);
+  // A release archive holds one top folder, `<name>-<version>-<platform>/`, so that "extract here"
+  // never spills the bundle's files among the user's.
+  const wantTop = `${bj.name}-${bj.version}-${bj.platform}`;
+  if (run.top !== null && run.top !== undefined && run.top !== wantTop) {
+    const what = run.top === "" ? "its files lie at its top" : `its top folder is "${run.top}/"`;
+    r.checks.push(check("bundle", "fail", `the archive must hold one top folder "${wantTop}/", but ${what}`, ["pack it again with `bundle build` (every archive it writes has that folder)"]));
+    throw new Halt();
+  }
   const apiName = bj.verify?.api ?? "a1111";
   run.api = verifyApi(apiName);
   if (!run.api) {
@@ -186,10 +199,56 @@ function refuseForeign(run: Run, platform: string): void {
   throw new Halt();
 }
 
+/**
+ * `--update FILE`: the update is applied to the unpacked old release by the release's own launcher
+ * (`launcher --update`, as an end user would), and the bundle.json it leaves must be the one the
+ * update names; the manifest check that follows compares the tree with the new manifest.
+ */
+async function applyUpdate(run: Run, file: string): Promise<void> {
+  const r = run.report;
+  const fail = (detail: string, items?: string[]): never => {
+    r.checks.push(check("update", "fail", detail, items));
+    throw new Halt();
+  };
+  let u: UpdateJson;
+  try {
+    const { zip, items } = await openZip(file);
+    try {
+      const item = items.find((i) => i.name === UPDATE_JSON);
+      if (!item) return fail(`${file} holds no ${UPDATE_JSON}: it is not an update file bundle delta wrote`);
+      u = parseUpdateJson((await readZipEntry(file, zip, item)).toString("utf8"));
+    } finally {
+      zip.close();
+    }
+  } catch (e) {
+    if (e instanceof Halt) throw e;
+    return fail(`${file} cannot be read: ${describeError(e)}`);
+  }
+  const bj = run.bj!;
+  if (u.name !== bj.name || u.platform !== bj.platform || u.from !== bj.version) fail(`the update goes from ${u.name} ${u.from} (${u.platform}) to ${u.to}, the release is ${bj.name} ${bj.version} (${bj.platform})`);
+  const exe = join(run.root!, bj.launcher.name + PLATFORM_FACTS[bj.platform].exe);
+  const { execa } = await import("execa");
+  const p = await execa(exe, ["--update", file], { reject: false, all: true, env: { ...run.opts.env, GREENBUNDLE_NO_PAUSE: "1" }, timeout: 30 * 60_000, ...(run.opts.signal ? { cancelSignal: run.opts.signal } : {}) });
+  const said = (p.all ?? "").split("\n").filter(Boolean).slice(-20);
+  if (p.exitCode !== 0) fail(`launcher --update exited ${p.exitCode ?? p.signal}`, said);
+  const text = await readFile(join(run.root!, BUNDLE_JSON));
+  const sha = createHash("sha256").update(text).digest("hex");
+  if (sha !== u.to_manifest) fail(`after launcher --update, bundle.json is not the one of ${u.to} (sha256 ${sha}, the update names ${u.to_manifest})`, said);
+  const next = parseBundleJson(text.toString("utf8"));
+  run.bj = next;
+  r.bundle = { name: next.name, version: next.version, platform: next.platform, title: next.title };
+  const changed = u.files.length;
+  r.checks.push(check("update", "pass", `${u.from} → ${u.to} applied by the release's launcher (${changed} files in the update); the checks below are of ${u.to}`, said));
+}
+
+/** What a launcher's update leaves in the bundle besides the release: its kept files and its log. */
+const UPDATE_LEFTOVERS = (path: string): boolean => path.startsWith(`${UPDATE_DIR}/`) || path === "logs/updates.log";
+
 async function manifest(run: Run): Promise<void> {
   const t = performance.now();
   run.before = await snapshotTree(run.root!, run.opts.signal ? { signal: run.opts.signal } : {});
-  const m = checkManifest(run.bj!.files, run.before, { checkExec: PLATFORM_FACTS[run.bj!.platform as Platform]?.execBit ?? true });
+  const tree = run.opts.update ? new Map([...run.before].filter(([path]) => !UPDATE_LEFTOVERS(path))) : run.before;
+  const m = checkManifest(run.bj!.files, tree, { checkExec: PLATFORM_FACTS[run.bj!.platform as Platform]?.execBit ?? true });
   run.report.timings.manifest = since(t);
   if (m.ok) {
     run.report.checks.push(check("manifest", "pass", `all ${m.files} files present with the size and sha256 in bundle.json (${(m.bytes / 2 ** 20).toFixed(1)} MiB hashed in ${run.report.timings.manifest.toFixed(2)} s)`));

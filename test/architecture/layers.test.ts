@@ -21,7 +21,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["recipe"],
   ["python", "git"],
   ["plan"],
-  ["lock", "launcher", "verify"],
+  ["lock", "launcher", "verify", "release"],
   ["assemble", "demo"],
   ["cli"],
   ["(root)"],

@@ -145,6 +145,6 @@ describe("packing", () => {
     expect(await readFile(join(tmp, "zip-a", "SHA256SUMS"), "utf8")).toContain(`${file.sha256}  ${bundle}.zip`);
     expect((await readdir(join(tmp, "zip-a"))).sort()).toEqual(["SHA256SUMS", bundle, `${bundle}.zip`]);
     const listing = await execa("unzip", ["-l", file.path]);
-    expect(listing.stdout).toContain("app/models/model.bin");
+    expect(listing.stdout).toContain(`${bundle}/app/models/model.bin`); // under one top folder
   }, 300_000);
 });

@@ -2,7 +2,7 @@
 // command line offer exactly its names, and every packer writes and reads back a bundle through
 // the same entry points (found by name or by the archive's first bytes), so a new format needs
 // nothing more than its own file, its line in the registry and its name.
-import { copyFile, lstat, mkdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
+import { copyFile, lstat, mkdir, readFile, readdir, readlink, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMMANDS } from "../../src/cli/spec.ts";
@@ -58,9 +58,11 @@ describe("the packer registry", () => {
     await reader.close();
     const got = await extractArchive(join(dir, "blob"), join(dir, "out"));
     expect(got).toMatchObject({ files: 2, links: 1, bytes: 10 + Buffer.byteLength("中文\n".repeat(100)) });
-    expect(await readFile(join(dir, "out/说明.txt"), "utf8")).toBe("中文\n".repeat(100));
-    expect(await readlink(join(dir, "out/python/bin/python"))).toBe("python3");
-    expect((await lstat(join(dir, "out/python/bin/python3"))).mode & 0o111).not.toBe(0);
+    // one top folder, named like the archive's stem
+    expect(await readdir(join(dir, "out"))).toEqual(["demo"]);
+    expect(await readFile(join(dir, "out/demo/说明.txt"), "utf8")).toBe("中文\n".repeat(100));
+    expect(await readlink(join(dir, "out/demo/python/bin/python"))).toBe("python3");
+    expect((await lstat(join(dir, "out/demo/python/bin/python3"))).mode & 0o111).not.toBe(0);
   });
 
   it("refuses a file that is no archive it reads, naming the formats it does", async () => {

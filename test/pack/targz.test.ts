@@ -11,6 +11,8 @@ import { tempDir } from "../helpers/tmp.ts";
 import { TREE_FILES, makeTree } from "./tree.ts";
 
 const mtime = new Date("2024-05-06T07:08:10Z");
+/** Every entry lies under one top folder named like the archive's stem. */
+const TOP = "demo-1.0-linux-x64/";
 let tmp: string;
 let tgz: string;
 
@@ -26,7 +28,7 @@ describe("tar.gz packing", () => {
 
   it("is byte-identical for the same tree packed from another folder, with other mtimes, modes and hard links", async () => {
     await makeTree(join(tmp, "b", "整合包 copy"), { hardlink: true, scramble: true });
-    const r = await packBundle({ dir: join(tmp, "b", "整合包 copy"), out: join(tmp, "b", "x.tar.gz"), format: "tar.gz", mtime, threads: 1 });
+    const r = await packBundle({ dir: join(tmp, "b", "整合包 copy"), out: join(tmp, "b", "demo-1.0-linux-x64.tar.gz"), format: "tar.gz", mtime, threads: 1 });
     expect((await readFile(r.files[0]!)).equals(await readFile(tgz))).toBe(true);
   }, 120_000);
 
@@ -41,8 +43,10 @@ describe("tar.gz packing", () => {
     const lines = execFileSync("tar", ["--numeric-owner", "-tvzf", tgz], { env: { ...process.env, TZ: "UTC" } }).toString().trim().split("\n");
     const names = lines.map((l) => l.split(/\s+/).slice(5).join(" ").replace(/ -> .*$/, ""));
     expect(names).toEqual([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    expect(names[0]).toBe(TOP);
+    expect(names.every((n) => n.startsWith(TOP))).toBe(true);
     for (const l of lines) expect(l).toMatch(/^[-dl]\S+ 0\/0 .* 2024-05-06 07:08 /);
-    const line = (n: string): string => lines.find((l) => l.includes(` ${n}`))!;
+    const line = (n: string): string => lines.find((l) => l.includes(` ${TOP}${n}`))!;
     expect(line(TREE_FILES.execByManifest)).toMatch(/^-rwxr-xr-x/);
     expect(line(TREE_FILES.cjk)).toMatch(/^-rw-r--r--/);
     expect(line("webui/outputs/")).toMatch(/^drwxr-xr-x/);
@@ -54,14 +58,14 @@ describe("tar.gz packing", () => {
     execFileSync("mkdir", ["-p", dest]);
     execFileSync("tar", ["-xzf", tgz, "-C", dest]);
     for (const rel of [TREE_FILES.weights, TREE_FILES.textUnknown, TREE_FILES.cjk, TREE_FILES.empty, "webui/modules/copy.py"]) {
-      expect((await readFile(join(dest, rel))).equals(await readFile(join(tmp, "a", "bundle", rel)))).toBe(true);
+      expect((await readFile(join(dest, TOP, rel))).equals(await readFile(join(tmp, "a", "bundle", rel)))).toBe(true);
     }
-    expect((await lstat(join(dest, TREE_FILES.execByManifest))).mode & 0o777).toBe(0o755);
-    expect(await readlink(join(dest, TREE_FILES.link))).toBe("python3");
+    expect((await lstat(join(dest, TOP, TREE_FILES.execByManifest))).mode & 0o777).toBe(0o755);
+    expect(await readlink(join(dest, TOP, TREE_FILES.link))).toBe("python3");
   });
 
   it("splits into volumes that concatenate back into the same archive", async () => {
-    const r = await packBundle({ dir: join(tmp, "a", "bundle"), out: join(tmp, "split", "demo.tar.gz"), format: "tar.gz", mtime, split: 1 << 20 });
+    const r = await packBundle({ dir: join(tmp, "a", "bundle"), out: join(tmp, "split", "demo-1.0-linux-x64.tar.gz"), format: "tar.gz", mtime, split: 1 << 20 });
     expect(r.files.length).toBeGreaterThan(1);
     const parts = await Promise.all(r.files.map((f) => readFile(f)));
     expect(Buffer.concat(parts).equals(await readFile(tgz))).toBe(true);

@@ -15,6 +15,8 @@ const has7zz = has("7zz", ["i"]);
 const hasUnzip = has("unzip", ["-v"]);
 
 const mtime = new Date("2024-05-06T07:08:10Z");
+/** Every entry lies under one top folder named like the archive's stem. */
+const TOP = "demo-1.0-linux-x64/";
 let tmp: string;
 let zipA: string;
 let sha: string;
@@ -32,7 +34,7 @@ describe("zip packing", () => {
 
   it("is byte-identical for the same tree packed from another folder, with other mtimes, modes and hard links", async () => {
     await makeTree(join(tmp, "b", "整合包 copy"), { hardlink: true, scramble: true });
-    const r = await packBundle({ dir: join(tmp, "b", "整合包 copy"), out: join(tmp, "b", "x.zip"), format: "zip", mtime, threads: 1 });
+    const r = await packBundle({ dir: join(tmp, "b", "整合包 copy"), out: join(tmp, "b", "demo-1.0-linux-x64.zip"), format: "zip", mtime, threads: 1 });
     expect(r.sha256).toEqual([sha]);
     expect((await readFile(r.files[0]!)).equals(await readFile(zipA))).toBe(true);
     expect(createHash("sha256").update(await readFile(zipA)).digest("hex")).toBe(sha);
@@ -42,10 +44,12 @@ describe("zip packing", () => {
     const items = await listZip(zipA);
     const names = items.map((i) => i.name);
     expect(names).toEqual([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
-    expect(names).toContain("webui/outputs/");
-    expect(names).toContain(TREE_FILES.cjk);
+    expect(names[0]).toBe(TOP);
+    expect(names.every((n) => n.startsWith(TOP))).toBe(true);
+    expect(names).toContain(`${TOP}webui/outputs/`);
+    expect(names).toContain(TOP + TREE_FILES.cjk);
     expect(new Set(items.map((i) => `${i.dosDate}:${i.dosTime}`))).toEqual(new Set([`${((2024 - 1980) << 9) | (5 << 5) | 6}:${(7 << 11) | (8 << 5) | 5}`]));
-    const mode = (n: string): string => (items.find((i) => i.name === n)!.mode & 0o170777).toString(8);
+    const mode = (n: string): string => (items.find((i) => i.name === TOP + n)!.mode & 0o170777).toString(8);
     expect(mode(TREE_FILES.exec)).toBe("100755");
     expect(mode(TREE_FILES.execByManifest)).toBe("100755");
     expect(mode(TREE_FILES.cjk)).toBe("100644");
@@ -55,7 +59,7 @@ describe("zip packing", () => {
 
   it("stores already-compressed and incompressible content and deflates the rest", async () => {
     const items = new Map((await listZip(zipA)).map((i) => [i.name, i]));
-    const method = (n: string): string => (items.get(n)!.method === 0 ? "store" : "deflate");
+    const method = (n: string): string => (items.get(TOP + n)!.method === 0 ? "store" : "deflate");
     expect(method(TREE_FILES.weights)).toBe("store");
     expect(method(TREE_FILES.image)).toBe("store");
     expect(method(TREE_FILES.wheel)).toBe("store");
@@ -64,14 +68,14 @@ describe("zip packing", () => {
     expect(method(TREE_FILES.empty)).toBe("store");
     expect(method(TREE_FILES.textUnknown)).toBe("deflate");
     expect(method("webui/modules/m10.py")).toBe("deflate");
-    const big = items.get(TREE_FILES.textUnknown)!;
+    const big = items.get(TOP + TREE_FILES.textUnknown)!;
     expect(big.compressedSize).toBeLessThan(big.size / 2);
   });
 
   it.skipIf(!hasUnzip)("is accepted by unzip -t and extracts to the same files, modes and link", async () => {
     expect(execFileSync("unzip", ["-t", zipA]).toString()).toContain("No errors detected");
-    const dest = join(tmp, "unzipped");
-    execFileSync("unzip", ["-q", zipA, "-d", dest]);
+    execFileSync("unzip", ["-q", zipA, "-d", join(tmp, "unzipped-top")]);
+    const dest = join(tmp, "unzipped-top", TOP);
     for (const rel of [TREE_FILES.weights, TREE_FILES.textUnknown, TREE_FILES.cjk, "webui/modules/m59.py", TREE_FILES.empty]) {
       expect((await readFile(join(dest, rel))).equals(await readFile(join(tmp, "a", "bundle", rel)))).toBe(true);
     }
@@ -85,7 +89,7 @@ describe("zip packing", () => {
   });
 
   it("splits into volumes that concatenate back into the same archive, and removes stale volumes", async () => {
-    const out = join(tmp, "split", "demo.zip");
+    const out = join(tmp, "split", "demo-1.0-linux-x64.zip");
     const r = await packBundle({ dir: join(tmp, "a", "bundle"), out, format: "zip", mtime, split: "1MiB" });
     expect(r.files.map((f) => f.slice(out.length))).toEqual(Array.from({ length: r.files.length }, (_, i) => `.${String(i + 1).padStart(3, "0")}`));
     expect(r.files.length).toBe(Math.ceil(r.size / 2 ** 20));
@@ -95,7 +99,7 @@ describe("zip packing", () => {
     const again = await packBundle({ dir: join(tmp, "a", "bundle"), out, format: "zip", mtime, split: 4 * 2 ** 20 });
     expect((await readdir(join(tmp, "split"))).sort()).toEqual(again.files.map((f) => f.slice(join(tmp, "split").length + 1)).sort());
     await packBundle({ dir: join(tmp, "a", "bundle"), out, format: "zip", mtime });
-    expect(await readdir(join(tmp, "split"))).toEqual(["demo.zip"]);
+    expect(await readdir(join(tmp, "split"))).toEqual(["demo-1.0-linux-x64.zip"]);
   });
 
   it("leaves no archive behind when interrupted", async () => {

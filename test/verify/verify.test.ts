@@ -117,12 +117,41 @@ describe("bundle verify on a hand-made bundle", () => {
     await expect(verifyBundle(opts(packed.files[0]!))).rejects.toThrow(/volume fake-1\.0\.0-linux-x64\.zip\.002 of fake-1\.0\.0-linux-x64\.zip is missing/);
   });
 
+  it("unpacks a 7z release and a split one from its .7z.001, checking each volume against SHA256SUMS", async () => {
+    const out = join(dir, "7z", "fake-1.0.0-linux-x64");
+    const whole = await packBundle({ dir: join(dir, "fake-1.0.0-linux-x64"), out, format: "7z", mtime: new Date("2024-01-01T00:00:00Z"), level: 1 });
+    const r = await verifyBundle(opts(whole.files[0]!));
+    expect(r.ok).toBe(true);
+    expect(r.report.checks.find((c) => c.id === "source")!.detail).toMatch(/^7z, \d+ bytes, sha256 [0-9a-f]{64} \(no SHA256SUMS next to it\); 7-Zip checks the CRCs/);
+    const split = await packBundle({ dir: join(dir, "fake-1.0.0-linux-x64"), out: join(dir, "7z-split", "fake-1.0.0-linux-x64"), format: "7z", mtime: new Date("2024-01-01T00:00:00Z"), level: 1, split: 4096 }); // below the recipe minimum: only to get volumes of a small bundle
+    expect(split.files.length).toBeGreaterThan(1);
+    expect(split.files[0]!.endsWith("fake-1.0.0-linux-x64.7z.001")).toBe(true);
+    await writeSha256Sums(join(dir, "7z-split"), split.files.map((path, i) => ({ path, sha256: split.sha256[i]! })));
+    const good = await verifyBundle(opts(split.files[0]!));
+    expect(status(good)).toMatchObject({ source: "pass", extract: "pass", bundle: "pass", manifest: "pass" });
+    expect(good.ok).toBe(true);
+  }, 120_000);
+
   it("unpacks a tar.gz release too", async () => {
     const tgz = join(dir, "fake-1.0.0-linux-x64.tar.gz");
     execFileSync("tar", ["-czf", tgz, "fake-1.0.0-linux-x64"], { cwd: dir });
     const r = await verifyBundle(opts(tgz));
     expect(r.ok).toBe(true);
     expect(r.report.checks.find((c) => c.id === "source")!.detail).toMatch(/^tar\.gz, \d+ bytes, sha256 [0-9a-f]{64} \(no SHA256SUMS next to it\); the gzip CRC is checked/);
+  });
+
+  it("fails an archive without its one top folder <name>-<version>-<platform>/, before booting anything", async () => {
+    const t = await tempDir("gb-verify-top-");
+    const flat = join(t, "fake-1.0.0-linux-x64.zip");
+    execFileSync("zip", ["-qry", flat, "."], { cwd: join(dir, "fake-1.0.0-linux-x64") });
+    const r = await verifyBundle(opts(flat));
+    expect(r.report.failed).toEqual(["bundle"]);
+    expect(r.report.checks.find((c) => c.id === "bundle")!.detail).toContain('must hold one top folder "fake-1.0.0-linux-x64/", but its files lie at its top');
+    await cp(join(dir, "fake-1.0.0-linux-x64"), join(t, "renamed"), { recursive: true, verbatimSymlinks: true });
+    const other = join(t, "other.zip");
+    execFileSync("zip", ["-qry", other, "renamed"], { cwd: t });
+    const o = await verifyBundle(opts(other));
+    expect(o.report.checks.find((c) => c.id === "bundle")!.detail).toContain('its top folder is "renamed/"');
   });
 
   it("fails a zip whose entry no longer matches its CRC, before booting anything", async () => {

@@ -10,4 +10,5 @@ export const IMPLEMENTATIONS: Record<string, () => Promise<CommandImpl>> = {
   cache: async () => (await import("./cache.ts")).run,
   verify: async () => (await import("./verify.ts")).run,
   demo: async () => (await import("./demo.ts")).run,
+  delta: async () => (await import("./delta.ts")).run,
 };

@@ -39,6 +39,7 @@ export async function runVerify(ctx: CliContext, input: string, show: { reportLi
     ...(timeout !== undefined ? { timeoutS: timeout } : {}),
     ...(reportDir ? { reportDir } : {}),
     keep: f.keep === true,
+    ...(typeof f.update === "string" ? { update: resolve(ctx.cwd, f.update) } : {}),
     // the CLI is where the host is looked at
     hostPlatform: host.platform,
     hostLabel: host.label,

@@ -17,6 +17,10 @@ export interface LauncherArgs {
   exec?: true;
   /** --shell: open an interactive console with the bundle's environment. */
   shell?: true;
+  /** --update FILE: apply an update file (also: the file as the only argument, a drop onto the exe). */
+  update?: string;
+  /** --rollback: back to the release before the last update. */
+  rollback?: true;
 }
 
 export type ParsedArgs = { ok: true; args: LauncherArgs } | { ok: false; error: string };
@@ -29,6 +33,9 @@ function parsePort(s: string | undefined): number | undefined {
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const args: LauncherArgs = { help: false, version: false, check: false, noBrowser: false, appArgs: [] };
+  // Windows passes a file dropped onto the launcher as its only argument: an update file so
+  // given is applied as with --update.
+  if (argv.length === 1 && !argv[0]!.startsWith("-") && argv[0]!.toLowerCase().endsWith(".update.zip")) return { ok: true, args: { ...args, update: argv[0]! } };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--") {
@@ -47,6 +54,12 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     else if (a === "--exec") args.exec = true;
     else if (a === "--shell") args.shell = true;
+    else if (a === "--rollback") args.rollback = true;
+    else if (a === "--update" || a.startsWith("--update=")) {
+      const value = a === "--update" ? argv[++i] : a.slice("--update=".length);
+      if (!value) return { ok: false, error: "--update needs the update file, e.g. --update demo-1.0-to-1.1-win-x64.update.zip" };
+      args.update = value;
+    }
     else if (a === "--port" || a.startsWith("--port=")) {
       const value = a === "--port" ? argv[++i] : a.slice("--port=".length);
       const port = parsePort(value);
@@ -55,6 +68,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     } else {
       return { ok: false, error: `unknown option ${JSON.stringify(a)} (arguments for the app go after --)` };
     }
+  }
+  if ((args.update !== undefined || args.rollback) && (args.check || args.exec || args.shell || args.appArgs.length > 0 || (args.update !== undefined && args.rollback))) {
+    return { ok: false, error: "--update and --rollback go alone" };
   }
   if (args.json && !args.check) return { ok: false, error: "--json goes with --check" };
   if (args.exec && args.shell) return { ok: false, error: "--exec and --shell do not go together (--exec runs one command, --shell opens a console)" };

@@ -28,6 +28,8 @@ const T = {
       `  --gpu N        the NVIDIA GPU to use (nvidia-smi's number; default 0, the first)\n` +
       `  --exec -- PROGRAM [ARGS]  run one command with the bundle's Python and Git first on PATH\n` +
       `  --shell        open a console with the bundle's Python and Git first on PATH\n` +
+      `  --update FILE  apply an update file (<name>-<old>-to-<new>-<platform>.update.zip); dropping it onto the launcher does the same\n` +
+      `  --rollback     go back to the release before the last update\n` +
       `  --version      print the bundle and launcher versions\n  --help         this text\n` +
       `  -- ARGS        everything after -- is passed to the app\n\nLogs: ${p.logs}`,
     zh: (p) =>
@@ -39,8 +41,32 @@ const T = {
       `  --gpu N        使用的 NVIDIA 显卡（nvidia-smi 中的编号，默认 0 即第一块）\n` +
       `  --exec -- 程序 [参数]  用整合包自带的 Python 和 Git（优先于系统）运行一条命令\n` +
       `  --shell        打开命令行窗口，整合包自带的 Python 和 Git 优先于系统\n` +
+      `  --update 文件  安装更新包（<名称>-<旧版本>-to-<新版本>-<平台>.update.zip）；把更新包拖到启动器上也可以\n` +
+      `  --rollback     回到上一次更新之前的版本\n` +
       `  --version      显示整合包和启动器版本\n  --help         显示本帮助\n` +
       `  -- 参数        -- 之后的参数原样传给程序\n\n日志目录：${p.logs}`,
+  },
+  updateApplied: {
+    en: (p) => `Updated from ${p.from} to ${p.to} (${p.detail}). The files replaced are kept: launcher --rollback goes back.`,
+    zh: (p) => `已从 ${p.from} 更新到 ${p.to}（${p.detail}）。被替换的文件已保留：运行 launcher --rollback 可回到旧版本。`,
+  },
+  updateAlready: { en: (p) => `This bundle is already at ${p.version}: nothing to do.`, zh: (p) => `整合包已经是 ${p.version} 版本，无需更新。` },
+  updateNotFor: {
+    en: (p) => `This update cannot be applied to this bundle: ${p.detail}`,
+    zh: (p) => `此更新包不适用于本整合包：${p.detail}`,
+  },
+  updateFailed: {
+    en: (p) => `The update failed, nothing was changed: ${p.detail}`,
+    zh: (p) => `更新失败，整合包没有任何改动：${p.detail}`,
+  },
+  updateUndone: {
+    en: (p) => `An ${p.kind} was interrupted; it was undone and the bundle is at ${p.version} again, complete. Run it again to finish.`,
+    zh: (p) => `上次的${p.kind === "update" ? "更新" : "回滚"}被中断，已撤销，整合包已恢复为完整的 ${p.version} 版本。请重新运行以完成操作。`,
+  },
+  updateFinished: { en: (p) => `An interrupted update was finished: the bundle is at ${p.version}.`, zh: (p) => `上次中断的更新已完成，整合包现在是 ${p.version} 版本。` },
+  rollbackDone: {
+    en: (p) => `Rolled back from ${p.from} to ${p.to}. launcher --rollback again returns to ${p.from}.`,
+    zh: (p) => `已从 ${p.from} 回滚到 ${p.to}。再次运行 launcher --rollback 可回到 ${p.from}。`,
   },
   badArgs: { en: (p) => `${p.error}. Run with --help for the options.`, zh: (p) => `${p.error}。使用 --help 查看可用选项。` },
   starting: { en: (p) => `Starting ${p.title} ${p.version}`, zh: (p) => `正在启动 ${p.title} ${p.version}` },

@@ -5,16 +5,23 @@
 // the app is spawned stays well under 300 ms.
 
 import { isSea } from "node:sea";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parseArgs, type LauncherArgs } from "./args.ts";
 import { detectLang, msg, type Lang } from "./i18n.ts";
 import { bundleRoot } from "./paths.ts";
 import { BUNDLE_FORMAT, BUNDLE_JSON, BundleJsonError } from "../../contract/bundle-json.ts";
+import { UPDATE_DIR, UPDATE_JOURNAL } from "../../contract/update-json.ts";
 import { loadBundle, type LoadedBundle } from "./config.ts";
 import { resolveLauncher } from "./resolve.ts";
 import { runCheck } from "./check.ts";
 import { launch } from "./launch.ts";
 import { runExec } from "./exec.ts";
+
+/** Whether an interrupted update left its journal: one stat. */
+function journalPending(root: string): boolean {
+  return existsSync(join(root, UPDATE_DIR, UPDATE_JOURNAL));
+}
 
 /** When Node handed over to this script (ms since process start): Node's own bootstrap. */
 const BOOT_MS = performance.now();
@@ -34,10 +41,11 @@ function helpText(lang: Lang, b: LoadedBundle | undefined, root: string): string
   return msg(lang, "usage", { title: l?.title ?? "launcher", version: l?.version ?? "", exe, port: l?.port ?? 7860, logs: join(root, "logs") });
 }
 
-async function pauseIfDoubleClicked(code: number, stoppedByUser: boolean): Promise<void> {
+async function pauseIfDoubleClicked(code: number, stoppedByUser: boolean, always = false): Promise<void> {
   // A console opened by double-clicking closes with the process: keep it open so the message can
   // be read. Only on Windows, only at a console, and not when someone else drives the launcher.
-  if (process.platform !== "win32" || code === 0 || stoppedByUser || !process.stdin.isTTY || process.env.GREENBUNDLE_NO_PAUSE) return;
+  // An update dropped onto the launcher says what it did even when all went well.
+  if (process.platform !== "win32" || (code === 0 && !always) || stoppedByUser || !process.stdin.isTTY || process.env.GREENBUNDLE_NO_PAUSE) return;
   process.stdout.write(`\n${msg(langOf(process.env), "pressEnter")}\n`);
   await new Promise<void>((resolve) => {
     process.stdin.once("data", () => resolve());
@@ -54,7 +62,7 @@ function loadProblem(lang: Lang, path: string, e: unknown): string {
   return msg(lang, "noBundleJson", { path, error: e instanceof Error ? e.message : String(e) });
 }
 
-async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boolean }> {
+async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boolean; pause?: boolean }> {
   const env = process.env;
   const lang = langOf(env);
   const windows = process.platform === "win32";
@@ -65,6 +73,19 @@ async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boole
     return { code: 2, stoppedByUser: false };
   }
   const args: LauncherArgs = parsed.args;
+  // An update or rollback that was interrupted is finished or undone before anything else (even
+  // bundle.json may be switched out at that moment); the update code is loaded only then, or for
+  // --update/--rollback, so a normal start stays fast.
+  let update: { u: typeof import("./update.ts"); io: import("./update.ts").UpdateIo } | undefined;
+  if (args.update !== undefined || args.rollback || journalPending(root)) {
+    const u = await import("./update.ts");
+    const say = (text: string, level: "info" | "warn" | "error" = "info"): void => {
+      const prefix = level === "info" ? "[launcher] " : level === "warn" ? "[launcher] ! " : "[launcher] X ";
+      (level === "info" ? process.stdout : process.stderr).write(text.split("\n").map((l) => prefix + l).join("\n") + "\n");
+    };
+    update = { u, io: { lang, root, say } };
+    u.recover(update.io);
+  }
   let bundle: LoadedBundle | undefined;
   let loadError: unknown;
   try {
@@ -85,6 +106,10 @@ async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boole
     process.stdout.write(`${l.title} ${l.version} (${bundle.json.platform})\nlauncher: greenbundle ${BUILDER_VERSION}, node ${process.version}\n`);
     return { code: 0, stoppedByUser: false };
   }
+  if (update) {
+    if (args.update !== undefined) return { code: await update.u.applyUpdate(update.io, resolve(args.update)), stoppedByUser: false, pause: true };
+    if (args.rollback) return { code: await update.u.rollback(update.io), stoppedByUser: false, pause: true };
+  }
   const resolved = resolveLauncher(root, bundle.launcher, env, windows);
   if (args.check) {
     const out = (line: string): void => void process.stdout.write(line + "\n");
@@ -100,8 +125,8 @@ async function run(argv: string[]): Promise<{ code: number; stoppedByUser: boole
 }
 
 run(process.argv.slice(2)).then(
-  async ({ code, stoppedByUser }) => {
-    await pauseIfDoubleClicked(code, stoppedByUser);
+  async ({ code, stoppedByUser, pause }) => {
+    await pauseIfDoubleClicked(code, stoppedByUser, pause);
     process.exit(code);
   },
   async (e: unknown) => {
