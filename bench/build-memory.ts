@@ -6,7 +6,7 @@
 // (cache and bundle); everything is removed at the end.
 
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -22,9 +22,12 @@ if (o.child) {
   const [recipe, cacheDir, outDir] = positionals;
   const { buildBundle } = await import("../src/assemble/build.ts");
   const t0 = performance.now();
-  await buildBundle({ recipe: recipe!, cacheDir: cacheDir!, outDir: outDir!, launcher: false, builderVersion: "bench" });
+  const r = await buildBundle({ recipe: recipe!, cacheDir: cacheDir!, outDir: outDir!, launcher: false, builderVersion: "bench" });
+  // The figure counts only if the bundle really holds the checkpoint and every file of the wheel.
+  const checkpoint = (await stat(join(r.bundleDir, "app", "models", "big.safetensors"))).size;
+  const files = (await readdir(r.bundleDir, { recursive: true })).length;
   const hwm = /VmHWM:\s+(\d+) kB/.exec(await readFile("/proc/self/status", "utf8"))?.[1];
-  process.stdout.write(JSON.stringify({ seconds: (performance.now() - t0) / 1000, vmHwmKiB: Number(hwm), maxRssKiB: process.resourceUsage().maxRSS }) + "\n");
+  process.stdout.write(JSON.stringify({ seconds: (performance.now() - t0) / 1000, vmHwmKiB: Number(hwm), checkpoint, files }) + "\n");
   process.exit(0);
 }
 
@@ -59,8 +62,9 @@ try {
     c.stdout.on("data", (d: Buffer) => (text += d.toString()));
     c.on("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`build exited with ${code}`))));
   });
-  const r = JSON.parse(out) as { seconds: number; vmHwmKiB: number };
-  process.stdout.write(`bundle build, ${o.gib} GiB checkpoint + a wheel of ${o.files} files: peak RSS ${(r.vmHwmKiB / 1024).toFixed(0)} MiB, ${r.seconds.toFixed(1)} s, load average ${load.toFixed(1)} at the start\n`);
+  const r = JSON.parse(out) as { seconds: number; vmHwmKiB: number; checkpoint: number; files: number };
+  if (r.checkpoint !== size) throw new Error(`the bundle's checkpoint has ${r.checkpoint} bytes, not ${size}`);
+  process.stdout.write(`bundle build, ${o.gib} GiB checkpoint + a wheel of ${o.files} files: peak RSS ${(r.vmHwmKiB / 1024).toFixed(0)} MiB (${r.files} entries in the bundle), ${r.seconds.toFixed(1)} s, load average ${load.toFixed(1)} at the start\n`);
 } finally {
   await world.close();
   await rm(tmp, { recursive: true, force: true });
