@@ -25,7 +25,7 @@ export async function fetchAll(reqs: FetchRequest[], opts: FetchOptions): Promis
   if (ctx.offline) await offlineAll(reqs, ctx, got);
   else {
     if (reqs.length) {
-      // Loading the HTTP client costs ~0.1–0.2 s of compiling on a slow machine; started now, it
+      // Loading the HTTP client costs ~0.1 s of compiling on a slow machine; started now, it
       // overlaps the cache checks and locks instead of delaying the first request after them.
       void ctx.session.dispatcher(ctx.env).catch(() => {});
       void import("p-retry").catch(() => {});
