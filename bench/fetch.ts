@@ -127,7 +127,7 @@ async function runTools(c: Case, name: string, paths: string[], url: string, cap
       ...(has("aria2c") ? ([["aria2c -x8 -s8", "aria2c", ["-x8", "-s8", "-j8", "--file-allocation=none", "--allow-overwrite=true", "--console-log-level=warn", "--summary-interval=0", "-d", join(work, "a"), "-i", join(work, "urls.txt")]]] as [string, string, string[]][]) : []),
       // aria2c does not check a digest unless told to; this row shows what checking costs it.
       ...(has("aria2c") && paths.length === 1 ? ([["aria2c -x8 -s8 --checksum=sha-256", "aria2c", ["-x8", "-s8", "--file-allocation=none", "--allow-overwrite=true", "--console-log-level=warn", "--summary-interval=0", `--checksum=sha-256=${reqs[0]!.sha256}`, "-d", join(work, "a"), urls[0]!]]] as [string, string, string[]][]) : []),
-      ...(paths.length > 1 ? ([["curl --parallel (8)", "curl", ["-sf", "--create-dirs", "--parallel", "--parallel-max", "8", "-K", join(work, "curl.cfg")]]] as [string, string, string[]][]) : []),
+      ...(paths.length > 1 ? ([["curl --parallel (8)", "curl", ["-sf", "--no-progress-meter", "--create-dirs", "--parallel", "--parallel-max", "8", "-K", join(work, "curl.cfg")]]] as [string, string, string[]][]) : []),
       ...(c.plainCurl ? ([["curl", "curl", ["-sf", "--create-dirs", "-K", join(work, "curl.cfg")]]] as [string, string, string[]][]) : []),
     ];
     const times = new Map<string, { seconds: number[]; load: number[] }>();
