@@ -4,6 +4,7 @@
 
 import type { Dispatcher } from "undici";
 import { AttemptError, toAttemptError } from "./outcome.ts";
+import { undici } from "./undici.ts";
 import type { FetchSession } from "./session.ts";
 
 export const MAX_REDIRECTS = 10;
@@ -43,7 +44,7 @@ export function header(h: Opened["headers"], name: string): string | undefined {
 
 /** Sends the request and returns the first non-redirect response (its body not yet read). */
 export async function openUrl(url: string, opts: OpenOptions): Promise<Opened> {
-  const { request } = await import("undici");
+  const { request } = await undici();
   const dispatcher = await opts.session.dispatcher(opts.env);
   const t = opts.timeouts ?? DEFAULT_TIMEOUTS;
   let current = url;

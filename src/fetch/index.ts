@@ -24,7 +24,13 @@ export async function fetchAll(reqs: FetchRequest[], opts: FetchOptions): Promis
   const got = new Map<string, Fetched>();
   if (ctx.offline) await offlineAll(reqs, ctx, got);
   else {
-    if (reqs.length) await ctx.cache.prepare();
+    if (reqs.length) {
+      // Loading the HTTP client costs ~0.1 s of compiling on a slow machine; started now, it
+      // overlaps the cache checks and locks instead of delaying the first request after them.
+      void ctx.session.dispatcher(ctx.env).catch(() => {});
+      void import("p-retry").catch(() => {});
+      await ctx.cache.prepare();
+    }
     const order = [...reqs].sort((a, b) => (b.size ?? 0) - (a.size ?? 0));
     const sem = new Semaphore(ctx.jobs * 2);
     const failures: { req: FetchRequest; error: unknown }[] = [];

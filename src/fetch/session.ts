@@ -12,6 +12,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Dispatcher } from "undici";
 import { HostLimiter } from "./limits.ts";
+import { undici } from "./undici.ts";
 import type { Fetched } from "./request.ts";
 
 /** Proxy settings from the environment (curl's variable names; lower case wins, as in curl). */
@@ -52,13 +53,13 @@ export class FetchSession {
   readonly inflight = new Map<string, Promise<Fetched>>();
   private readonly dispatchers = new Map<string, Promise<Dispatcher>>();
 
-  /** One dispatcher per proxy configuration; undici is imported lazily (`bundle --help` never loads it). */
+  /** One dispatcher per proxy configuration; undici is imported lazily (`bundle --help` never loads it, see undici.ts). */
   dispatcher(env: NodeJS.ProcessEnv): Promise<Dispatcher> {
     const p = proxyEnv(env);
     const key = JSON.stringify(p);
     let d = this.dispatchers.get(key);
     if (!d) {
-      d = import("undici").then(({ EnvHttpProxyAgent }) =>
+      d = undici().then(({ EnvHttpProxyAgent }) =>
         new EnvHttpProxyAgent({
           httpProxy: p.httpProxy,
           httpsProxy: p.httpsProxy,
