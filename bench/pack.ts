@@ -9,59 +9,17 @@
 // archive. The target: greenbundle no slower than `zip -6`, size within 2 %.
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { randomFillSync } from "node:crypto";
-import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { mkdtempSync } from "node:fs";
 import { packBundle } from "../src/pack/index.ts";
+import { du, MiB, textOf, warm, writeNative, writeRandom } from "./tree-gen.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number): number => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
 const runs = opt("--runs", 1);
 const totalMiB = opt("--size-mib", 2048);
 const keep = args.includes("--keep");
-const MiB = 2 ** 20;
-
-const WORDS = "import torch numpy def class return self model prompt image sampler steps width height seed cfg scale latent vae unet clip text encoder tokenizer attention".split(" ");
-
-function textOf(size: number, seed: number): Buffer {
-  let x = seed >>> 0;
-  const parts: string[] = [];
-  let n = 0;
-  while (n < size) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    const w = WORDS[x % WORDS.length]!;
-    const sep = x % 11 === 0 ? "\n    " : x % 5 === 0 ? "(" : " ";
-    parts.push(w, sep);
-    n += w.length + sep.length;
-  }
-  return Buffer.from(parts.join("").slice(0, size));
-}
-
-function writeRandom(path: string, size: number): void {
-  const fd = openSync(path, "w");
-  const chunk = Buffer.allocUnsafe(8 * MiB);
-  for (let done = 0; done < size; done += chunk.length) {
-    randomFillSync(chunk);
-    writeSync(fd, chunk, 0, Math.min(chunk.length, size - done));
-  }
-  closeSync(fd);
-}
-
-/** Native-library-like: 4 KiB of structure (repeated tables) then 4 KiB of noise, alternately. */
-function writeNative(path: string, size: number, seed: number): void {
-  const fd = openSync(path, "w");
-  const table = textOf(4096, seed);
-  const noise = Buffer.allocUnsafe(4096);
-  for (let done = 0; done < size; done += 8192) {
-    randomFillSync(noise);
-    writeSync(fd, table);
-    writeSync(fd, noise);
-  }
-  closeSync(fd);
-}
-
 function makeTree(root: string): void {
   const scale = totalMiB / 2048;
   const models = join(root, "webui", "models", "Stable-diffusion");
@@ -81,29 +39,6 @@ function makeTree(root: string): void {
   const libs = join(root, "python", "Lib", "site-packages", "torch", "lib");
   mkdirSync(libs, { recursive: true });
   for (let i = 0; i < 5; i++) writeNative(join(libs, `native${i}.so`), Math.round(40 * scale) * MiB, i);
-}
-
-function du(root: string): { bytes: number; files: number } {
-  let bytes = 0;
-  let files = 0;
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else {
-        bytes += statSync(join(d, e.name)).size;
-        files++;
-      }
-    }
-  };
-  walk(root);
-  return { bytes, files };
-}
-
-function warm(root: string): void {
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) (e.isDirectory() ? walk : (p: string) => readFileSync(p))(join(d, e.name));
-  };
-  walk(root);
 }
 
 interface Row {

@@ -11,59 +11,17 @@
 // timed run; each tool writes a fresh archive; one run each (7z packing is minutes per GiB here).
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { randomFillSync } from "node:crypto";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { packBundle } from "../src/pack/index.ts";
+import { du, MiB, textOf, warm, writeNative, writeRandom } from "./tree-gen.ts";
 
 const args = process.argv.slice(2);
 const val = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const totalMiB = Number(val("--size-mib") ?? 2048);
 const demo = val("--demo");
 const levels = (val("--levels") ?? "5,7").split(",").map(Number);
-const MiB = 2 ** 20;
-
-const WORDS = "import torch numpy def class return self model prompt image sampler steps width height seed cfg scale latent vae unet clip".split(" ");
-function textOf(size: number, seed: number): Buffer {
-  let x = seed >>> 0;
-  const parts: string[] = [];
-  let n = 0;
-  while (n < size) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    const w = WORDS[x % WORDS.length]!;
-    const sep = x % 11 === 0 ? "\n    " : x % 5 === 0 ? "(" : " ";
-    parts.push(w, sep);
-    n += w.length + sep.length;
-  }
-  return Buffer.from(parts.join("").slice(0, size));
-}
-function writeRandom(path: string, size: number): void {
-  const fd = openSync(path, "w");
-  const chunk = Buffer.allocUnsafe(8 * MiB);
-  for (let done = 0; done < size; done += chunk.length) {
-    randomFillSync(chunk);
-    writeSync(fd, chunk, 0, Math.min(chunk.length, size - done));
-  }
-  closeSync(fd);
-}
-/** Native-library-like: an ELF header, then structure (repeated tables) and noise alternately. */
-function writeNative(path: string, size: number, seed: number): void {
-  const fd = openSync(path, "w");
-  const elf = Buffer.alloc(64);
-  Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(elf);
-  elf.writeUInt16LE(3, 16); // shared object
-  elf.writeUInt16LE(62, 18); // x86-64
-  writeSync(fd, elf);
-  const table = textOf(4096, seed);
-  const noise = Buffer.allocUnsafe(2048);
-  for (let done = 64; done < size; done += 6144) {
-    randomFillSync(noise);
-    writeSync(fd, table);
-    writeSync(fd, noise);
-  }
-  closeSync(fd);
-}
 function makeTree(root: string): void {
   const s = totalMiB / 2048;
   const ckpt = join(root, "models", "Stable-diffusion");
@@ -77,33 +35,9 @@ function makeTree(root: string): void {
   }
   const libs = join(root, "python", "lib", "python3.10", "site-packages", "torch", "lib");
   mkdirSync(libs, { recursive: true });
-  for (let i = 0; i < 8; i++) writeNative(join(libs, `libtorch_${i}.so`), Math.round(60 * s) * MiB, i);
+  for (let i = 0; i < 8; i++) writeNative(join(libs, `libtorch_${i}.so`), Math.round(60 * s) * MiB, i, { elf: true, noise: 2048 });
   mkdirSync(join(root, "python", "bin"), { recursive: true });
-  writeNative(join(root, "python", "bin", "python3.10"), Math.round(8 * s) * MiB + 4096, 99);
-}
-function du(root: string): { bytes: number; files: number } {
-  let bytes = 0;
-  let files = 0;
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else if (e.isFile()) {
-        bytes += statSync(join(d, e.name)).size;
-        files++;
-      }
-    }
-  };
-  walk(root);
-  return { bytes, files };
-}
-function warm(root: string): void {
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else if (e.isFile()) readFileSync(join(d, e.name));
-    }
-  };
-  walk(root);
+  writeNative(join(root, "python", "bin", "python3.10"), Math.round(8 * s) * MiB + 4096, 99, { elf: true, noise: 2048 });
 }
 const has7zz = spawnSync("7zz", ["i"], { stdio: "ignore" }).status === 0;
 

@@ -2,7 +2,6 @@
 // demo bundle for this machine, packs it and verifies the archive offline. Then the same build is
 // verified again with each misbehaving variant of the stand-in app (an environment variable the
 // app reads), which must fail for the right reason: build once, vary cheaply.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cp, mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,32 +11,15 @@ import type { VerifyReport } from "../../src/verify/report-types.ts";
 import { serializeBundleJson, type BundleJson } from "../../src/contract/bundle-json.ts";
 import { packBundle } from "../../src/pack/index.ts";
 import { runCli } from "../helpers/cli.ts";
+import { bundleCli, type Ran } from "./demo-run.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
-const BIN = new URL("../../bin/bundle.js", import.meta.url).pathname;
 const linux = hostPlatform() === "linux-x64";
 const BUNDLE = "greenbundle-demo-1.0.0-linux-x64";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function bundleCli(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    p.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe.skipIf(!linux)("bundle demo (linux-x64 host)", () => {
   let dir: string;
-  let demo: Run;
+  let demo: Ran;
 
   beforeAll(async () => {
     dir = await tempDir("gb-e2e-");
