@@ -220,4 +220,37 @@ describe("bundle delta and launcher --update / --rollback", () => {
     expect(seen.old).toBeGreaterThan(0);
     expect(seen.new).toBeGreaterThan(0);
   }, 300_000);
+
+  it("killed after every step of a rollback, the next launcher run leaves the new or the old release complete, user files intact", async () => {
+    const seen = { old: 0, new: 0 };
+    // one updated release, copied for each kill point (with .update/ and its kept files)
+    const updated = await installOld(join(tmp, "kill-back-updated"));
+    expect(launcher(updated, ["--update", updateFile]).status).toBe(0);
+    let n = 1;
+    for (; n < 200; n++) {
+      const root = join(tmp, `kill-back-${n}`);
+      await cp(updated, root, { recursive: true, verbatimSymlinks: true });
+      const r = launcher(root, ["--rollback"], { GREENBUNDLE_UPDATE_KILL_AFTER: String(n) });
+      if (r.signal !== "SIGKILL") {
+        expect(r.status).toBe(0); // past the last step: the rollback ran to its end
+        expect(await releaseOf(root)).toBe("old");
+        break;
+      }
+      const next = launcher(root, ["--version"]);
+      expect(next.status, next.stderr).toBe(0);
+      const which = await releaseOf(root);
+      expect(which, `killed after step ${n}`).not.toBe("broken");
+      seen[which as "old" | "new"]++;
+      expect(await userFilesIntact(root)).toBe(true);
+      expect(await stat(join(root, ".update", "journal.json")).catch(() => undefined)).toBeUndefined();
+      // and the rollback can be made again from there
+      if (which === "new") expect(launcher(root, ["--rollback"]).status).toBe(0);
+      expect(await releaseOf(root)).toBe("old");
+      await rm(root, { recursive: true, force: true });
+    }
+    console.log(`kill-during-rollback: ${n - 1} kill points, ${seen.new} ended new, ${seen.old} ended old`);
+    expect(n - 1).toBeGreaterThanOrEqual(10);
+    expect(seen.old).toBeGreaterThan(0);
+    expect(seen.new).toBeGreaterThan(0);
+  }, 300_000);
 });
