@@ -191,16 +191,23 @@ describe("bundle delta and launcher --update / --rollback", () => {
     expect(foreign.stderr).toContain("this bundle is someone-else linux-x64");
   }, 60_000);
 
-  it("killed after every step of the apply, the next launcher run leaves the old or the new release complete, user files intact", async () => {
+  /**
+   * Kills the launcher after step 1, 2, … of `args` (each in a fresh copy made by `prepare`) until
+   * a run gets past the last step; after each kill, one launcher run must leave the release it
+   * started from or the one it was going to, complete, with the user's files intact and no journal,
+   * and running `args` again from there must reach `to`. Returns the kill points tried and how
+   * each ended.
+   */
+  async function killTrials(name: string, prepare: (root: string) => Promise<unknown>, args: string[], to: "old" | "new") {
     const seen = { old: 0, new: 0 };
     let n = 1;
     for (; n < 200; n++) {
-      const root = join(tmp, `kill-${n}`);
-      await installOld(root);
-      const r = launcher(root, ["--update", updateFile], { GREENBUNDLE_UPDATE_KILL_AFTER: String(n) });
+      const root = join(tmp, `${name}-${n}`);
+      await prepare(root);
+      const r = launcher(root, args, { GREENBUNDLE_UPDATE_KILL_AFTER: String(n) });
       if (r.signal !== "SIGKILL") {
-        expect(r.status).toBe(0); // past the last step: the apply ran to its end
-        expect(await releaseOf(root)).toBe("new");
+        expect(r.status).toBe(0); // past the last step: it ran to its end
+        expect(await releaseOf(root)).toBe(to);
         break;
       }
       const next = launcher(root, ["--version"]);
@@ -210,47 +217,28 @@ describe("bundle delta and launcher --update / --rollback", () => {
       seen[which as "old" | "new"]++;
       expect(await userFilesIntact(root)).toBe(true);
       expect(await stat(join(root, ".update", "journal.json")).catch(() => undefined)).toBeUndefined();
-      // and the update can be applied again from there
-      if (which === "old") expect(launcher(root, ["--update", updateFile]).status).toBe(0);
-      expect(await releaseOf(root)).toBe("new");
+      if (which !== to) expect(launcher(root, args).status).toBe(0);
+      expect(await releaseOf(root)).toBe(to);
       await rm(root, { recursive: true, force: true });
     }
-    console.log(`kill-during-apply: ${n - 1} kill points, ${seen.old} ended old, ${seen.new} ended new`);
-    expect(n - 1).toBeGreaterThanOrEqual(20); // kill points tried
-    expect(seen.old).toBeGreaterThan(0);
-    expect(seen.new).toBeGreaterThan(0);
+    console.log(`${name}: ${n - 1} kill points, ${seen.old} ended old, ${seen.new} ended new`);
+    return { points: n - 1, ...seen };
+  }
+
+  it("killed after every step of the apply, the next launcher run leaves the old or the new release complete, user files intact", async () => {
+    const t = await killTrials("kill-during-apply", installOld, ["--update", updateFile], "new");
+    expect(t.points).toBeGreaterThanOrEqual(20);
+    expect(t.old).toBeGreaterThan(0);
+    expect(t.new).toBeGreaterThan(0);
   }, 300_000);
 
   it("killed after every step of a rollback, the next launcher run leaves the new or the old release complete, user files intact", async () => {
-    const seen = { old: 0, new: 0 };
-    // one updated release, copied for each kill point (with .update/ and its kept files)
+    // one updated release, copied for each kill point (with .update/ and the files it keeps)
     const updated = await installOld(join(tmp, "kill-back-updated"));
     expect(launcher(updated, ["--update", updateFile]).status).toBe(0);
-    let n = 1;
-    for (; n < 200; n++) {
-      const root = join(tmp, `kill-back-${n}`);
-      await cp(updated, root, { recursive: true, verbatimSymlinks: true });
-      const r = launcher(root, ["--rollback"], { GREENBUNDLE_UPDATE_KILL_AFTER: String(n) });
-      if (r.signal !== "SIGKILL") {
-        expect(r.status).toBe(0); // past the last step: the rollback ran to its end
-        expect(await releaseOf(root)).toBe("old");
-        break;
-      }
-      const next = launcher(root, ["--version"]);
-      expect(next.status, next.stderr).toBe(0);
-      const which = await releaseOf(root);
-      expect(which, `killed after step ${n}`).not.toBe("broken");
-      seen[which as "old" | "new"]++;
-      expect(await userFilesIntact(root)).toBe(true);
-      expect(await stat(join(root, ".update", "journal.json")).catch(() => undefined)).toBeUndefined();
-      // and the rollback can be made again from there
-      if (which === "new") expect(launcher(root, ["--rollback"]).status).toBe(0);
-      expect(await releaseOf(root)).toBe("old");
-      await rm(root, { recursive: true, force: true });
-    }
-    console.log(`kill-during-rollback: ${n - 1} kill points, ${seen.new} ended new, ${seen.old} ended old`);
-    expect(n - 1).toBeGreaterThanOrEqual(10);
-    expect(seen.old).toBeGreaterThan(0);
-    expect(seen.new).toBeGreaterThan(0);
+    const t = await killTrials("kill-during-rollback", (root) => cp(updated, root, { recursive: true, verbatimSymlinks: true }), ["--rollback"], "old");
+    expect(t.points).toBeGreaterThanOrEqual(10);
+    expect(t.old).toBeGreaterThan(0);
+    expect(t.new).toBeGreaterThan(0);
   }, 300_000);
 });
